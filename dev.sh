@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# dev.sh — everything a developer needs on a fresh Debian 12 machine.
+#
+#   ./dev.sh up      install what is missing, build, start PostgreSQL, an SMTP
+#                    catcher, mailproof-fcgi and lighttpd on :8080, make a demo key
+#   ./dev.sh down    stop what `up` started
+#   ./dev.sh test    the same set-up in a throw-away directory on free ports,
+#                    then every test (unit and integration, plain and ASan builds)
+#   ./dev.sh status  what is running
+#
+# State lives in var/ (or, for `test`, a temporary directory): the PostgreSQL
+# cluster, mail caught by the SMTP catcher (var/mail/), logs (var/log/), pid
+# files (var/run/) and dev.env, which records ports and paths for the
+# internal `./dev.sh service NAME start|stop` used by the integration tests.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3	# Debian's: the one that sees python3-aiosmtpd
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- packages
+PACKAGES=(gcc make autoconf automake libtool pkgconf check
+  libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
+  libcurl4-openssl-dev libssl-dev
+  postgresql lighttpd python3 python3-aiosmtpd curl procps)
+
+install_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing packages (run as root, or install them): ${missing[*]}"
+  say "installing ${missing[*]}"
+  # Keep the packages' own services (a system PostgreSQL, lighttpd on :80) from
+  # starting: ours run privately under var/.
+  local prc=/usr/sbin/policy-rc.d had_prc=1
+  [ -e $prc ] || { had_prc=0; printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+  [ $had_prc = 1 ] || rm -f $prc
+}
+
+# ---------------------------------------------------------------- build
+# build DIR [configure flags...]
+build() {
+  local dir=$1; shift
+  if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ] ||
+     [ "$top/Makefile.am" -nt "$top/Makefile.in" ]; then
+    say "autoreconf"
+    (cd "$top" && autoreconf -fi >/dev/null 2>&1) || (cd "$top" && autoreconf -fi)
+  fi
+  mkdir -p "$dir"
+  if [ ! -f "$dir/Makefile" ] || [ "$top/configure" -nt "$dir/Makefile" ]; then
+    say "configure $* in ${dir#$top/}"
+    (cd "$dir" && "$top/configure" -q "$@")
+  fi
+  say "make in ${dir#$top/}"
+  make -s -C "$dir" -j"$(nproc)" >/dev/null
+}
+
+# ---------------------------------------------------------------- helpers
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+pg_bindir() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] || die "PostgreSQL server binaries not found"
+  echo "$d"
+}
+
+# Runs a command as the unprivileged owner of the cluster.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A zombie (exited, its parent gone, not yet reaped) counts as dead.
+pid_alive() {
+  local pid
+  [ -f "$1" ] && pid=$(cat "$1") && [ -r "/proc/$pid/stat" ] &&
+    ! sed 's/.*) //' "/proc/$pid/stat" | grep -q '^Z'
+}
+
+# stop_pid FILE: SIGTERM, wait up to 10 s, then SIGKILL.
+stop_pid() {
+  local f=$1 pid i
+  pid_alive "$f" || { rm -f "$f"; return 0; }
+  pid=$(cat "$f")
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 100); do pid_alive "$f" || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+wait_for() {  # wait_for WHAT CMD...: up to 15 s
+  local what=$1 i; shift
+  for i in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "$what did not come up (logs in $VAR/log/)"
+}
+
+# ---------------------------------------------------------------- state
+# init_var DIR BUILD_DIR: records ports and paths in DIR/dev.env once.
+init_var() {
+  VAR=$1
+  mkdir -p "$VAR"/{log,run,mail,www}
+  if [ ! -f "$VAR/dev.env" ]; then
+    local pgdata="$VAR/pg"
+    # PostgreSQL refuses root: its data must be reachable by the postgres user.
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$VAR"; then
+      pgdata=/var/tmp/mailproof-pg-$(echo "$VAR" | md5sum | cut -c1-12)
+    fi
+    {
+      echo "BUILD=$2"
+      echo "PGDATA=$pgdata"
+      echo "PG_PORT=${PG_PORT:-$(free_port)}"
+      echo "SMTP_PORT=${SMTP_PORT:-$(free_port)}"
+      echo "HTTP_PORT=${HTTP_PORT:-$(free_port)}"
+      echo "SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    } >"$VAR/dev.env"
+  fi
+  # shellcheck disable=SC1091
+  . "$VAR/dev.env"
+  export MAILPROOF_CONFIG="$VAR/mailproof.conf"
+  cat >"$MAILPROOF_CONFIG" <<EOF
+# Written by dev.sh for this development stack; see etc/mailproof.conf.sample.
+database_url = host=127.0.0.1 port=$PG_PORT dbname=mailproof user=mailproof
+secret_key = $SECRET_KEY
+public_base_url = http://127.0.0.1:$HTTP_PORT
+smtp_host = 127.0.0.1
+smtp_port = $SMTP_PORT
+smtp_starttls = no
+mail_from = verify@mailproof.test
+template_dir = $top/templates
+log_level = info
+EOF
+}
+
+load_var() {
+  VAR=${MPDEV_VAR:-$top/var}
+  [ -f "$VAR/dev.env" ] || die "no stack in $VAR (run ./dev.sh up)"
+  # shellcheck disable=SC1091
+  . "$VAR/dev.env"
+  export MAILPROOF_CONFIG="$VAR/mailproof.conf"
+}
+
+# ---------------------------------------------------------------- services
+svc_pg_start() {
+  local bin; bin=$(pg_bindir)
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    say "initdb $PGDATA"
+    mkdir -p "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PGDATA"
+    chmod 700 "$PGDATA"
+    as_pg "$bin/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$PGDATA/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PGDATA'
+max_connections = 100
+fsync = off
+EOF
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    touch "$VAR/log/postgresql.log"
+    [ "$(id -u)" = 0 ] && chown postgres: "$VAR/log/postgresql.log"
+    as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$VAR/log/postgresql.log" -w -t 30 start >/dev/null
+  fi
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qAt -d postgres -v ON_ERROR_STOP=1 <<'EOF' >/dev/null
+SELECT 'CREATE ROLE mailproof LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mailproof')\gexec
+SELECT 'CREATE DATABASE mailproof OWNER mailproof' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'mailproof')\gexec
+EOF
+}
+
+svc_pg_stop() {
+  local bin; bin=$(pg_bindir)
+  [ -f "$PGDATA/PG_VERSION" ] || return 0
+  as_pg "$bin/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+svc_smtp_start() {
+  pid_alive "$VAR/run/smtp.pid" && return 0
+  $PY "$top/tests/tools/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" \
+    >>"$VAR/log/smtp.log" 2>&1 &
+  echo $! >"$VAR/run/smtp.pid"
+  wait_for "SMTP catcher" $PY -c "import socket; socket.create_connection(('127.0.0.1', $SMTP_PORT), 1)"
+}
+svc_smtp_stop() { stop_pid "$VAR/run/smtp.pid"; }
+
+svc_fcgi_start() {
+  pid_alive "$VAR/run/fcgi.pid" && return 0
+  "$BUILD/mailproof-fcgi" --listen "unix:$VAR/run/fcgi.sock" --workers "${MAILPROOF_WORKERS:-2}" \
+    >>"$VAR/log/fcgi.log" 2>&1 &
+  echo $! >"$VAR/run/fcgi.pid"
+  wait_for "mailproof-fcgi" test -S "$VAR/run/fcgi.sock"
+}
+svc_fcgi_stop() { stop_pid "$VAR/run/fcgi.pid"; }
+
+svc_lighttpd_start() {
+  pid_alive "$VAR/run/lighttpd.pid" && return 0
+  sed -e "s|@VAR@|$VAR|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" "$top/lighttpd/dev.conf.in" \
+    >"$VAR/lighttpd.conf"
+  lighttpd -D -f "$VAR/lighttpd.conf" >>"$VAR/log/lighttpd.log" 2>&1 &
+  echo $! >"$VAR/run/lighttpd.pid"
+  wait_for "lighttpd" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+}
+svc_lighttpd_stop() { stop_pid "$VAR/run/lighttpd.pid"; }
+
+ctl() { "$BUILD/mailproofctl" "$@"; }
+
+stack_up() {
+  svc_pg_start
+  ctl migrate --sql-dir "$top/sql" >/dev/null
+  svc_smtp_start
+  svc_fcgi_start
+  svc_lighttpd_start
+}
+
+stack_down() {
+  svc_lighttpd_stop
+  svc_fcgi_stop
+  svc_smtp_stop
+  svc_pg_stop
+}
+
+demo_key() {
+  if [ ! -s "$VAR/demo.key" ]; then
+    ctl tenant list --json | grep -q '"name": "demo"' || ctl tenant create --name demo >/dev/null
+    ctl key create --tenant demo --json | sed -n 's/.*"key": "\(mpk_[^"]*\)".*/\1/p' \
+      >"$VAR/demo.key"
+  fi
+  cat "$VAR/demo.key"
+}
+
+# ---------------------------------------------------------------- commands
+cmd_up() {
+  install_packages
+  build "$top/build" --enable-werror
+  HTTP_PORT=${HTTP_PORT:-8080} PG_PORT=${PG_PORT:-54329} SMTP_PORT=${SMTP_PORT:-2525}
+  init_var "${MPDEV_VAR:-$top/var}" "$top/build"
+  # A rebuilt binary must be the one that serves: restart the app processes.
+  svc_lighttpd_stop
+  svc_fcgi_stop
+  stack_up
+  local key; key=$(demo_key)
+  cat <<EOF
+
+mailproof is running on http://127.0.0.1:$HTTP_PORT  (logs: $VAR/log/, mail: $VAR/mail/)
+demo API key (tenant "demo"): $key
+
+  curl -s http://127.0.0.1:$HTTP_PORT/healthz
+  curl -s -H "Authorization: Bearer $key" \\
+       http://127.0.0.1:$HTTP_PORT/v1/verifications/email/ev_00000000000000000000000000
+
+mailproofctl: MAILPROOF_CONFIG=$VAR/mailproof.conf build/mailproofctl tenant list
+stop everything: ./dev.sh down
+EOF
+}
+
+cmd_down() {
+  load_var
+  stack_down
+  say "stopped"
+}
+
+cmd_status() {
+  load_var
+  local s
+  for s in smtp fcgi lighttpd; do
+    if pid_alive "$VAR/run/$s.pid"; then echo "$s: running (pid $(cat "$VAR/run/$s.pid"))"
+    else echo "$s: stopped"; fi
+  done
+  as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 &&
+    echo "postgresql: running (port $PG_PORT)" || echo "postgresql: stopped"
+}
+
+# Internal, for the integration tests: ./dev.sh service NAME start|stop
+cmd_service() {
+  load_var
+  local name=${1:-} action=${2:-}
+  case "$name:$action" in
+    pg:start|pg:stop|smtp:start|smtp:stop|fcgi:start|fcgi:stop|lighttpd:start|lighttpd:stop)
+      "svc_${name}_${action}" ;;
+    *) die "usage: dev.sh service pg|smtp|fcgi|lighttpd start|stop" ;;
+  esac
+}
+
+# Runs unit and integration tests against one build; adds to the totals.
+run_suite() {
+  local label=$1 dir=$2 p f
+  say "[$label] unit tests"
+  make -C "$dir" check >"$dir/check.out" 2>&1 || true
+  # Count Check's cases ("Checks: N, Failures: F, Errors: E"), not programs.
+  for f in "$dir"/tests/unit/t_*.log; do
+    local line n bad
+    line=$(grep -o 'Checks: [0-9]*, Failures: [0-9]*, Errors: [0-9]*' "$f" | tail -n 1)
+    if [ -z "$line" ]; then
+      echo "FAIL   unit $(basename "$f" .log): no result (crashed?)"; tail -n 20 "$f"
+      TOTAL_FAIL=$((TOTAL_FAIL + 1)); continue
+    fi
+    n=$(echo "$line" | sed 's/Checks: \([0-9]*\),.*/\1/')
+    bad=$(echo "$line" | sed 's/.*Failures: \([0-9]*\), Errors: \([0-9]*\)/\1 + \2/')
+    bad=$((bad))
+    TOTAL_PASS=$((TOTAL_PASS + n - bad)); TOTAL_FAIL=$((TOTAL_FAIL + bad))
+    if [ "$bad" = 0 ]; then echo "ok     unit $(basename "$f" .log): $n checks"
+    else echo "FAIL   unit $(basename "$f" .log)"; grep ':[FE]:' "$f" || tail -n 20 "$f"; fi
+  done
+  if ! ls "$dir"/tests/unit/t_*.log >/dev/null 2>&1; then
+    tail -n 30 "$dir/check.out"; TOTAL_FAIL=$((TOTAL_FAIL + 1))
+  fi
+
+  say "[$label] integration tests"
+  local var; var=$(mktemp -d /tmp/mailproof-test.XXXXXX)
+  chmod 755 "$var"
+  ( init_var "$var" "$dir"; stack_up ) || { TOTAL_FAIL=$((TOTAL_FAIL + 1)); return; }
+  local summary
+  MPDEV_VAR=$var MPDEV_SRC=$top $PY "$top/tests/integration/run.py" >"$var/integration.out" 2>&1 || true
+  cat "$var/integration.out"
+  summary=$(tail -n 1 "$var/integration.out")
+  p=$(printf '%s' "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s' "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then TOTAL_FAIL=$((TOTAL_FAIL + 1)); else
+    TOTAL_PASS=$((TOTAL_PASS + p)); TOTAL_FAIL=$((TOTAL_FAIL + f)); fi
+  if [ "${f:-1}" != 0 ]; then
+    say "[$label] logs of the failed run:"; tail -n 40 "$var"/log/fcgi.log >&2 || true
+  fi
+  ( VAR=$var; . "$var/dev.env"; stack_down
+    case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac )
+  # A sanitizer report anywhere in the logs fails the run, even if every
+  # request looked right.
+  if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+       "$var"/log/*.log >&2 2>/dev/null; then
+    say "[$label] sanitizer reports:"; grep -h -A20 "Sanitizer\|runtime error:" "$var"/log/*.log | head -n 60 >&2
+    TOTAL_FAIL=$((TOTAL_FAIL + 1))
+  fi
+  rm -rf "$var"
+}
+
+cmd_test() {
+  install_packages
+  build "$top/build" --enable-werror
+  build "$top/build-asan" --enable-werror --enable-sanitizers
+  TOTAL_PASS=0 TOTAL_FAIL=0
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite plain "$top/build"
+  run_suite asan "$top/build-asan"
+  echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+  [ "$TOTAL_FAIL" = 0 ]
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  test) cmd_test ;;
+  status) cmd_status ;;
+  service) shift; cmd_service "$@" ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

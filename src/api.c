@@ -1,0 +1,102 @@
+/* See api.h.  Handlers live in api_*.c; this file holds the table. */
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_verification.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "jsonx.h"
+#include "request.h"
+#include "router.h"
+
+static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	enum db_err err;
+	PGresult *r = db_run(rq->db, DB_PING, NULL, &err, NULL);
+
+	if (r == NULL) {
+		request_reply(rq, 503, "application/json", "Retry-After: 1\r\n",
+			      "{\"status\":\"unavailable\"}", 24);
+		return;
+	}
+	PQclear(r);
+	request_reply(rq, 200, "application/json", NULL, "{\"status\":\"ok\"}", 15);
+}
+
+static const struct route g_routes[] = {
+	{ "GET", "/healthz", 0, 0, api_healthz },
+	{ "POST", "/v1/verifications/email/verify", SCOPE_CHECK, 1, api_verification_verify },
+	{ "GET", "/v1/verifications/email/{id}", SCOPE_READ, 0, api_verification_get },
+	{ "POST", "/v1/verifications/email/{id}/verify", SCOPE_CHECK, 1, api_verification_verify },
+};
+
+void api_db_error(struct request *rq, int err)
+{
+	if (err == DB_UNAVAILABLE)
+		request_error(rq, 503, "UNAVAILABLE", "the database is unavailable; try again shortly",
+			      NULL, "Retry-After: 1\r\n");
+	else
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+}
+
+static int is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+void api_handle(struct request *rq)
+{
+	char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX], allow[64], hdr[96], msg[256];
+	const struct route *rt = NULL;
+
+	switch (router_match(g_routes, sizeof g_routes / sizeof g_routes[0], rq->method,
+			     rq->path, &rt, args, allow, sizeof allow)) {
+	case ROUTER_NOT_FOUND:
+		request_error(rq, 404, "NOT_FOUND", "no such route", NULL, NULL);
+		return;
+	case ROUTER_METHOD_NOT_ALLOWED:
+		snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+		request_error(rq, 405, "METHOD_NOT_ALLOWED", "method not allowed on this route",
+			      NULL, hdr);
+		return;
+	case ROUTER_MATCH:
+		break;
+	}
+	rq->route = rt->pattern;
+	if (rt->scopes) {
+		if (auth_check(rq) < 0)
+			return;
+		if ((rq->auth.scopes & rt->scopes) != rt->scopes) {
+			request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
+				      json_pack("{s:s}", "scope",
+						rt->scopes == SCOPE_WRITE ? "verifications:write" :
+						rt->scopes == SCOPE_CHECK ? "verifications:check" :
+						"verifications:read"), NULL);
+			return;
+		}
+	}
+	if (rt->json_body) {
+		if (!is_json_type(request_param(rq, "CONTENT_TYPE"))) {
+			request_error(rq, 415, "UNSUPPORTED_MEDIA_TYPE",
+				      "Content-Type must be application/json", NULL, NULL);
+			return;
+		}
+		if (request_read_body(rq) < 0)
+			return;
+		rq->json = jsonx_parse_object(rq->body.data, rq->body.len, msg, sizeof msg);
+		if (rq->json == NULL) {
+			request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
+			return;
+		}
+	}
+	rt->handler(rq, args);
+	if (!rq->status)
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+}

@@ -1,0 +1,489 @@
+/*
+ * mailproofctl: the admin CLI.  Commands are a table; each answers a person
+ * in aligned text, or a script with --json.  Secrets (API keys, webhook
+ * secrets) are printed exactly once, when they are made.  Exit status: 0
+ * success, 1 failure (one line on stderr), 2 usage error.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "db_admin.h"
+#include "db_migrate.h"
+#include "log.h"
+#include "token.h"
+#include "util.h"
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/mailproof"
+#endif
+
+#define MAX_OPTS 32
+
+struct opt {
+	const char *name;	/* without the leading "--" */
+	const char *value;	/* NULL for flags */
+};
+
+struct ctx {
+	struct opt opts[MAX_OPTS];
+	int nopts;
+	const char *pos[8];	/* positional arguments after the command words */
+	int npos;
+	int json;
+	const char *config_arg;
+	struct config cfg;
+	PGconn *conn;
+};
+
+struct command {
+	const char *word1, *word2;
+	const char *usage;
+	const char *const *valued;	/* options that take a value */
+	const char *required;		/* an option that must be given, or NULL */
+	int npos;			/* ids required as positional arguments */
+	int (*run)(struct ctx *c);
+};
+
+static const char *opt_get(const struct ctx *c, const char *name)
+{
+	for (int i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			return c->opts[i].value;
+	return NULL;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mailproofctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(v);
+	if (s == NULL)
+		return fail("out of memory");
+	puts(s);
+	free(s);
+	return 0;
+}
+
+/* Prints r as a table with aligned columns under the given headers. */
+static void print_table(PGresult *r, const char *const *headers, int ncols)
+{
+	int w[16] = { 0 }, rows = PQntuples(r);
+
+	for (int j = 0; j < ncols; j++) {
+		w[j] = (int)strlen(headers[j]);
+		for (int i = 0; i < rows; i++)
+			if ((int)strlen(PQgetvalue(r, i, j)) > w[j])
+				w[j] = (int)strlen(PQgetvalue(r, i, j));
+	}
+	for (int j = 0; j < ncols; j++)
+		printf("%-*s%s", j + 1 < ncols ? w[j] : 0, headers[j], j + 1 < ncols ? "  " : "\n");
+	for (int i = 0; i < rows; i++)
+		for (int j = 0; j < ncols; j++)
+			printf("%-*s%s", j + 1 < ncols ? w[j] : 0, PQgetvalue(r, i, j),
+			       j + 1 < ncols ? "  " : "\n");
+}
+
+/* A PostgreSQL text[] literal of the values of every --name option. */
+static int pg_array(const struct ctx *c, const char *name, struct buf *out)
+{
+	int first = 1;
+
+	if (buf_puts(out, "{") < 0)
+		return -1;
+	for (int i = 0; i < c->nopts; i++) {
+		if (strcmp(c->opts[i].name, name) != 0)
+			continue;
+		if (!first && buf_puts(out, ",") < 0)
+			return -1;
+		first = 0;
+		if (buf_puts(out, "\"") < 0)
+			return -1;
+		for (const char *p = c->opts[i].value; *p; p++)
+			if ((*p == '"' || *p == '\\') ? buf_printf(out, "\\%c", *p) < 0
+						      : buf_append(out, p, 1) < 0)
+				return -1;
+		if (buf_puts(out, "\"") < 0)
+			return -1;
+	}
+	return buf_puts(out, "}");
+}
+
+static int url_acceptable(const char *u)
+{
+	const char *host;
+
+	if (strncmp(u, "https://", 8) == 0)
+		host = u + 8;
+	else if (strncmp(u, "http://", 7) == 0)
+		host = u + 7;
+	else
+		return 0;
+	if (*host == '\0' || *host == '/' || strlen(u) > 2000)
+		return 0;
+	for (const char *p = u; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '\\' || *p == '"' ||
+		    *p == '<' || *p == '>')
+			return 0;
+	/* userinfo would let "https://good.example@evil.example/" pass a prefix check */
+	return strchr(host, '@') == NULL || strchr(host, '@') > strchr(host, '/');
+}
+
+static int cmd_migrate(struct ctx *c)
+{
+	const char *dir = opt_get(c, "sql-dir");
+	json_t *applied = json_array();
+	char err[512];
+	int version;
+
+	if (dir == NULL)
+		dir = PKGDATADIR "/sql";
+	if (db_migrate(c->conn, dir, applied, &version, err, sizeof err) < 0) {
+		json_decref(applied);
+		return fail("migrate: %s", err);
+	}
+	if (c->json)
+		return print_json(json_pack("{s:o,s:i}", "applied", applied, "version", version));
+	if (json_array_size(applied) == 0)
+		printf("nothing to do: the schema is at version %d\n", version);
+	for (size_t i = 0; i < json_array_size(applied); i++)
+		printf("applied %s\n", json_string_value(json_array_get(applied, i)));
+	json_decref(applied);
+	return 0;
+}
+
+static int cmd_tenant_create(struct ctx *c)
+{
+	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url");
+	char secret[TOK_WHSEC_LEN + 1], err[512];
+	struct buf allow;
+	PGresult *r;
+	int rc = 1;
+
+	if (!util_is_token(name, 64) || name[0] == '.' || name[0] == '-' || name[0] == '_')
+		return fail("tenant create: --name must be 1-64 letters, digits, '.', '_' or '-', "
+			    "starting with a letter or digit");
+	if (hook && !url_acceptable(hook))
+		return fail("tenant create: --webhook-url must be an http:// or https:// URL");
+	for (int i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
+			return fail("tenant create: --redirect-allow %s: must be an http:// or "
+				    "https:// URL prefix without user name", c->opts[i].value);
+	buf_init(&allow, 64 * 1024);
+	if (pg_array(c, "redirect-allow", &allow) < 0) {
+		buf_free(&allow);
+		return fail("tenant create: too many --redirect-allow prefixes");
+	}
+	tok_webhook_secret(secret);
+	r = db_admin_tenant_create(c->conn, name, hook, secret, allow.data, err, sizeof err);
+	buf_free(&allow);
+	if (r == NULL) {
+		rc = fail("tenant create: %s", strstr(err, "tenants_name_key") ?
+			  "a tenant with that name exists already" : err);
+		goto out;
+	}
+	if (c->json)
+		rc = print_json(json_pack("{s:I,s:s,s:s}", "id",
+					  (json_int_t)util_parse_int(PQgetvalue(r, 0, 0), 1, LLONG_MAX,
+								     &(const char *){ NULL }),
+					  "name", PQgetvalue(r, 0, 1), "webhookSecret", secret));
+	else {
+		printf("tenant created\n  id              %s\n  name            %s\n"
+		       "  webhook secret  %s\n(the secret is shown only now: store it)\n",
+		       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), secret);
+		rc = 0;
+	}
+	PQclear(r);
+out:
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+static int cmd_tenant_list(struct ctx *c)
+{
+	static const char *const heads[] = { "ID", "NAME", "WEBHOOK URL", "REDIRECT ALLOW",
+					     "KEYS", "CREATED" };
+	char err[512];
+	PGresult *r = db_admin_tenant_list(c->conn, err, sizeof err);
+
+	if (r == NULL)
+		return fail("tenant list: %s", err);
+	if (c->json) {
+		json_t *a = json_array();
+		for (int i = 0; i < PQntuples(r); i++) {
+			const char *e;
+			json_array_append_new(a, json_pack("{s:I,s:s,s:s?,s:s,s:I,s:s}",
+				"id", (json_int_t)util_parse_int(PQgetvalue(r, i, 0), 1, LLONG_MAX, &e),
+				"name", PQgetvalue(r, i, 1),
+				"webhookUrl", *PQgetvalue(r, i, 2) ? PQgetvalue(r, i, 2) : NULL,
+				"redirectAllow", PQgetvalue(r, i, 3),
+				"activeKeys", (json_int_t)util_parse_int(PQgetvalue(r, i, 4), 0, LLONG_MAX, &e),
+				"createdAt", PQgetvalue(r, i, 5)));
+		}
+		PQclear(r);
+		return print_json(a);
+	}
+	print_table(r, heads, 6);
+	PQclear(r);
+	return 0;
+}
+
+static int cmd_key_create(struct ctx *c)
+{
+	const char *tenant = opt_get(c, "tenant"), *scopes = opt_get(c, "scopes");
+	char key[TOK_API_KEY_LEN + 1], hex[2 + 2 * TOK_HASH_BYTES + 1] = "\\x", prefix[16];
+	char err[512], arr[128];
+	unsigned char hash[TOK_HASH_BYTES];
+	unsigned bits;
+	PGresult *r;
+	int rc = 1;
+
+	if (scopes == NULL)
+		scopes = "verifications:write,verifications:check,verifications:read";
+	if (auth_parse_scopes(scopes, &bits) < 0)
+		return fail("key create: --scopes: use a comma list of verifications:write, "
+			    "verifications:check, verifications:read");
+	snprintf(arr, sizeof arr, "{%s%s%s%s%s}",
+		 bits & SCOPE_WRITE ? "verifications:write" : "",
+		 bits & SCOPE_WRITE && bits & (SCOPE_CHECK | SCOPE_READ) ? "," : "",
+		 bits & SCOPE_CHECK ? "verifications:check" : "",
+		 bits & SCOPE_CHECK && bits & SCOPE_READ ? "," : "",
+		 bits & SCOPE_READ ? "verifications:read" : "");
+	tok_api_key(key);
+	tok_hash(c->cfg.secret_key, "apikey", key, NULL, hash);
+	sodium_bin2hex(hex + 2, sizeof hex - 2, hash, sizeof hash);
+	snprintf(prefix, sizeof prefix, "%.12s", key);
+	if ((r = db_admin_key_create(c->conn, tenant, hex, prefix, arr, err, sizeof err)) == NULL) {
+		rc = fail("key create: %s", err);
+		goto out;
+	}
+	if (PQntuples(r) != 1) {
+		rc = fail("key create: no tenant named '%s'", tenant);
+	} else if (c->json) {
+		json_t *sc = json_array();
+		const char *e;
+		for (const char *p = PQgetvalue(r, 0, 1); *p;) {
+			size_t n = strcspn(p, ",");
+			json_array_append_new(sc, json_stringn(p, n));
+			p += n + (p[n] == ',');
+		}
+		rc = print_json(json_pack("{s:I,s:s,s:o}", "id",
+					  (json_int_t)util_parse_int(PQgetvalue(r, 0, 0), 1, LLONG_MAX, &e),
+					  "key", key, "scopes", sc));
+	} else {
+		printf("key created\n  id      %s\n  tenant  %s\n  scopes  %s\n  key     %s\n"
+		       "(the key is shown only now: store it)\n",
+		       PQgetvalue(r, 0, 0), tenant, PQgetvalue(r, 0, 1), key);
+		rc = 0;
+	}
+	PQclear(r);
+out:
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
+static int cmd_key_list(struct ctx *c)
+{
+	static const char *const heads[] = { "ID", "TENANT", "PREFIX", "SCOPES", "CREATED",
+					     "REVOKED", "LAST USED", "REQUESTS" };
+	char err[512];
+	PGresult *r = db_admin_key_list(c->conn, opt_get(c, "tenant"), err, sizeof err);
+
+	if (r == NULL)
+		return fail("key list: %s", err);
+	if (c->json) {
+		json_t *a = json_array();
+		for (int i = 0; i < PQntuples(r); i++) {
+			const char *e;
+			json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:I}",
+				"id", (json_int_t)util_parse_int(PQgetvalue(r, i, 0), 1, LLONG_MAX, &e),
+				"tenant", PQgetvalue(r, i, 1), "prefix", PQgetvalue(r, i, 2),
+				"scopes", PQgetvalue(r, i, 3), "createdAt", PQgetvalue(r, i, 4),
+				"revokedAt", *PQgetvalue(r, i, 5) ? PQgetvalue(r, i, 5) : NULL,
+				"lastUsedAt", *PQgetvalue(r, i, 6) ? PQgetvalue(r, i, 6) : NULL,
+				"requests", (json_int_t)util_parse_int(PQgetvalue(r, i, 7), 0, LLONG_MAX, &e)));
+		}
+		PQclear(r);
+		return print_json(a);
+	}
+	print_table(r, heads, 8);
+	PQclear(r);
+	return 0;
+}
+
+static int cmd_key_revoke(struct ctx *c)
+{
+	const char *errstr;
+	char err[512];
+	int was;
+	PGresult *r;
+
+	if ((r = db_admin_key_revoke(c->conn, c->pos[0], err, sizeof err)) == NULL)
+		return fail("key revoke: %s", err);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return fail("key revoke: no key with id %s", c->pos[0]);
+	}
+	was = PQgetvalue(r, 0, 1)[0] == 't';
+	PQclear(r);
+	if (c->json)
+		return print_json(json_pack("{s:I,s:b,s:b}", "id",
+			(json_int_t)util_parse_int(c->pos[0], 1, LLONG_MAX, &errstr),
+			"revoked", 1, "alreadyRevoked", was));
+	printf(was ? "key %s was already revoked\n" : "key %s revoked\n", c->pos[0]);
+	return 0;
+}
+
+static const char *const o_migrate[] = { "sql-dir", NULL };
+static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow", NULL };
+static const char *const o_none[] = { NULL };
+static const char *const o_key_create[] = { "tenant", "scopes", NULL };
+static const char *const o_key_list[] = { "tenant", NULL };
+
+static const struct command g_commands[] = {
+	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, 0, cmd_migrate },
+	{ "tenant", "create", "tenant create --name NAME [--webhook-url URL] "
+	  "[--redirect-allow PREFIX]...", o_tenant_create, "name", 0, cmd_tenant_create },
+	{ "tenant", "list", "tenant list", o_none, NULL, 0, cmd_tenant_list },
+	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", 0,
+	  cmd_key_create },
+	{ "key", "list", "key list [--tenant NAME]", o_key_list, NULL, 0, cmd_key_list },
+	{ "key", "revoke", "key revoke ID", o_none, NULL, 1, cmd_key_revoke },
+};
+#define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: mailproofctl [--config FILE] [--json] COMMAND\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", g_commands[i].usage);
+	return 2;
+}
+
+static int is_valued(const struct command *cmd, const char *name)
+{
+	if (strcmp(name, "config") == 0)
+		return 1;
+	for (int i = 0; cmd && cmd->valued[i]; i++)
+		if (strcmp(cmd->valued[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	const char *words[2] = { NULL, NULL };
+	int nwords = 0, rc;
+	struct ctx c;
+	char err[512];
+
+	memset(&c, 0, sizeof c);
+	log_init("mailproofctl");
+	/* Find the command words first: options may stand before or after them. */
+	for (int i = 1; i < argc && nwords < 2; i++) {
+		if (strncmp(argv[i], "--", 2) == 0) {
+			if (!strchr(argv[i], '=') && strcmp(argv[i], "--json") != 0 &&
+			    strcmp(argv[i], "--help") != 0)
+				i++;
+			continue;
+		}
+		words[nwords++] = argv[i];
+	}
+	for (size_t i = 0; words[0] && i < NCOMMANDS; i++)
+		if (strcmp(g_commands[i].word1, words[0]) == 0 &&
+		    (g_commands[i].word2 == NULL ||
+		     (words[1] && strcmp(g_commands[i].word2, words[1]) == 0)))
+			cmd = &g_commands[i];
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *eq;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--json") == 0) {
+			c.json = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) == 0) {
+			struct opt *o;
+			if (c.nopts == MAX_OPTS)
+				return fail("too many options"), 2;
+			o = &c.opts[c.nopts++];
+			o->name = a + 2;
+			if ((eq = strchr(a, '=')) != NULL) {
+				*eq = '\0';
+				o->value = eq + 1;
+			} else if (i + 1 < argc) {
+				o->value = argv[++i];
+			}
+			if (!is_valued(cmd, o->name)) {
+				fail("unknown option --%s", o->name);
+				return usage(stderr);
+			}
+			if (o->value == NULL)
+				return fail("--%s needs a value", o->name), 2;
+			continue;
+		}
+		if (cmd && (a == words[0] || (cmd->word2 && a == words[1])))
+			continue;
+		if (c.npos == 8)
+			return usage(stderr);
+		c.pos[c.npos++] = a;
+	}
+	if (cmd == NULL || c.npos != cmd->npos) {
+		if (words[0] && cmd == NULL)
+			fail("unknown command '%s%s%s'", words[0], words[1] ? " " : "",
+			     words[1] ? words[1] : "");
+		return usage(stderr);
+	}
+	if (cmd->required && opt_get(&c, cmd->required) == NULL) {
+		fail("%s %s: --%s is required", cmd->word1, cmd->word2, cmd->required);
+		return usage(stderr);
+	}
+	/* Positional arguments are row ids (key revoke ID). */
+	for (int i = 0; i < c.npos; i++) {
+		const char *errstr;
+		util_parse_int(c.pos[i], 1, LLONG_MAX, &errstr);
+		if (errstr) {
+			fail("%s %s: %s: not an id", cmd->word1, cmd->word2, c.pos[i]);
+			return usage(stderr);
+		}
+	}
+	c.config_arg = opt_get(&c, "config");
+	if (sodium_init() < 0)
+		return fail("libsodium could not be initialised");
+	if (config_load(config_path(c.config_arg), &c.cfg, err, sizeof err) < 0)
+		return fail("%s", err);
+	if ((c.conn = db_connect_once(&c.cfg, "mailproofctl", err, sizeof err)) == NULL) {
+		config_free(&c.cfg);
+		return fail("%s", err);
+	}
+	rc = cmd->run(&c);
+	PQfinish(c.conn);
+	config_free(&c.cfg);
+	return rc;
+}

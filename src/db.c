@@ -1,0 +1,228 @@
+/*
+ * Connection handling for the FastCGI workers; see db.h.  A broken
+ * connection is noticed before a statement is sent (an idle socket that is
+ * readable means the server closed it) so that the first request after a
+ * database restart is served, not failed.
+ */
+#include "db.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+/* After a failed connect, answer 503 at once for this long. */
+#define DB_RETRY_MS 500
+
+/* Copies the first line of a libpq message, which may be empty. */
+static const char *first_line(const char *msg, char *out, size_t n)
+{
+	size_t len = msg ? strcspn(msg, "\n") : 0;
+
+	snprintf(out, n, "%.*s", (int)len, msg ? msg : "");
+	return out;
+}
+
+struct db {
+	const struct config *cfg;
+	const char *appname;
+	PGconn *conn;
+	int64_t retry_at;
+};
+
+/* Server notices go to our log, one line each, not raw to stderr. */
+static void db_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen)
+{
+	/* Defaults first: settings in database_url override them. */
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "2", appname, cfg->database_url, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	char sql[96], line[400];
+	PGresult *r;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "could not connect to database: %s",
+			 c ? first_line(PQerrorMessage(c), line, sizeof line) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, db_notice, NULL);
+	/* Pin search_path so no other schema can shadow our tables. */
+	r = PQexec(c, "SELECT pg_catalog.set_config('search_path', 'public', false)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		goto fail;
+	PQclear(r);
+	if (cfg->database_statement_timeout_ms > 0) {
+		snprintf(sql, sizeof sql, "SET statement_timeout = %d",
+			 cfg->database_statement_timeout_ms);
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			goto fail;
+		PQclear(r);
+	}
+	return c;
+fail:
+	snprintf(err, errlen, "could not set up database session: %s",
+		 first_line(PQresultErrorMessage(r), line, sizeof line));
+	PQclear(r);
+	PQfinish(c);
+	return NULL;
+}
+
+struct db *db_new(const struct config *cfg, const char *appname)
+{
+	struct db *db = calloc(1, sizeof *db);
+
+	if (db) {
+		db->cfg = cfg;
+		db->appname = appname;
+	}
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db);
+}
+
+static void db_drop(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+/* True when the idle connection has been closed by the server. */
+static int db_is_dead(struct db *db)
+{
+	struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
+
+	if (PQstatus(db->conn) != CONNECTION_OK || p.fd < 0)
+		return 1;
+	if (poll(&p, 1, 0) > 0) {
+		PGnotify *n;
+		if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+			return 1;
+		while ((n = PQnotifies(db->conn)) != NULL)
+			PQfreemem(n);
+	}
+	return 0;
+}
+
+static int db_prepare_all(struct db *db)
+{
+	for (int i = 0; i < DB__COUNT; i++) {
+		PGresult *r = PQprepare(db->conn, db_statements[i].name, db_statements[i].sql,
+					db_statements[i].nparams, NULL);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		char line[400];
+		if (!ok)
+			log_errx("could not prepare statement %s: %s", db_statements[i].name,
+				 first_line(PQresultErrorMessage(r), line, sizeof line));
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+static int db_ensure(struct db *db)
+{
+	char err[512];
+
+	if (db->conn && !db_is_dead(db))
+		return 0;
+	if (db->conn) {
+		log_warnx("database connection lost, reconnecting");
+		db_drop(db);
+	}
+	if (util_mono_ms() < db->retry_at)
+		return -1;
+	if ((db->conn = db_connect_once(db->cfg, db->appname, err, sizeof err)) == NULL) {
+		log_errx("%s", err);
+		goto fail;
+	}
+	if (db->cfg->database_prepared && db_prepare_all(db) < 0)
+		goto fail;
+	db->retry_at = 0;
+	return 0;
+fail:
+	db_drop(db);
+	db->retry_at = util_mono_ms() + DB_RETRY_MS;
+	return -1;
+}
+
+static PGresult *db_send(struct db *db, enum db_stmt s, const char *const *params)
+{
+	const struct db_statement *st = &db_statements[s];
+
+	if (db->cfg->database_prepared)
+		return PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
+	return PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+}
+
+PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
+		 enum db_err *err, char sqlstate[6])
+{
+	PGresult *r = NULL;
+	ExecStatusType st;
+	const char *state;
+	char line[400];
+
+	if (sqlstate)
+		sqlstate[0] = '\0';
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(db) < 0) {
+			*err = DB_UNAVAILABLE;
+			return NULL;
+		}
+		r = db_send(db, s, params);
+		st = PQresultStatus(r);
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			*err = DB_OK;
+			return r;
+		}
+		if (PQstatus(db->conn) == CONNECTION_OK)
+			break;
+		/*
+		 * The connection died under the statement.  A read can be sent
+		 * again; a write may have committed, so it is reported instead.
+		 */
+		PQclear(r);
+		r = NULL;
+		db_drop(db);
+		if (!db_statements[s].read_only) {
+			*err = DB_UNAVAILABLE;
+			return NULL;
+		}
+	}
+	if (r == NULL) {
+		*err = DB_UNAVAILABLE;
+		return NULL;
+	}
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (sqlstate && state)
+		snprintf(sqlstate, 6, "%s", state);
+	/* 57P01..57P03: the server is shutting down or starting up. */
+	if (state && strncmp(state, "57P0", 4) == 0) {
+		*err = DB_UNAVAILABLE;
+	} else {
+		*err = DB_FAILED;
+		log_errx("statement %s failed: %s", db_statements[s].name,
+			 first_line(PQresultErrorMessage(r), line, sizeof line));
+	}
+	PQclear(r);
+	return NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * One PostgreSQL connection per process, opened after fork: lazy connect,
+ * reconnect after loss (with a short back-off so a dead database answers
+ * fast instead of hanging every request), statements prepared once per
+ * connection, or sent unnamed for PgBouncer in transaction mode
+ * (database_prepared = false).  Every statement's SQL is in db_sql.c.
+ */
+#ifndef MAILPROOF_DB_H
+#define MAILPROOF_DB_H
+
+#include <libpq-fe.h>
+
+#include "db_sql.h"
+
+struct config;
+struct db;
+
+enum db_err { DB_OK = 0, DB_UNAVAILABLE, DB_FAILED };
+
+struct db *db_new(const struct config *cfg, const char *appname);
+void db_free(struct db *db);
+
+/*
+ * Runs statement s with text parameters (NULL = SQL NULL).  Returns a result
+ * in PGRES_TUPLES_OK or PGRES_COMMAND_OK state that the caller PQclear()s, or
+ * NULL with *err set: DB_UNAVAILABLE when the database cannot be reached
+ * (answer 503), DB_FAILED for an error of the statement (logged here, with
+ * its SQLSTATE in *sqlstate when sqlstate is not NULL).
+ */
+PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
+		 enum db_err *err, char sqlstate[6]);
+
+/* Connects outside the worker pool (mailproofctl); NULL with err filled. */
+PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen);
+
+#endif

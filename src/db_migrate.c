@@ -1,0 +1,170 @@
+/* See db_migrate.h. */
+#include "db_migrate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "util.h"
+
+#define MIGRATE_LOCK_ID "7243501"	/* advisory lock key: any fixed number */
+#define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
+
+static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+	if (!ok)
+		snprintf(err, errlen, "%s: %.*s", what,
+			 (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int is_migration(const struct dirent *d)
+{
+	regex_t re;
+	int m;
+
+	if (regcomp(&re, "^[0-9]{3}_[A-Za-z0-9_]+\\.sql$", REG_EXTENDED | REG_NOSUB) != 0)
+		return 0;
+	m = regexec(&re, d->d_name, 0, NULL, 0) == 0;
+	regfree(&re);
+	return m;
+}
+
+static int read_file(const char *path, struct buf *b, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(b, chunk, n) < 0) {
+			snprintf(err, errlen, "%s: file too large", path);
+			rc = -1;
+			break;
+		}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* 1 when version is recorded, 0 when not, -1 on error. */
+static int is_applied(PGconn *c, int version, char *err, size_t errlen)
+{
+	char v[16];
+	const char *p[1] = { v };
+	PGresult *r;
+	int rc;
+
+	snprintf(v, sizeof v, "%d", version);
+	r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1, NULL,
+			 p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "could not read schema_migrations: %.*s",
+			 (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
+		rc = -1;
+	} else {
+		rc = PQntuples(r) > 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int apply_one(PGconn *c, const char *dir, const char *name, int version, char *err,
+		     size_t errlen)
+{
+	char path[4096], v[16];
+	const char *p[2] = { v, name };
+	struct buf sql;
+	PGresult *r;
+	int rc = -1;
+
+	buf_init(&sql, MIGRATION_MAX_BYTES);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(v, sizeof v, "%d", version);
+	if (read_file(path, &sql, err, errlen) < 0)
+		goto out;
+	if (exec_ok(c, "BEGIN", err, errlen, name) < 0)
+		goto out;
+	if (sql.len && exec_ok(c, sql.data, err, errlen, name) < 0)
+		goto rollback;
+	r = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
+			 2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(err, errlen, "%s: could not record: %.*s", name,
+			 (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
+		PQclear(r);
+		goto rollback;
+	}
+	PQclear(r);
+	if (exec_ok(c, "COMMIT", err, errlen, name) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+rollback:
+	PQclear(PQexec(c, "ROLLBACK"));
+out:
+	buf_free(&sql);
+	return rc;
+}
+
+int db_migrate(PGconn *c, const char *dir, json_t *applied, int *version, char *err,
+	       size_t errlen)
+{
+	struct dirent **list = NULL;
+	int n, rc = -1, locked = 0;
+
+	*version = 0;
+	if ((n = scandir(dir, &list, is_migration, alphasort)) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", err, errlen,
+		    "could not lock for migration") < 0)
+		goto out;
+	locked = 1;
+	if (exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+		    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		    err, errlen, "could not create schema_migrations") < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		char digits[4];
+		const char *errstr;
+		int version_i, seen;
+
+		snprintf(digits, sizeof digits, "%.3s", list[i]->d_name);
+		version_i = (int)util_parse_int(digits, 0, 999, &errstr);
+		if ((seen = is_applied(c, version_i, err, errlen)) < 0)
+			goto out;
+		if (!seen) {
+			if (apply_one(c, dir, list[i]->d_name, version_i, err, errlen) < 0)
+				goto out;
+			json_array_append_new(applied, json_string(list[i]->d_name));
+		}
+		*version = version_i;
+	}
+	rc = 0;
+out:
+	if (locked)
+		PQclear(PQexec(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_ID ")"));
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}

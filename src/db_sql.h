@@ -1,0 +1,23 @@
+/* Names of the statements of db_sql.c, which holds their SQL. */
+#ifndef MAILPROOF_DB_SQL_H
+#define MAILPROOF_DB_SQL_H
+
+enum db_stmt {
+	DB_PING,
+	DB_KEY_LOOKUP,
+	DB_VERIFICATION_GET,
+	DB_VERIFY_CODE,
+	DB__COUNT
+};
+
+struct db_statement {
+	const char *name;
+	int nparams;
+	/* Safe to send again after a reconnect: it changes nothing. */
+	int read_only;
+	const char *sql;
+};
+
+extern const struct db_statement db_statements[DB__COUNT];
+
+#endif

@@ -1,0 +1,194 @@
+/* See request.h. */
+#include "request.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "jsonx.h"
+#include "log.h"
+#include "token.h"
+#include "util.h"
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 303: return "See Other";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+const char *request_param(const struct request *rq, const char *name)
+{
+	return FCGX_GetParam(name, rq->fx->envp);
+}
+
+/* Strips the query and the mount prefix; leaves path empty when outside it. */
+static void request_route_path(struct request *rq)
+{
+	const char *uri = request_param(rq, "REQUEST_URI");
+	const char *prefix = rq->cfg->mount_prefix;
+	size_t ulen, plen = strlen(prefix);
+
+	rq->path[0] = '\0';
+	if (uri == NULL)
+		return;
+	ulen = strcspn(uri, "?#");
+	if (plen) {
+		if (ulen < plen || strncmp(uri, prefix, plen) != 0 ||
+		    (ulen > plen && uri[plen] != '/'))
+			return;
+		uri += plen;
+		ulen -= plen;
+	}
+	if (ulen == 0 || ulen >= sizeof rq->path)
+		return;
+	memcpy(rq->path, uri, ulen);
+	rq->path[ulen] = '\0';
+}
+
+void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cfg, struct db *db)
+{
+	const char *m, *rid;
+
+	memset(rq, 0, sizeof *rq);
+	rq->fx = fx;
+	rq->cfg = cfg;
+	rq->db = db;
+	rq->t0 = util_mono_ms();
+	buf_init(&rq->body, (size_t)cfg->max_body_bytes);
+	m = request_param(rq, "REQUEST_METHOD");
+	snprintf(rq->method, sizeof rq->method, "%s", m && util_is_token(m, 15) ? m : "?");
+	request_route_path(rq);
+	/* A client's id is kept only when it is short and safe to log. */
+	rid = request_param(rq, "HTTP_X_REQUEST_ID");
+	if (rid && util_is_token(rid, 64))
+		snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
+	else
+		tok_random_id("req_", rq->request_id, sizeof rq->request_id);
+}
+
+void request_end(struct request *rq)
+{
+	log_info("request id=%s method=%s route=%s status=%d duration_ms=%lld", rq->request_id,
+		 rq->method, rq->route ? rq->route : "-", rq->status,
+		 (long long)(util_mono_ms() - rq->t0));
+	json_decref(rq->json);
+	rq->json = NULL;
+	buf_free(&rq->body);
+}
+
+int request_read_body(struct request *rq)
+{
+	const char *cl = request_param(rq, "CONTENT_LENGTH");
+	const char *errstr;
+	long long n = 0;
+	char chunk[4096];
+
+	if (cl && *cl) {
+		n = util_parse_int(cl, 0, LLONG_MAX, &errstr);
+		if (errstr) {
+			request_error(rq, 400, "INVALID_REQUEST", "invalid Content-Length", NULL, NULL);
+			return -1;
+		}
+	}
+	if (n > rq->cfg->max_body_bytes) {
+		json_t *d = json_pack("{s:i}", "maxBytes", rq->cfg->max_body_bytes);
+		request_error(rq, 413, "PAYLOAD_TOO_LARGE", "request body is too large", d, NULL);
+		return -1;
+	}
+	while ((long long)rq->body.len < n) {
+		size_t want = (size_t)n - rq->body.len;
+		int got = FCGX_GetStr(chunk, want < sizeof chunk ? (int)want : (int)sizeof chunk,
+				      rq->fx->in);
+		if (got <= 0 || buf_append(&rq->body, chunk, (size_t)got) < 0) {
+			request_error(rq, 400, "INVALID_REQUEST", "request body ended early", NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void request_reply(struct request *rq, int status, const char *ctype, const char *headers,
+		   const char *body, size_t len)
+{
+	char head[512];
+	int n;
+
+	if (rq->status)
+		return;
+	rq->status = status;
+	n = snprintf(head, sizeof head,
+		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n",
+		     status, reason(status), ctype, len, rq->request_id);
+	if (n < 0 || (size_t)n >= sizeof head)
+		n = 0;
+	FCGX_PutStr(head, n, rq->fx->out);
+	if (headers)
+		FCGX_PutS(headers, rq->fx->out);
+	FCGX_PutS("\r\n", rq->fx->out);
+	if (strcmp(rq->method, "HEAD") != 0 && len)
+		FCGX_PutStr(body, (int)len, rq->fx->out);
+}
+
+static void reply_text(struct request *rq, int status, char *json_text, const char *headers)
+{
+	static const char fallback[] =
+		"{\"success\":false,\"error\":{\"code\":\"INTERNAL_ERROR\","
+		"\"message\":\"internal error\",\"details\":{}}}";
+
+	if (json_text == NULL) {
+		log_errx("request %s: could not build the answer", rq->request_id);
+		request_reply(rq, 500, "application/json", NULL, fallback, sizeof fallback - 1);
+		return;
+	}
+	request_reply(rq, status, "application/json", headers, json_text, strlen(json_text));
+	free(json_text);
+}
+
+void request_ok(struct request *rq, int status, json_t *data)
+{
+	reply_text(rq, status, jsonx_ok(data), NULL);
+}
+
+void request_ok_raw(struct request *rq, int status, const char *data_json)
+{
+	struct buf b;
+
+	buf_init(&b, strlen(data_json) + 64);
+	if (buf_puts(&b, "{\"success\":true,\"data\":") < 0 || buf_puts(&b, data_json) < 0 ||
+	    buf_puts(&b, "}") < 0) {
+		buf_free(&b);
+		reply_text(rq, status, NULL, NULL);
+		return;
+	}
+	reply_text(rq, status, buf_steal(&b), NULL);
+}
+
+void request_error(struct request *rq, int status, const char *code, const char *message,
+		   json_t *details, const char *headers)
+{
+	reply_text(rq, status, jsonx_error(code, message, details), headers);
+}

@@ -1,0 +1,69 @@
+/*
+ * One FastCGI request: its parameters, a capped body, and the answer
+ * (status line, headers, JSON envelope).  Routing reads REQUEST_URI, which
+ * lighttpd, mod_fcgid and mod_proxy_fcgi all pass the same way, less the
+ * configured mount prefix.
+ */
+#ifndef MAILPROOF_REQUEST_H
+#define MAILPROOF_REQUEST_H
+
+#include <stdint.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "buf.h"
+
+struct config;
+struct db;
+
+#define REQUEST_PATH_MAX 1024
+
+struct auth_ctx {
+	char key_id[24];
+	char tenant_id[24];
+	unsigned scopes;
+};
+
+struct request {
+	FCGX_Request *fx;
+	const struct config *cfg;
+	struct db *db;
+	char method[16];
+	char path[REQUEST_PATH_MAX];	/* routed path; empty when outside the prefix */
+	char request_id[72];
+	const char *route;		/* pattern that matched, for the log */
+	struct buf body;
+	json_t *json;			/* parsed body of json_body routes */
+	struct auth_ctx auth;
+	int status;			/* 0 until answered */
+	int64_t t0;
+};
+
+void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cfg, struct db *db);
+/* Frees what the request holds and writes its log line. */
+void request_end(struct request *rq);
+
+const char *request_param(const struct request *rq, const char *name);
+
+/*
+ * Reads the body (at most max_body_bytes).  Returns 0, or -1 after
+ * answering 413 or 400.
+ */
+int request_read_body(struct request *rq);
+
+/*
+ * Answers status with content type and body.  headers is NULL or more
+ * "Name: value\r\n" lines.  HEAD requests get no body.
+ */
+void request_reply(struct request *rq, int status, const char *ctype, const char *headers,
+		   const char *body, size_t len);
+/* Answers {"success":true,"data":data}; steals data. */
+void request_ok(struct request *rq, int status, json_t *data);
+/* Same, with data already serialized as a JSON object. */
+void request_ok_raw(struct request *rq, int status, const char *data_json);
+/* Answers the error envelope; steals details (may be NULL). */
+void request_error(struct request *rq, int status, const char *code, const char *message,
+		   json_t *details, const char *headers);
+
+#endif

@@ -1,0 +1,82 @@
+/* See token.h.  All randomness is libsodium's (getrandom underneath). */
+#include "token.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+	size_t chars = (n * 8 + 4) / 5, o = 0;
+	unsigned int acc = 0;
+	int bits = 0;
+
+	if (outlen < chars + 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			out[o++] = crockford[(acc >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		out[o++] = crockford[(acc << (5 - bits)) & 31];
+	out[o] = '\0';
+	return 0;
+}
+
+int tok_random_id(const char *prefix, char *out, size_t outlen)
+{
+	unsigned char raw[16];
+	size_t plen = strlen(prefix);
+
+	if (outlen < plen + TOK_ID_CHARS + 1)
+		return -1;
+	randombytes_buf(raw, sizeof raw);
+	memcpy(out, prefix, plen);
+	return tok_base32(raw, sizeof raw, out + plen, outlen - plen);
+}
+
+void tok_api_key(char out[TOK_API_KEY_LEN + 1])
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof raw);
+	memcpy(out, "mpk_", 4);
+	sodium_bin2base64(out + 4, TOK_API_KEY_LEN + 1 - 4, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+}
+
+void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1])
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof raw);
+	memcpy(out, "whsec_", 6);
+	sodium_bin2base64(out + 6, TOK_WHSEC_LEN + 1 - 6, raw, sizeof raw,
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(raw, sizeof raw);
+}
+
+void tok_hash(const unsigned char key[32], const char *domain, const char *part1,
+	      const char *part2, unsigned char out[TOK_HASH_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key, 32, TOK_HASH_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)domain, strlen(domain) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)part1, strlen(part1) + 1);
+	if (part2)
+		crypto_generichash_update(&st, (const unsigned char *)part2, strlen(part2));
+	crypto_generichash_final(&st, out, TOK_HASH_BYTES);
+}
+
+int tok_hash_equal(const unsigned char *a, const unsigned char *b)
+{
+	return sodium_memcmp(a, b, TOK_HASH_BYTES) == 0;
+}

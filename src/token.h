@@ -1,0 +1,39 @@
+/*
+ * Secrets and identifiers, all from libsodium: random ids, API keys, webhook
+ * secrets, and the keyed BLAKE2b hashes under which codes, link tokens and
+ * API keys are stored.  Nothing here ever writes a secret to a log.
+ */
+#ifndef MAILPROOF_TOKEN_H
+#define MAILPROOF_TOKEN_H
+
+#include <stddef.h>
+
+#define TOK_HASH_BYTES 32
+#define TOK_ID_CHARS 26			/* Crockford base32 of 16 bytes */
+#define TOK_API_KEY_LEN (4 + 43)	/* "mpk_" + base64url(32 bytes) */
+#define TOK_WHSEC_LEN (6 + 44)		/* "whsec_" + base64(32 bytes) */
+
+/* Crockford base32 of n bytes, big-endian, zero bits padded at the end. */
+int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen);
+
+/* prefix + 26 Crockford base32 characters from 16 random bytes. */
+int tok_random_id(const char *prefix, char *out, size_t outlen);
+
+/* "mpk_" + 43 characters: a new API key.  out needs TOK_API_KEY_LEN + 1. */
+void tok_api_key(char out[TOK_API_KEY_LEN + 1]);
+
+/* "whsec_" + base64 of 32 random bytes.  out needs TOK_WHSEC_LEN + 1. */
+void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1]);
+
+/*
+ * Keyed BLAKE2b-256 of domain, NUL, part1, NUL, part2 (part2 may be NULL).
+ * The domain ("apikey", "otp", "link") keeps a hash of one kind from ever
+ * matching another; part1 binds a code to its verification id.
+ */
+void tok_hash(const unsigned char key[32], const char *domain, const char *part1,
+	      const char *part2, unsigned char out[TOK_HASH_BYTES]);
+
+/* Constant-time equality of two hashes. */
+int tok_hash_equal(const unsigned char *a, const unsigned char *b);
+
+#endif

@@ -1,0 +1,152 @@
+"""Test harness for the integration suite: talks to the real stack that
+`dev.sh` started (PostgreSQL, mailproof-fcgi behind lighttpd, the SMTP
+catcher), reads its ports and paths from $MPDEV_VAR/dev.env, and
+controls services through `dev.sh service NAME start|stop`.
+Standard library only, so it runs under Debian's /usr/bin/python3."""
+import hashlib
+import http.client
+import json
+import os
+import subprocess
+import time
+
+
+class Env:
+    def __init__(self):
+        self.var = os.environ["MPDEV_VAR"]
+        self.src = os.environ["MPDEV_SRC"]
+        self.conf = {}
+        with open(os.path.join(self.var, "dev.env")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                self.conf[k] = v
+        self.http_port = int(self.conf["HTTP_PORT"])
+        self.pg_port = int(self.conf["PG_PORT"])
+        self.build = self.conf["BUILD"]
+        self.secret_key = bytes.fromhex(self.conf["SECRET_KEY"])
+        self.config_file = os.path.join(self.var, "mailproof.conf")
+
+    # ------------------------------------------------------------ HTTP
+    def request(self, method, path, body=None, headers=None, key=None, timeout=10,
+                raw_body=None):
+        """Returns (status, headers dict with lower-case names, parsed JSON or text)."""
+        h = dict(headers or {})
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        if key:
+            h.setdefault("Authorization", "Bearer " + key)
+        c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            text = r.read()
+            hdrs = {k.lower(): v for k, v in r.getheaders()}
+            try:
+                parsed = json.loads(text) if text else None
+            except ValueError:
+                parsed = text.decode(errors="replace")
+            return r.status, hdrs, parsed
+        finally:
+            c.close()
+
+    # ------------------------------------------------------------ processes
+    def ctl(self, *args, check=True):
+        """Runs mailproofctl; returns (exit status, stdout, stderr)."""
+        p = subprocess.run([os.path.join(self.build, "mailproofctl"), *args],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, MAILPROOF_CONFIG=self.config_file))
+        if check and p.returncode != 0:
+            raise AssertionError("mailproofctl %s: exit %d: %s" % (
+                " ".join(args), p.returncode, p.stderr.strip()))
+        return p.returncode, p.stdout, p.stderr
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl(*args, "--json")[1])
+
+    def service(self, name, action):
+        subprocess.run([os.path.join(self.src, "dev.sh"), "service", name, action],
+                       check=True, timeout=120,
+                       env=dict(os.environ, MPDEV_VAR=self.var))
+
+    def psql(self, sql, *params):
+        """Runs one statement through psql as the app role; returns rows of text."""
+        args = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "mailproof",
+                "-d", "mailproof", "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\t"]
+        for i, p in enumerate(params):
+            args += ["-v", "p%d=%s" % (i + 1, p)]
+        p = subprocess.run(args, input=sql, capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("psql: " + p.stderr.strip())
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def master_pid(self):
+        with open(os.path.join(self.var, "run", "fcgi.pid")) as f:
+            return int(f.read())
+
+    def worker_pids(self):
+        p = subprocess.run(["pgrep", "-P", str(self.master_pid())],
+                           capture_output=True, text=True)
+        return sorted(int(x) for x in p.stdout.split())
+
+    def log(self, name):
+        with open(os.path.join(self.var, "log", name), errors="replace") as f:
+            return f.read()
+
+    # ------------------------------------------------------------ fixtures
+    def tenant_with_key(self, name, scopes=None):
+        """Creates tenant name (unique per run) and a key; returns (tenant, key)."""
+        t = self.ctl_json("tenant", "create", "--name", name)
+        args = ["key", "create", "--tenant", name]
+        if scopes:
+            args += ["--scopes", scopes]
+        k = self.ctl_json(*args)
+        return t, k
+
+    def code_hash(self, vid, code):
+        """The keyed BLAKE2b under which the service stores an OTP (token.c)."""
+        h = hashlib.blake2b(b"otp\0" + vid.encode() + b"\0" + code.encode(),
+                            key=self.secret_key, digest_size=32)
+        return h.hexdigest()
+
+    def insert_verification(self, tenant_id, code="123456", max_attempts=3,
+                            expires_in="15 minutes", email="person@example.com",
+                            status="PENDING", user_id=None):
+        """Stores a verification as a start would, with a known code."""
+        vid = "ev_" + os.urandom(13).hex().upper()  # hex digits are Crockford too
+        self.psql(
+            "INSERT INTO verifications (id, tenant_id, email, email_norm, user_id, method,"
+            " status, token_format, code_length, secret_hash, max_attempts, expires_at)"
+            " VALUES (:'p1', :'p2', :'p3', lower(:'p3'), NULLIF(:'p4', ''), 'OTP', :'p5',"
+            " 'numeric', 6, decode(:'p6', 'hex'), :'p7'::int, now() + :'p8'::interval)",
+            vid, tenant_id, email, user_id or "", status, self.code_hash(vid, code),
+            max_attempts, expires_in)
+        return vid
+
+    def wait(self, what, pred, timeout=10.0, step=0.1):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            v = pred()
+            if v:
+                return v
+            time.sleep(step)
+        raise AssertionError("timed out waiting for " + what)
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect_error(resp, status, code):
+    st, hdrs, body = resp
+    check(st == status, "expected %d %s, got %d %r" % (status, code, st, body))
+    check(isinstance(body, dict) and body.get("success") is False,
+          "not an error envelope: %r" % (body,))
+    err = body["error"]
+    check(err.get("code") == code, "expected code %s, got %r" % (code, err))
+    check(isinstance(err.get("message"), str) and err["message"], "empty message")
+    check(isinstance(err.get("details"), dict), "details must be an object")
+    check(hdrs.get("x-request-id"), "missing X-Request-Id")
+    return body

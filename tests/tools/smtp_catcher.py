@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+"""SMTP catcher for development and tests: accepts every message and keeps
+it as one .eml file under --dir, named so that `ls` lists them in order.
+Uses Debian's python3-aiosmtpd (run with /usr/bin/python3)."""
+import argparse
+import asyncio
+import os
+import signal
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Keep:
+    def __init__(self, directory):
+        self.dir = directory
+        self.n = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.n += 1
+        name = "%d-%06d-%d.eml" % (time.time_ns(), self.n, os.getpid())
+        tmp = os.path.join(self.dir, "." + name)
+        with open(tmp, "wb") as f:
+            f.write(b"X-Envelope-From: %s\r\n" % envelope.mail_from.encode())
+            for rcpt in envelope.rcpt_tos:
+                f.write(b"X-Envelope-To: %s\r\n" % rcpt.encode())
+            f.write(envelope.original_content)
+        os.rename(tmp, os.path.join(self.dir, name))
+        return "250 Message accepted for delivery"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dir", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    ctl = Controller(Keep(a.dir), hostname=a.host, port=a.port)
+    ctl.start()
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.run_until_complete(stop.wait())
+    ctl.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+/* Unit tests of ids, keys and keyed hashes. */
+#include <check.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "token.h"
+
+START_TEST(base32_known_values)
+{
+	unsigned char zero[16] = { 0 }, ff[16];
+	char out[32];
+
+	memset(ff, 0xff, sizeof ff);
+	ck_assert_int_eq(tok_base32(zero, 16, out, sizeof out), 0);
+	ck_assert_str_eq(out, "00000000000000000000000000");
+	ck_assert_int_eq(tok_base32(ff, 16, out, sizeof out), 0);
+	/* 128 one bits, then two zero bits of padding: the last digit is 11100b */
+	ck_assert_str_eq(out, "ZZZZZZZZZZZZZZZZZZZZZZZZZW");
+	ck_assert_int_eq(tok_base32((const unsigned char *)"f", 1, out, sizeof out), 0);
+	ck_assert_str_eq(out, "CR");
+	ck_assert_int_eq(tok_base32(ff, 16, out, 26), -1);
+}
+END_TEST
+
+START_TEST(random_ids_have_the_spec_shape)
+{
+	char a[40], b[40];
+
+	ck_assert_int_eq(tok_random_id("ev_", a, sizeof a), 0);
+	ck_assert_int_eq(tok_random_id("ev_", b, sizeof b), 0);
+	ck_assert_uint_eq(strlen(a), 29);
+	ck_assert_int_eq(strncmp(a, "ev_", 3), 0);
+	ck_assert_uint_eq(strspn(a + 3, "0123456789ABCDEFGHJKMNPQRSTVWXYZ"), 26);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(tok_random_id("ev_", a, 29), -1);
+}
+END_TEST
+
+START_TEST(api_keys_and_webhook_secrets)
+{
+	char k[TOK_API_KEY_LEN + 1], s[TOK_WHSEC_LEN + 1];
+	unsigned char raw[32];
+	size_t n;
+
+	tok_api_key(k);
+	ck_assert_uint_eq(strlen(k), 47);
+	ck_assert_int_eq(strncmp(k, "mpk_", 4), 0);
+	ck_assert_int_eq(sodium_base642bin(raw, sizeof raw, k + 4, 43, NULL, &n, NULL,
+					   sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	ck_assert_uint_eq(n, 32);
+	tok_webhook_secret(s);
+	ck_assert_uint_eq(strlen(s), 50);
+	ck_assert_int_eq(sodium_base642bin(raw, sizeof raw, s + 6, 44, NULL, &n, NULL,
+					   sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_uint_eq(n, 32);
+}
+END_TEST
+
+START_TEST(hash_is_keyed_bound_and_domain_separated)
+{
+	unsigned char k1[32] = { 1 }, k2[32] = { 2 }, a[32], b[32];
+
+	tok_hash(k1, "otp", "ev_1", "123456", a);
+	tok_hash(k1, "otp", "ev_1", "123456", b);
+	ck_assert(tok_hash_equal(a, b));
+	tok_hash(k2, "otp", "ev_1", "123456", b);
+	ck_assert(!tok_hash_equal(a, b));
+	tok_hash(k1, "otp", "ev_2", "123456", b);
+	ck_assert(!tok_hash_equal(a, b));
+	tok_hash(k1, "link", "ev_1", "123456", b);
+	ck_assert(!tok_hash_equal(a, b));
+	/* the separators keep ("ev_1", "23456") apart from ("ev_12", "3456") */
+	tok_hash(k1, "otp", "ev_12", "3456", a);
+	tok_hash(k1, "otp", "ev_1", "23456", b);
+	ck_assert(!tok_hash_equal(a, b));
+}
+END_TEST
+
+START_TEST(hash_matches_plain_keyed_blake2b)
+{
+	/* Tests and operators recompute it as BLAKE2b-256(key, "otp\0" id "\0" code). */
+	unsigned char key[32], a[32], b[32];
+	const unsigned char msg[] = "otp\0ev_1\0" "123456";
+
+	memset(key, 7, sizeof key);
+	tok_hash(key, "otp", "ev_1", "123456", a);
+	crypto_generichash(b, 32, msg, sizeof msg - 1, key, 32);
+	ck_assert(tok_hash_equal(a, b));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("token");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	tcase_add_test(tc, base32_known_values);
+	tcase_add_test(tc, random_ids_have_the_spec_shape);
+	tcase_add_test(tc, api_keys_and_webhook_secrets);
+	tcase_add_test(tc, hash_is_keyed_bound_and_domain_separated);
+	tcase_add_test(tc, hash_matches_plain_keyed_blake2b);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
