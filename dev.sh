@@ -24,7 +24,7 @@ die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(gcc make autoconf automake libtool pkgconf check
   libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev
-  postgresql lighttpd python3 python3-aiosmtpd curl procps)
+  postgresql lighttpd python3 python3-aiosmtpd curl procps valgrind)
 
 install_packages() {
   local missing=() p
@@ -290,6 +290,16 @@ cmd_service() {
   esac
 }
 
+# count NAME CMD...: one check that passes when CMD exits 0.
+count() {
+  local name=$1 out; shift
+  if out=$("$@" 2>&1); then
+    echo "ok     $name"; TOTAL_PASS=$((TOTAL_PASS + 1))
+  else
+    echo "FAIL   $name"; printf '%s\n' "$out" | tail -n 30; TOTAL_FAIL=$((TOTAL_FAIL + 1))
+  fi
+}
+
 # Runs unit and integration tests against one build; adds to the totals.
 run_suite() {
   local label=$1 dir=$2 p f
@@ -350,6 +360,11 @@ cmd_test() {
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite plain "$top/build"
   run_suite asan "$top/build-asan"
+  count "banned functions" "$top/tests/tools/check-banned.sh"
+  count "valgrind: unit tests" make -s -C "$top/build" check \
+    LOG_COMPILER="valgrind" \
+    AM_LOG_FLAGS="--quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes"
+  count "make distcheck" make -s -C "$top/build" distcheck
   echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
   [ "$TOTAL_FAIL" = 0 ]
 }

@@ -150,3 +150,59 @@ def expect_error(resp, status, code):
     check(isinstance(err.get("details"), dict), "details must be an object")
     check(hdrs.get("x-request-id"), "missing X-Request-Id")
     return body
+
+
+def fcgi_request(address, params, body=b"", timeout=10):
+    """Speaks FastCGI (responder role) to address, a unix socket path or a
+    (host, port) pair; returns (status, headers dict, body bytes)."""
+    import socket
+    import struct
+
+    def record(rtype, content):
+        pad = (8 - len(content) % 8) % 8
+        return struct.pack(">BBHHBB", 1, rtype, 1, len(content), pad, 0) + content + b"\0" * pad
+
+    def nv(name, value):
+        out = b""
+        for part in (name, value):
+            n = len(part)
+            out += bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+        return out + name + value
+
+    fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(address)
+    try:
+        p = dict(params)
+        p.setdefault("REQUEST_METHOD", "GET")
+        p.setdefault("CONTENT_LENGTH", str(len(body)))
+        blob = b"".join(nv(k.encode(), v.encode()) for k, v in p.items())
+        msg = record(1, struct.pack(">HB5x", 1, 0)) + record(4, blob) + record(4, b"")
+        if body:
+            msg += record(5, body)
+        msg += record(5, b"")
+        s.sendall(msg)
+        out, buf = b"", b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 8:
+                _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
+                if len(buf) < 8 + clen + plen:
+                    break
+                content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
+                if rtype == 6:
+                    out += content
+                elif rtype == 3:
+                    head, _, rest = out.partition(b"\r\n\r\n")
+                    hdrs = {}
+                    for line in head.decode().split("\r\n"):
+                        k, _, v = line.partition(":")
+                        hdrs[k.strip().lower()] = v.strip()
+                    return int(hdrs.get("status", "200").split()[0]), hdrs, rest
+        raise AssertionError("FastCGI connection closed before END_REQUEST")
+    finally:
+        s.close()

@@ -78,3 +78,22 @@ def test_keys_are_stored_only_as_hashes(env):
     for k in (ka, kb):
         check(k not in dump and k[4:] not in dump, "plaintext key found in the database")
         check(k[4:24] not in dump, "a long piece of the key is in the database")
+
+
+def test_request_log_has_one_line_per_request_and_no_secret(env):
+    import re
+    t, k = env.tenant_with_key("logging-" + os.urandom(4).hex())
+    vid = env.insert_verification(t["id"], code="864209")
+    rid = "trace-" + os.urandom(6).hex()
+    env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": "864209"},
+                key=k["key"], headers={"X-Request-Id": rid})
+    env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": "975310"},
+                headers={"X-API-Key": k["key"], "X-Request-Id": rid + "b"})
+    log = env.wait("the log line", lambda: rid + "b" in env.log("fcgi.log") and env.log("fcgi.log"))
+    lines = [l for l in log.splitlines() if "id=%s " % rid in l]
+    check(len(lines) == 1, "one line per request: %r" % lines)
+    check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z mailproof-fcgi\[\d+\] info: "
+                   r"request id=%s method=POST route=/v1/verifications/email/\{id\}/verify "
+                   r"status=200 duration_ms=\d+$" % rid, lines[0]), "format: %r" % lines[0])
+    for secret in (k["key"], k["key"][4:], "864209", "975310"):
+        check(secret not in log, "a secret reached the log")

@@ -35,6 +35,23 @@ def test_killed_worker_is_respawned(env):
     check("killed by signal 9" in env.log("fcgi.log"), "the master logged the death")
 
 
+def test_worker_dying_young_is_respawned_with_back_off(env):
+    tid, key = tenant(env)
+    for round_ in range(2):
+        pids = env.worker_pids()
+        os.kill(pids[0], signal.SIGKILL)
+        fresh = env.wait("a replacement", lambda: [p for p in env.worker_pids() if p not in pids])
+        if round_ == 0:
+            os.kill(fresh[0], signal.SIGKILL)  # dies well within a second of starting
+    log = env.wait("the back-off", lambda: "respawning in" in env.log("fcgi.log")
+                   and env.log("fcgi.log"))
+    check("respawning in 500 ms" in log, "first back-off is 500 ms")
+    env.wait("two workers again", lambda: len(env.worker_pids()) == 2, timeout=15)
+    vid = env.insert_verification(tid)
+    for _ in range(10):
+        check(env.request("GET", "/v1/verifications/email/" + vid, key=key)[0] == 200)
+
+
 def test_database_down_is_fast_503_and_recovers(env):
     tid, key = tenant(env)
     vid = env.insert_verification(tid)
