@@ -41,26 +41,26 @@ int tok_random_id(const char *prefix, char *out, size_t outlen)
 	return tok_base32(raw, sizeof raw, out + plen, outlen - plen);
 }
 
-void tok_api_key(char out[TOK_API_KEY_LEN + 1])
+/* prefix + base64 (variant) of 32 random bytes into out (outlen bytes). */
+static void random_b64(const char *prefix, int variant, char *out, size_t outlen)
 {
 	unsigned char raw[32];
+	size_t plen = strlen(prefix);
 
 	randombytes_buf(raw, sizeof raw);
-	memcpy(out, "mpk_", 4);
-	sodium_bin2base64(out + 4, TOK_API_KEY_LEN + 1 - 4, raw, sizeof raw,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	memcpy(out, prefix, plen);
+	sodium_bin2base64(out + plen, outlen - plen, raw, sizeof raw, variant);
 	sodium_memzero(raw, sizeof raw);
+}
+
+void tok_api_key(char out[TOK_API_KEY_LEN + 1])
+{
+	random_b64("mpk_", sodium_base64_VARIANT_URLSAFE_NO_PADDING, out, TOK_API_KEY_LEN + 1);
 }
 
 void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1])
 {
-	unsigned char raw[32];
-
-	randombytes_buf(raw, sizeof raw);
-	memcpy(out, "whsec_", 6);
-	sodium_bin2base64(out + 6, TOK_WHSEC_LEN + 1 - 6, raw, sizeof raw,
-			  sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(raw, sizeof raw);
+	random_b64("whsec_", sodium_base64_VARIANT_ORIGINAL, out, TOK_WHSEC_LEN + 1);
 }
 
 void tok_hash(const unsigned char key[32], const char *domain, const char *part1,

@@ -95,6 +95,14 @@ class Env:
             return f.read()
 
     # ------------------------------------------------------------ fixtures
+    def shared_tenant(self, prefix):
+        """One tenant and key per prefix for the whole run: (tenant id, key)."""
+        cache = self.__dict__.setdefault("_shared", {})
+        if prefix not in cache:
+            t, k = self.tenant_with_key(prefix + "-" + os.urandom(4).hex())
+            cache[prefix] = (t["id"], k["key"])
+        return cache[prefix]
+
     def tenant_with_key(self, name, scopes=None):
         """Creates tenant name (unique per run) and a key; returns (tenant, key)."""
         t = self.ctl_json("tenant", "create", "--name", name)

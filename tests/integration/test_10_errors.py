@@ -1,16 +1,9 @@
 """The errors common to all routes (SPEC section 2), through lighttpd."""
-import os
 
 from harness import check, expect_error
 
-_key = None
-
-
 def key(env):
-    global _key
-    if _key is None:
-        _key = env.tenant_with_key("errors-" + os.urandom(4).hex())[1]["key"]
-    return _key
+    return env.shared_tenant("errors")[1]
 
 
 VERIFY = "/v1/verifications/email/ev_00000000000000000000000000/verify"

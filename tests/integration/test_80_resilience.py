@@ -10,14 +10,8 @@ import time
 
 from harness import check, expect_error
 
-_t = {}
-
-
 def tenant(env):
-    if not _t:
-        t, k = env.tenant_with_key("resilience-" + os.urandom(4).hex())
-        _t.update(id=t["id"], key=k["key"])
-    return _t["id"], _t["key"]
+    return env.shared_tenant("resilience")
 
 
 def test_killed_worker_is_respawned(env):

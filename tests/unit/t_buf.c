@@ -1,5 +1,5 @@
 /* Unit tests of the capped growable buffer. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,21 +64,8 @@ START_TEST(steal_hands_over_ownership)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("buf");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, append_grows_and_terminates);
-	tcase_add_test(tc, cap_is_never_passed);
-	tcase_add_test(tc, huge_append_fails_cleanly);
-	tcase_add_test(tc, steal_hands_over_ownership);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("buf",
+	  append_grows_and_terminates,
+	  cap_is_never_passed,
+	  huge_append_fails_cleanly,
+	  steal_hands_over_ownership)

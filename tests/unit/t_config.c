@@ -1,5 +1,5 @@
 /* Unit tests of the config table, file parser and environment overrides. */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,26 +174,9 @@ START_TEST(sample_config_matches_the_table)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	if (sodium_init() < 0)
-		return 1;
-	unsetenv("MAILPROOF_CONFIG");
-	tcase_add_test(tc, defaults_and_values);
-	tcase_add_test(tc, errors_name_file_line_and_key);
-	tcase_add_test(tc, secret_key_is_required_and_checked);
-	tcase_add_test(tc, environment_overrides_file);
-	tcase_add_test(tc, sample_config_matches_the_table);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("config",
+	  defaults_and_values,
+	  errors_name_file_line_and_key,
+	  secret_key_is_required_and_checked,
+	  environment_overrides_file,
+	  sample_config_matches_the_table)

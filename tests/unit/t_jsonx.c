@@ -1,5 +1,5 @@
 /* Unit tests of strict body parsing, typed access and the envelope. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,21 +75,8 @@ START_TEST(envelopes)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("jsonx");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, rejects_what_the_api_refuses);
-	tcase_add_test(tc, typed_string_access);
-	tcase_add_test(tc, unknown_members_are_named);
-	tcase_add_test(tc, envelopes);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("jsonx",
+	  rejects_what_the_api_refuses,
+	  typed_string_access,
+	  unknown_members_are_named,
+	  envelopes)

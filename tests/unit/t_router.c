@@ -1,5 +1,5 @@
 /* Unit tests of route matching. */
-#include <check.h>
+#include "unit.h"
 #include <string.h>
 
 #include "router.h"
@@ -97,22 +97,9 @@ START_TEST(overlong_segment_does_not_match)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("router");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, exact_and_placeholder_routes);
-	tcase_add_test(tc, head_matches_get);
-	tcase_add_test(tc, unknown_paths_are_not_found);
-	tcase_add_test(tc, wrong_method_lists_allowed);
-	tcase_add_test(tc, overlong_segment_does_not_match);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("router",
+	  exact_and_placeholder_routes,
+	  head_matches_get,
+	  unknown_paths_are_not_found,
+	  wrong_method_lists_allowed,
+	  overlong_segment_does_not_match)

@@ -1,5 +1,5 @@
 /* Unit tests of ids, keys and keyed hashes. */
-#include <check.h>
+#include "unit.h"
 #include <string.h>
 
 #include <sodium.h>
@@ -90,24 +90,9 @@ START_TEST(hash_matches_plain_keyed_blake2b)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("token");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	if (sodium_init() < 0)
-		return 1;
-	tcase_add_test(tc, base32_known_values);
-	tcase_add_test(tc, random_ids_have_the_spec_shape);
-	tcase_add_test(tc, api_keys_and_webhook_secrets);
-	tcase_add_test(tc, hash_is_keyed_bound_and_domain_separated);
-	tcase_add_test(tc, hash_matches_plain_keyed_blake2b);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("token",
+	  base32_known_values,
+	  random_ids_have_the_spec_shape,
+	  api_keys_and_webhook_secrets,
+	  hash_is_keyed_bound_and_domain_separated,
+	  hash_matches_plain_keyed_blake2b)
