@@ -29,9 +29,13 @@ static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_AR
 
 static const struct route g_routes[] = {
 	{ "GET", "/healthz", 0, 0, api_healthz },
+	{ "POST", "/v1/verifications/email", SCOPE_WRITE, 1, api_verification_start },
+	{ "GET", "/v1/verifications/email", SCOPE_READ, 0, api_verification_list },
 	{ "POST", "/v1/verifications/email/verify", SCOPE_CHECK, 1, api_verification_verify },
 	{ "GET", "/v1/verifications/email/{id}", SCOPE_READ, 0, api_verification_get },
 	{ "POST", "/v1/verifications/email/{id}/verify", SCOPE_CHECK, 1, api_verification_verify },
+	{ "POST", "/v1/verifications/email/{id}/resend", SCOPE_WRITE, 0, api_verification_resend },
+	{ "POST", "/v1/verifications/email/{id}/cancel", SCOPE_WRITE, 0, api_verification_cancel },
 };
 
 void api_db_error(struct request *rq, int err)
@@ -41,6 +45,15 @@ void api_db_error(struct request *rq, int err)
 			      NULL, "Retry-After: 1\r\n");
 	else
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+}
+
+void api_rate_limited(struct request *rq, const char *message, int retry_after)
+{
+	char hdr[40];
+
+	snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", retry_after);
+	request_error(rq, 429, "RATE_LIMITED", message,
+		      json_pack("{s:i}", "retryAfterSeconds", retry_after), hdr);
 }
 
 static int is_json_type(const char *ct)

@@ -1,14 +1,26 @@
 /* See api_verification.h. */
 #include "api_verification.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "api.h"
+#include "config.h"
 #include "db.h"
 #include "jsonx.h"
+#include "mail.h"
 #include "request.h"
+#include "token.h"
+#include "util.h"
 #include "verify.h"
+
+#define METADATA_MAX_BYTES 2048
+#define LIST_DEFAULT 20
+#define LIST_MAX 100
 
 /* Longest code text accepted before normalization; codes are 4-12 long. */
 #define CODE_INPUT_MAX 64
@@ -69,6 +81,258 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 	}
 	verify_check_code(rq, id, norm);
 	return;
+bad:
+	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
+}
+
+/* True when s has no control character (no CR/LF to smuggle a header). */
+static int no_controls(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Reads an optional string field that must be free of control characters. */
+static int text_field(json_t *body, const char *name, size_t maxlen, const char **out,
+		      char *msg, size_t msglen)
+{
+	int got = jsonx_get_string(body, name, maxlen, out, msg, msglen);
+
+	if (got == 1 && !no_controls(*out)) {
+		snprintf(msg, msglen, "'%s' must not contain control characters or line breaks", name);
+		return -1;
+	}
+	return got;
+}
+
+/* Validates the start body into sr; -1 after answering 400. */
+static int parse_start(struct request *rq, struct verify_start_req *sr, char **metadata)
+{
+	static const char *const fields[] = {
+		"email", "userId", "method", "redirectUrl", "tokenFormat", "codeLength",
+		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata", NULL
+	};
+	const struct config *cfg = rq->cfg;
+	const char *method = "OTP", *format = "numeric", *redirect, *idem;
+	json_t *body = rq->json, *meta;
+	char msg[200], *canon;
+
+	memset(sr, 0, sizeof *sr);
+	sr->code_length = cfg->default_code_length;
+	sr->expires_seconds = cfg->default_expires_seconds;
+	sr->max_attempts = cfg->default_max_attempts;
+	if (jsonx_only_members(body, fields, msg, sizeof msg) < 0)
+		goto bad;
+	switch (jsonx_get_string(body, "email", 254, &sr->email, msg, sizeof msg)) {
+	case -1:
+		if (json_is_string(json_object_get(body, "email")))
+			goto bad_email;
+		goto bad;
+	case 0:
+		snprintf(msg, sizeof msg, "'email' is required");
+		goto bad;
+	}
+	if (!mail_address_valid(sr->email))
+		goto bad_email;
+	if (text_field(body, "userId", 128, &sr->user_id, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "method", 16, &method, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "redirectUrl", 2048, &redirect, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "tokenFormat", 16, &format, msg, sizeof msg) < 0 ||
+	    jsonx_get_int(body, "codeLength", 4, 12, &sr->code_length, msg, sizeof msg) < 0 ||
+	    jsonx_get_int(body, "expiresInSeconds", 60, 2592000, &sr->expires_seconds, msg,
+			  sizeof msg) < 0 ||
+	    jsonx_get_int(body, "maxAttempts", 1, 10, &sr->max_attempts, msg, sizeof msg) < 0 ||
+	    text_field(body, "subject", 200, &sr->subject, msg, sizeof msg) < 0 ||
+	    text_field(body, "verificationLine", 500, &sr->verification_line, msg, sizeof msg) < 0)
+		goto bad;
+	if (method == NULL)
+		method = "OTP";
+	if (strcmp(method, "MAGIC_LINK") == 0) {
+		snprintf(msg, sizeof msg, "method MAGIC_LINK is not available in this version yet");
+		goto bad;
+	}
+	if (strcmp(method, "OTP") != 0) {
+		snprintf(msg, sizeof msg, "'method' must be OTP or MAGIC_LINK");
+		goto bad;
+	}
+	if (json_object_get(body, "redirectUrl")) {
+		snprintf(msg, sizeof msg, "'redirectUrl' is for the MAGIC_LINK method only");
+		goto bad;
+	}
+	if (format == NULL || strcmp(format, "numeric") == 0) {
+		sr->token_format = "numeric";
+		sr->alphabet = TOK_FORMAT_NUMERIC;
+	} else if (strcmp(format, "alpha") == 0) {
+		sr->token_format = "alpha";
+		sr->alphabet = TOK_FORMAT_ALPHA;
+	} else if (strcmp(format, "alphanumeric") == 0) {
+		sr->token_format = "alphanumeric";
+		sr->alphabet = TOK_FORMAT_ALNUM;
+	} else {
+		snprintf(msg, sizeof msg, "'tokenFormat' must be numeric, alpha or alphanumeric");
+		goto bad;
+	}
+	meta = json_object_get(body, "metadata");
+	if (meta && !json_is_null(meta)) {
+		if (!json_is_object(meta)) {
+			snprintf(msg, sizeof msg, "'metadata' must be an object");
+			goto bad;
+		}
+		*metadata = json_dumps(meta, JSON_COMPACT);
+		if (*metadata == NULL || strlen(*metadata) > METADATA_MAX_BYTES) {
+			snprintf(msg, sizeof msg, "'metadata' must be at most %d bytes as JSON",
+				 METADATA_MAX_BYTES);
+			goto bad;
+		}
+		sr->metadata = *metadata;
+	}
+	idem = request_param(rq, "HTTP_IDEMPOTENCY_KEY");
+	if (idem) {
+		size_t n = strlen(idem);
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)idem[i] < 0x21 || (unsigned char)idem[i] > 0x7e)
+				n = 0;
+		if (n == 0 || n > 255) {
+			snprintf(msg, sizeof msg, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+			goto bad;
+		}
+		sr->idem_key = idem;
+		/* "The same body" means the same JSON, whatever its key order. */
+		if ((canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+			snprintf(msg, sizeof msg, "request body could not be read");
+			goto bad;
+		}
+		tok_hash(cfg->secret_key, "idempotency", canon, NULL, sr->idem_hash);
+		free(canon);
+	}
+	return 0;
+bad_email:
+	request_error(rq, 400, "INVALID_EMAIL", "'email' must be one valid address (local@domain)",
+		      NULL, NULL);
+	return -1;
+bad:
+	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
+	return -1;
+}
+
+void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	struct verify_start_req sr;
+	char *metadata = NULL;
+
+	if (parse_start(rq, &sr, &metadata) == 0)
+		verify_start(rq, &sr);
+	free(metadata);
+}
+
+void api_verification_resend(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	verify_resend(rq, args[0]);
+}
+
+void api_verification_cancel(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	verify_cancel(rq, args[0]);
+}
+
+/* Cursor: base64url of "<created_at microseconds>.<id>". */
+static int cursor_decode(const char *c, char *micros, size_t mlen, char *id, size_t idlen)
+{
+	char raw[96];
+	size_t n;
+	const char *dot, *errstr;
+
+	if (sodium_base642bin((unsigned char *)raw, sizeof raw - 1, c, strlen(c), NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return -1;
+	raw[n] = '\0';
+	if ((dot = strchr(raw, '.')) == NULL || (size_t)(dot - raw) >= mlen)
+		return -1;
+	snprintf(micros, mlen, "%.*s", (int)(dot - raw), raw);
+	util_parse_int(micros, 0, LLONG_MAX, &errstr);
+	if (errstr || !verify_id_valid(dot + 1) || strlen(dot + 1) >= idlen)
+		return -1;
+	snprintf(id, idlen, "%s", dot + 1);
+	return 0;
+}
+
+void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	static const char *const allowed[] = { "email", "userId", "status", "limit", "cursor", NULL };
+	static const char *const statuses[] = { "PENDING", "VERIFIED", "FAILED", "EXPIRED",
+						"CANCELED", NULL };
+	char email[256], user[520], status[16], limit[8], cursor[200], micros[24], cid[40];
+	char lim1[16], msg[160];
+	const char *params[7] = { NULL, NULL, NULL, NULL, NULL, NULL, lim1 };
+	const char *errstr;
+	int n = LIST_DEFAULT, got, ok = 0;
+	enum db_err err;
+	PGresult *r;
+	json_t *items, *data;
+
+	if (request_query_only(rq, allowed, msg, sizeof msg) < 0)
+		goto bad;
+	params[0] = rq->auth.tenant_id;
+	if ((got = request_query(rq, "email", email, sizeof email)) < 0)
+		goto bad_param;
+	params[1] = got ? email : NULL;
+	if ((got = request_query(rq, "userId", user, sizeof user)) < 0)
+		goto bad_param;
+	params[2] = got ? user : NULL;
+	if ((got = request_query(rq, "status", status, sizeof status)) < 0)
+		goto bad_param;
+	if (got) {
+		for (int i = 0; statuses[i]; i++)
+			ok |= strcmp(status, statuses[i]) == 0;
+		if (!ok) {
+			snprintf(msg, sizeof msg, "'status' must be one of PENDING, VERIFIED, FAILED, "
+				 "EXPIRED, CANCELED");
+			goto bad;
+		}
+		params[3] = status;
+	}
+	if ((got = request_query(rq, "limit", limit, sizeof limit)) < 0)
+		goto bad_param;
+	if (got) {
+		n = (int)util_parse_int(limit, 1, LIST_MAX, &errstr);
+		if (errstr) {
+			snprintf(msg, sizeof msg, "'limit' must be an integer from 1 to %d", LIST_MAX);
+			goto bad;
+		}
+	}
+	if ((got = request_query(rq, "cursor", cursor, sizeof cursor)) < 0 ||
+	    (got && cursor_decode(cursor, micros, sizeof micros, cid, sizeof cid) < 0)) {
+		snprintf(msg, sizeof msg, "'cursor' is not a cursor this API gave");
+		goto bad;
+	}
+	if (got) {
+		params[4] = micros;
+		params[5] = cid;
+	}
+	snprintf(lim1, sizeof lim1, "%d", n + 1);
+	if ((r = db_run(rq->db, DB_VERIFICATION_LIST, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return;
+	}
+	items = json_array();
+	for (int i = 0; i < PQntuples(r) && i < n; i++)
+		json_array_append_new(items, json_loads(PQgetvalue(r, i, 0), 0, NULL));
+	data = json_pack("{s:o,s:n}", "items", items, "nextCursor");
+	if (PQntuples(r) > n) {
+		char raw[96], enc[sodium_base64_ENCODED_LEN(96, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+		int len = snprintf(raw, sizeof raw, "%s.%s", PQgetvalue(r, n - 1, 1),
+				   PQgetvalue(r, n - 1, 2));
+		sodium_bin2base64(enc, sizeof enc, (unsigned char *)raw, (size_t)len,
+				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		json_object_set_new(data, "nextCursor", json_string(enc));
+	}
+	PQclear(r);
+	request_ok(rq, 200, data);
+	return;
+bad_param:
+	snprintf(msg, sizeof msg, "a query parameter is malformed or too long");
 bad:
 	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
 }

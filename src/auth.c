@@ -1,16 +1,19 @@
 /* See auth.h. */
 #include "auth.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <sodium.h>
 
+#include "api.h"
 #include "config.h"
 #include "db.h"
 #include "request.h"
 #include "token.h"
+#include "util.h"
 
 static const char *const scope_names[] = {
 	"verifications:write", "verifications:check", "verifications:read", NULL
@@ -63,26 +66,29 @@ static int key_well_formed(const char *k)
 	return 1;
 }
 
-/* Looks up one hash: 1 found (fills auth), 0 not found, -1 answered 503/500. */
-static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYTES], int *revoked)
+/*
+ * Looks up one hash: 1 found (fills auth, *revoked, *over and *retry_after),
+ * 0 not found, -1 answered 503/500.
+ */
+static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYTES], int *revoked,
+		       int *over, int *retry_after)
 {
-	char hex[2 + 2 * TOK_HASH_BYTES + 1] = "\\x";
-	const char *params[1] = { hex };
+	char hex[2 + 2 * TOK_HASH_BYTES + 1] = "\\x", limit[16];
+	const char *params[2] = { hex, limit };
+	const char *errstr;
+	long long lim, count;
 	unsigned char stored[TOK_HASH_BYTES];
 	enum db_err err;
 	PGresult *r;
 	int rc = -1;
 
 	sodium_bin2hex(hex + 2, sizeof hex - 2, hash, TOK_HASH_BYTES);
+	snprintf(limit, sizeof limit, "%d", rq->cfg->rate_per_key_per_minute);
 	if ((r = db_run(rq->db, DB_KEY_LOOKUP, params, &err, NULL)) == NULL) {
-		if (err == DB_UNAVAILABLE)
-			request_error(rq, 503, "UNAVAILABLE", "the database is unavailable", NULL,
-				      "Retry-After: 1\r\n");
-		else
-			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		api_db_error(rq, err);
 		return -1;
 	}
-	if (PQntuples(r) != 1 || PQnfields(r) != 5) {
+	if (PQntuples(r) != 1 || PQnfields(r) != 8) {
 		rc = 0;
 		goto out;
 	}
@@ -95,6 +101,10 @@ static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYT
 	snprintf(rq->auth.key_id, sizeof rq->auth.key_id, "%s", PQgetvalue(r, 0, 0));
 	snprintf(rq->auth.tenant_id, sizeof rq->auth.tenant_id, "%s", PQgetvalue(r, 0, 1));
 	*revoked = PQgetvalue(r, 0, 3)[0] == 't';
+	lim = util_parse_int(PQgetvalue(r, 0, 5), 0, INT_MAX, &errstr);
+	count = util_parse_int(PQgetvalue(r, 0, 6), 0, LLONG_MAX, &errstr);
+	*over = lim > 0 && count > lim;
+	*retry_after = (int)util_parse_int(PQgetvalue(r, 0, 7), 1, 60, &errstr);
 	rc = 1;
 out:
 	PQclear(r);
@@ -105,7 +115,7 @@ int auth_check(struct request *rq)
 {
 	const char *key = auth_presented_key(rq);
 	unsigned char hash[TOK_HASH_BYTES];
-	int found, revoked = 0;
+	int found, revoked = 0, over = 0, retry_after = 1;
 
 	if (key == NULL || *key == '\0') {
 		request_error(rq, 401, "UNAUTHORIZED",
@@ -116,10 +126,10 @@ int auth_check(struct request *rq)
 	if (!key_well_formed(key))
 		goto unknown;
 	tok_hash(rq->cfg->secret_key, "apikey", key, NULL, hash);
-	found = auth_lookup(rq, hash, &revoked);
+	found = auth_lookup(rq, hash, &revoked, &over, &retry_after);
 	if (found == 0 && rq->cfg->have_secret_key_previous) {
 		tok_hash(rq->cfg->secret_key_previous, "apikey", key, NULL, hash);
-		found = auth_lookup(rq, hash, &revoked);
+		found = auth_lookup(rq, hash, &revoked, &over, &retry_after);
 	}
 	if (found < 0)
 		return -1;
@@ -128,6 +138,10 @@ int auth_check(struct request *rq)
 	if (revoked) {
 		request_error(rq, 401, "UNAUTHORIZED", "the API key has been revoked", NULL,
 			      "WWW-Authenticate: Bearer\r\n");
+		return -1;
+	}
+	if (over) {
+		api_rate_limited(rq, "too many requests for this API key", retry_after);
 		return -1;
 	}
 	return 0;

@@ -20,8 +20,9 @@ struct request;
 int auth_parse_scopes(const char *list, unsigned *out);
 
 /*
- * Authenticates rq and fills rq->auth.  Returns 0, or -1 after answering
- * 401 (missing, malformed, unknown or revoked key) or 503.
+ * Authenticates rq and fills rq->auth, counting the request against the
+ * key's usage and per-minute limit.  Returns 0, or -1 after answering 401
+ * (missing, malformed, unknown or revoked key), 429 or 503.
  */
 int auth_check(struct request *rq);
 

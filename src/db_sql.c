@@ -9,12 +9,28 @@
 const struct db_statement db_statements[DB__COUNT] = {
 	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
 
-	/* $1 keyed hash of the presented key (hex bytea). */
-	[DB_KEY_LOOKUP] = { "key_lookup", 1, 1,
-		"SELECT k.id, k.tenant_id, array_to_string(k.scopes, ','),"
-		" k.revoked_at IS NOT NULL, encode(k.key_hash, 'hex')"
-		" FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
-		" WHERE k.key_hash = $1::bytea" },
+	/*
+	 * Authenticates: $1 keyed hash of the presented key (hex bytea), $2 the
+	 * configured requests per key per minute.  Counts the request against
+	 * the key's usage and its per-minute window in the same round trip.
+	 * Returns id, tenant, scopes, revoked, hash (hex), limit, count in
+	 * this minute, seconds left in it.
+	 */
+	[DB_KEY_LOOKUP] = { "key_lookup", 2, 0,
+		"WITH k AS ("
+		"  SELECT k.id, k.tenant_id, k.scopes, k.revoked_at IS NOT NULL AS revoked,"
+		"   k.key_hash, coalesce(t.rate_per_key_per_minute, $2::int) AS lim"
+		"  FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+		"  WHERE k.key_hash = $1::bytea),"
+		" used AS ("
+		"  UPDATE api_keys a SET usage_count = a.usage_count + 1, last_used_at = now()"
+		"  FROM k WHERE a.id = k.id AND NOT k.revoked)"
+		" SELECT k.id, k.tenant_id, array_to_string(k.scopes, ','), k.revoked,"
+		"  encode(k.key_hash, 'hex'), k.lim,"
+		"  CASE WHEN k.revoked OR k.lim = 0 THEN 0"
+		"   ELSE mp_count('key:' || k.id, date_trunc('minute', now())) END,"
+		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute')"
+		" FROM k" },
 
 	/* $1 verification id, $2 tenant id. */
 	[DB_VERIFICATION_GET] = { "verification_get", 2, 1,
@@ -24,17 +40,18 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/*
 	 * Checks a code: $1 verification id, $2 tenant id, $3 and $4 the keyed
 	 * hashes of the submitted code under secret_key and secret_key_previous
-	 * ($4 NULL when there is none), $5 the event id for the outbox.
+	 * ($4 NULL when there is none).
 	 * cur locks the row and so sees the latest committed state; upd applies
 	 * the transition only to a PENDING, unexpired row with attempts left,
 	 * which is what makes concurrent guesses unable to pass max_attempts and
-	 * concurrent right codes verify exactly once.  The comparison is between
+	 * concurrent right codes verify exactly once.  A wrong code also counts
+	 * against the address's wrong codes of the day.  The comparison is between
 	 * keyed digests, so its timing says nothing about the code.
 	 * Returns one row (none: unknown id): stored status, effective status
 	 * before, new status or NULL, attempts remaining, and the verification
 	 * as GET shows it after the change.
 	 */
-	[DB_VERIFY_CODE] = { "verify_code", 5, 0,
+	[DB_VERIFY_CODE] = { "verify_code", 4, 0,
 		"WITH cur AS ("
 		"  SELECT v.id, v.status, mp_status(v) AS eff,"
 		"   (v.secret_hash = $3::bytea OR coalesce(v.secret_hash = $4::bytea, false)) AS matched"
@@ -53,12 +70,101 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  RETURNING v),"
 		" ev AS ("
 		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		"  SELECT $5, (upd.v).tenant_id, (upd.v).id,"
-		"   CASE (upd.v).status WHEN 'VERIFIED' THEN 'email.verified' ELSE 'email.failed' END,"
+		"  SELECT mp_event_id((upd.v).id, e.type), (upd.v).tenant_id, (upd.v).id, e.type,"
 		"   mp_verification_json(upd.v)"
-		"  FROM upd WHERE (upd.v).status IN ('VERIFIED', 'FAILED'))"
+		"  FROM upd, LATERAL (SELECT CASE (upd.v).status WHEN 'VERIFIED' THEN 'email.verified'"
+		"   ELSE 'email.failed' END AS type) e"
+		"  WHERE (upd.v).status IN ('VERIFIED', 'FAILED')),"
+		" wrong AS ("
+		"  INSERT INTO rate_counters (bucket, window_start, count)"
+		"  SELECT 'fail:' || (upd.v).tenant_id || ':' || (upd.v).email_norm,"
+		"   date_trunc('day', now()), 1"
+		"  FROM upd WHERE (upd.v).status <> 'VERIFIED'"
+		"  ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1)"
 		" SELECT cur.status, cur.eff, (upd.v).status,"
 		"  greatest((upd.v).max_attempts - (upd.v).attempts, 0),"
 		"  mp_verification_json(upd.v)::text"
 		" FROM cur LEFT JOIN upd ON true" },
+
+	/*
+	 * Lists a tenant's verifications, newest first: $1 tenant, $2 email,
+	 * $3 userId, $4 status (each NULL for any), $5 and $6 the cursor
+	 * (created_at in microseconds since the epoch, id) or NULL, $7 limit.
+	 * Returns the verification, and its cursor parts.
+	 */
+	[DB_VERIFICATION_LIST] = { "verification_list", 7, 1,
+		"SELECT mp_verification_json(v)::text,"
+		"  (extract(epoch FROM v.created_at) * 1000000)::bigint, v.id"
+		" FROM verifications v WHERE v.tenant_id = $1::bigint"
+		"  AND ($2::text IS NULL OR v.email_norm = lower($2))"
+		"  AND ($3::text IS NULL OR v.user_id = $3)"
+		"  AND ($4::text IS NULL OR mp_status(v) = $4)"
+		"  AND ($5::bigint IS NULL OR (v.created_at, v.id) <"
+		"       ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6))"
+		" ORDER BY v.created_at DESC, v.id DESC LIMIT $7::int" },
+
+	/* Starts a verification; see mp_start() in sql/002_verification_flow.sql. */
+	[DB_START] = { "start", 20, 0,
+		"SELECT outcome, retry_after, body, replay_status FROM mp_start($1::bigint,"
+		" $2::bigint, $3, $4, $5, $6, $7, $8::int, $9::bytea, $10::int, $11::int, $12, $13,"
+		" $14, $15::jsonb, $16, $17, $18::bytea, $19::int, $20::int)" },
+
+	/* What a resend needs to write the mail: $1 id, $2 tenant. */
+	[DB_MAIL_INFO] = { "mail_info", 2, 1,
+		"SELECT v.email, v.method, coalesce(v.token_format, ''), coalesce(v.code_length, 0),"
+		"  v.subject, v.verification_line, v.ttl_seconds"
+		" FROM verifications v WHERE v.id = $1 AND v.tenant_id = $2::bigint" },
+
+	/*
+	 * Records a send: $1 id, $2 success (bool), $3 SMTP code or NULL, $4
+	 * the server's reply.  A failed send fails a PENDING verification and
+	 * emits email.failed.  Returns the verification as GET shows it.
+	 */
+	[DB_MAIL_RESULT] = { "mail_result", 4, 0,
+		"WITH upd AS ("
+		"  UPDATE verifications v SET"
+		"   delivery_status = CASE WHEN $2::bool THEN 'SENT' ELSE 'FAILED' END,"
+		"   delivery_attempts = v.delivery_attempts + 1, smtp_code = $3::int,"
+		"   smtp_reply = $4, sent_at = CASE WHEN $2::bool THEN now() END,"
+		"   status = CASE WHEN NOT $2::bool AND v.status = 'PENDING' THEN 'FAILED'"
+		"                 ELSE v.status END,"
+		"   updated_at = now()"
+		"  WHERE v.id = $1 RETURNING v),"
+		" ev AS ("
+		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
+		"  SELECT mp_event_id((upd.v).id, 'email.failed'), (upd.v).tenant_id, (upd.v).id,"
+		"   'email.failed', mp_verification_json(upd.v)"
+		"  FROM upd WHERE NOT $2::bool AND (upd.v).status = 'FAILED'"
+		"  ON CONFLICT (event_id) DO NOTHING)"
+		" SELECT mp_verification_json(upd.v)::text FROM upd" },
+
+	/* See mp_resend(): $1 tenant, $2 id, $3 new hash, $4 per hour, $5 fails a day. */
+	[DB_RESEND] = { "resend", 5, 0,
+		"SELECT outcome, retry_after, status, eff, body"
+		" FROM mp_resend($1::bigint, $2, $3::bytea, $4::int, $5::int)" },
+
+	/*
+	 * Cancels a PENDING verification: $1 id, $2 tenant.  Returns the stored
+	 * and effective status before, and the verification after (NULL when
+	 * nothing changed).
+	 */
+	[DB_CANCEL] = { "cancel", 2, 0,
+		"WITH cur AS ("
+		"  SELECT v.id, v.status, mp_status(v) AS eff FROM verifications v"
+		"  WHERE v.id = $1 AND v.tenant_id = $2::bigint FOR UPDATE),"
+		" upd AS ("
+		"  UPDATE verifications v SET status = 'CANCELED', updated_at = now()"
+		"  FROM cur WHERE v.id = cur.id AND cur.eff = 'PENDING' RETURNING v),"
+		" ev AS ("
+		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
+		"  SELECT mp_event_id((upd.v).id, 'verification.canceled'), (upd.v).tenant_id,"
+		"   (upd.v).id, 'verification.canceled', mp_verification_json(upd.v) FROM upd)"
+		" SELECT cur.status, cur.eff,"
+		"  CASE WHEN (upd.v).id IS NOT NULL THEN mp_verification_json(upd.v)::text END"
+		" FROM cur LEFT JOIN upd ON true" },
+
+	/* Remembers the answer to replay: $1 tenant, $2 key, $3 status, $4 body. */
+	[DB_IDEM_STORE] = { "idem_store", 4, 0,
+		"UPDATE idempotency_keys SET response_status = $3::int, response_body = $4"
+		" WHERE tenant_id = $1::bigint AND key = $2" },
 };

@@ -55,6 +55,21 @@ int jsonx_get_string(json_t *obj, const char *name, size_t maxlen, const char **
 	return 1;
 }
 
+int jsonx_get_int(json_t *obj, const char *name, long long min, long long max, int *out,
+		  char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(msg, msglen, "'%s' must be an integer from %lld to %lld", name, min, max);
+		return -1;
+	}
+	*out = (int)json_integer_value(v);
+	return 1;
+}
+
 int jsonx_only_members(json_t *obj, const char *const *allowed, char *msg, size_t msglen)
 {
 	const char *key;

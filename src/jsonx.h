@@ -26,6 +26,13 @@ int jsonx_get_string(json_t *obj, const char *name, size_t maxlen, const char **
 		     char *msg, size_t msglen);
 
 /*
+ * Reads an optional integer member in [min, max]: 1 and *out when present,
+ * 0 when absent or null, -1 with a message for another type or range.
+ */
+int jsonx_get_int(json_t *obj, const char *name, long long min, long long max, int *out,
+		  char *msg, size_t msglen);
+
+/*
  * Fails with a message naming the first member not in the NULL-terminated
  * list allowed, so that a misspelt field is an error, not ignored.
  */

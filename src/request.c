@@ -67,6 +67,78 @@ static void request_route_path(struct request *rq)
 	rq->path[ulen] = '\0';
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes n bytes of s (application/x-www-form-urlencoded) into out. */
+static int query_decode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+				return -1;
+			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int request_query(const struct request *rq, const char *name, char *out, size_t outlen)
+{
+	const char *q = request_param(rq, "QUERY_STRING");
+	size_t nlen = strlen(name);
+
+	while (q && *q) {
+		size_t plen = strcspn(q, "&");
+		const char *eq = memchr(q, '=', plen);
+		size_t klen = eq ? (size_t)(eq - q) : plen;
+		if (klen == nlen && strncmp(q, name, nlen) == 0) {
+			if (eq == NULL)
+				return out[0] = '\0', 1;
+			return query_decode(eq + 1, plen - klen - 1, out, outlen) < 0 ? -1 : 1;
+		}
+		q += plen;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
+int request_query_only(const struct request *rq, const char *const *allowed, char *msg,
+		       size_t msglen)
+{
+	const char *q = request_param(rq, "QUERY_STRING");
+
+	while (q && *q) {
+		size_t plen = strcspn(q, "&"), klen = strcspn(q, "=&");
+		int ok = plen == 0;
+		for (int i = 0; allowed[i] && !ok; i++)
+			ok = strlen(allowed[i]) == klen && strncmp(q, allowed[i], klen) == 0;
+		if (!ok) {
+			snprintf(msg, msglen, "unknown query parameter '%.*s'",
+				 (int)(klen > 40 ? 40 : klen), q);
+			return -1;
+		}
+		q += plen;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
 void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cfg, struct db *db)
 {
 	const char *m, *rid;

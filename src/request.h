@@ -47,6 +47,20 @@ void request_end(struct request *rq);
 const char *request_param(const struct request *rq, const char *name);
 
 /*
+ * Finds query parameter name and percent-decodes it into out.  Returns 1
+ * when present, 0 when absent, -1 when it is malformed, too long for out,
+ * or decodes to a control character.
+ */
+int request_query(const struct request *rq, const char *name, char *out, size_t outlen);
+
+/*
+ * Fails (-1, naming it in msg) when the query has a parameter not in the
+ * NULL-terminated list allowed.
+ */
+int request_query_only(const struct request *rq, const char *const *allowed, char *msg,
+		       size_t msglen);
+
+/*
  * Reads the body (at most max_body_bytes).  Returns 0, or -1 after
  * answering 413 or 400.
  */

@@ -1,6 +1,7 @@
 /* See token.h.  All randomness is libsodium's (getrandom underneath). */
 #include "token.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -27,6 +28,17 @@ int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
 		out[o++] = crockford[(acc << (5 - bits)) & 31];
 	out[o] = '\0';
 	return 0;
+}
+
+void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1])
+{
+	uint32_t n = (uint32_t)strlen(alphabet);
+
+	if (len < 1 || len > TOK_CODE_MAX)
+		len = TOK_CODE_MAX;
+	for (int i = 0; i < len; i++)
+		out[i] = alphabet[randombytes_uniform(n)];
+	out[len] = '\0';
 }
 
 int tok_random_id(const char *prefix, char *out, size_t outlen)

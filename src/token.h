@@ -9,9 +9,33 @@
 #include <stddef.h>
 
 #define TOK_HASH_BYTES 32
-#define TOK_ID_CHARS 26			/* Crockford base32 of 16 bytes */
+#define TOK_ID_CHARS 26			/* OTP alphabets: numeric, alpha (A-Z), alphanumeric (no 0 1 I L O U). */
+#define TOK_FORMAT_NUMERIC "0123456789"
+#define TOK_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define TOK_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+#define TOK_CODE_MAX 12
+
+/*
+ * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
+ * alphabet (libsodium's randombytes_uniform: no modulo bias).
+ */
+void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
+
+/* Crockford base32 of 16 bytes */
 #define TOK_API_KEY_LEN (4 + 43)	/* "mpk_" + base64url(32 bytes) */
 #define TOK_WHSEC_LEN (6 + 44)		/* "whsec_" + base64(32 bytes) */
+
+/* OTP alphabets: numeric, alpha (A-Z), alphanumeric (no 0 1 I L O U). */
+#define TOK_FORMAT_NUMERIC "0123456789"
+#define TOK_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define TOK_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+#define TOK_CODE_MAX 12
+
+/*
+ * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
+ * alphabet (libsodium's randombytes_uniform: no modulo bias).
+ */
+void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
 
 /* Crockford base32 of n bytes, big-endian, zero bits padded at the end. */
 int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen);

@@ -2,19 +2,40 @@
 #include "verify.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "api.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "jsonx.h"
 #include "log.h"
+#include "mail.h"
 #include "request.h"
+#include "smtp.h"
 #include "token.h"
 #include "util.h"
+
+#define DEFAULT_SUBJECT "Your verification code"
+#define DEFAULT_LINE "Use this code to confirm your email address."
+#define MAIL_MAX_BYTES (256 * 1024)
+#define HEX_HASH_LEN (2 + 2 * TOK_HASH_BYTES + 1)
+
+/* What a mail needs, from a start or from the stored row for a resend. */
+struct verify_mail {
+	const char *id;
+	const char *email;
+	const char *code;
+	const char *subject;		/* NULL: default */
+	const char *verification_line;	/* NULL: default */
+	int ttl_seconds;
+};
 
 int verify_id_valid(const char *id)
 {
@@ -37,7 +58,7 @@ void verify_normalize_code(char *code)
 }
 
 static void hash_hex(const unsigned char *key, const char *id, const char *code,
-		     char out[2 + 2 * TOK_HASH_BYTES + 1])
+		     char out[HEX_HASH_LEN])
 {
 	unsigned char h[TOK_HASH_BYTES];
 
@@ -63,8 +84,8 @@ static void verify_refused(struct request *rq, const char *stored, const char *e
 
 void verify_check_code(struct request *rq, const char *id, const char *code)
 {
-	char h1[2 + 2 * TOK_HASH_BYTES + 1], h2[sizeof h1], event_id[40];
-	const char *params[5] = { id, rq->auth.tenant_id, h1, NULL, event_id };
+	char h1[HEX_HASH_LEN], h2[sizeof h1];
+	const char *params[4] = { id, rq->auth.tenant_id, h1, NULL };
 	const char *after, *errstr;
 	int remaining;
 	enum db_err err;
@@ -80,7 +101,6 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 		hash_hex(rq->cfg->secret_key_previous, id, code, h2);
 		params[3] = h2;
 	}
-	tok_random_id("msg_", event_id, sizeof event_id);
 	if ((r = db_run(rq->db, DB_VERIFY_CODE, params, &err, NULL)) == NULL) {
 		api_db_error(rq, err);
 		return;
@@ -117,5 +137,338 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 	request_error(rq, 422, "INVALID_CODE", "wrong code",
 		      json_pack("{s:i}", "attemptsRemaining", remaining), NULL);
 out:
+	PQclear(r);
+}
+
+/* Renders the templates and composes the message into out; -1 logged. */
+static int verify_compose(const struct config *cfg, const struct verify_mail *vm, struct buf *out)
+{
+	struct buf tt, th, text, html;
+	char minutes[16], link[512], err[512];
+	struct mail_vars vars;
+	struct mail_msg msg;
+	int rc = -1;
+
+	buf_init(&tt, MAIL_MAX_BYTES);
+	buf_init(&th, MAIL_MAX_BYTES);
+	buf_init(&text, MAIL_MAX_BYTES);
+	buf_init(&html, MAIL_MAX_BYTES);
+	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
+	snprintf(link, sizeof link, "%s/v1/hosted/%s", cfg->public_base_url, vm->id);
+	vars.code = vm->code;
+	vars.link = link;
+	vars.expires_minutes = minutes;
+	vars.verification_line = vm->verification_line ? vm->verification_line : DEFAULT_LINE;
+	if (mail_template_load(cfg->template_dir, "otp.txt", &tt, err, sizeof err) < 0 ||
+	    mail_template_load(cfg->template_dir, "otp.html", &th, err, sizeof err) < 0) {
+		log_errx("%s", err);
+		goto out;
+	}
+	if (mail_render(tt.data, &vars, 0, &text) < 0 || mail_render(th.data, &vars, 1, &html) < 0) {
+		log_errx("verification %s: the rendered mail is too large", vm->id);
+		goto out;
+	}
+	msg.from = cfg->mail_from;
+	msg.from_name = cfg->mail_from_name;
+	msg.to = vm->email;
+	msg.subject = vm->subject ? vm->subject : DEFAULT_SUBJECT;
+	msg.text = text.data;
+	msg.html = html.data;
+	if (mail_compose(&msg, out) < 0) {
+		log_errx("verification %s: the mail is too large", vm->id);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(text.data, text.len);
+	sodium_memzero(html.data, html.len);
+	buf_free(&tt);
+	buf_free(&th);
+	buf_free(&text);
+	buf_free(&html);
+	return rc;
+}
+
+/*
+ * Sends the mail and records the outcome (a failure fails the verification).
+ * Returns the verification as GET shows it, with "sent" and
+ * "hostedVerifyUrl" added (caller owns it), or NULL after answering 5xx.
+ */
+static json_t *verify_mail_and_record(struct request *rq, const struct verify_mail *vm)
+{
+	struct smtp_result res;
+	struct buf msg;
+	char code[8], url[512];
+	const char *params[4] = { vm->id, NULL, NULL, res.reply };
+	enum db_err err;
+	json_t *v = NULL;
+	PGresult *r;
+
+	buf_init(&msg, MAIL_MAX_BYTES);
+	if (verify_compose(rq->cfg, vm, &msg) < 0) {
+		memset(&res, 0, sizeof res);
+		snprintf(res.reply, sizeof res.reply, "the message could not be built");
+	} else {
+		smtp_send(rq->cfg, vm->email, msg.data, &res);
+	}
+	sodium_memzero(msg.data, msg.len);
+	buf_free(&msg);
+	log_info("verification %s: mail %s (%d %s)", vm->id, res.ok ? "sent" : "failed", res.code,
+		 res.reply);
+	snprintf(code, sizeof code, "%d", res.code);
+	params[1] = res.ok ? "true" : "false";
+	params[2] = res.code ? code : NULL;
+	if ((r = db_run(rq->db, DB_MAIL_RESULT, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return NULL;
+	}
+	if (PQntuples(r) == 1)
+		v = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	if (v == NULL) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		return NULL;
+	}
+	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, vm->id);
+	json_object_set_new(v, "sent", json_boolean(res.ok));
+	json_object_set_new(v, "hostedVerifyUrl", json_string(url));
+	return v;
+}
+
+/*
+ * The answer to a send: 201 (or 200 for a resend) with the verification,
+ * or 502 EMAIL_SEND_FAILED naming it.  Steals v; returns the envelope text
+ * (caller frees) and the status, so that a start can remember it.
+ */
+static char *verify_send_answer(json_t *v, int ok_status, int *status)
+{
+	json_t *sent = json_object_get(v, "sent");
+
+	if (json_is_true(sent)) {
+		*status = ok_status;
+		return jsonx_ok(v);
+	}
+	*status = 502;
+	{
+		json_t *d = json_pack("{s:O,s:O}", "verificationId", json_object_get(v, "id"),
+				      "delivery", json_object_get(v, "delivery"));
+		json_decref(v);
+		return jsonx_error("EMAIL_SEND_FAILED",
+				   "the mail server did not accept the message; the verification has failed",
+				   d);
+	}
+}
+
+static void reply_text(struct request *rq, int status, char *text)
+{
+	if (text == NULL) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		return;
+	}
+	request_reply(rq, status, "application/json", NULL, text, strlen(text));
+	free(text);
+}
+
+/* Answers a refused start or resend from its outcome word. */
+static int verify_limit_refusal(struct request *rq, const char *outcome, const char *retry)
+{
+	const char *errstr;
+	int secs = (int)util_parse_int(retry, 1, INT_MAX, &errstr);
+
+	if (errstr)
+		secs = 60;
+	if (strcmp(outcome, "rate_failed") == 0)
+		api_rate_limited(rq, "too many wrong codes for this address today", secs);
+	else if (strcmp(outcome, "rate_email") == 0)
+		api_rate_limited(rq, "too many verification mails for this address; try later", secs);
+	else if (strcmp(outcome, "quota") == 0)
+		request_error(rq, 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up",
+			      NULL, NULL);
+	else
+		return 0;
+	return 1;
+}
+
+void verify_start(struct request *rq, const struct verify_start_req *sr)
+{
+	char id[40], code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], idem[HEX_HASH_LEN];
+	char len[8], ttl[16], att[8], per_hour[16], fail_day[16];
+	const char *params[20];
+	const char *outcome;
+	struct verify_mail vm;
+	enum db_err err;
+	PGresult *r;
+	json_t *v;
+	char *text;
+	int status;
+
+	tok_random_id("ev_", id, sizeof id);
+	tok_code(sr->alphabet, sr->code_length, code);
+	hash_hex(rq->cfg->secret_key, id, code, hash);
+	memcpy(idem, "\\x", 2);
+	sodium_bin2hex(idem + 2, sizeof idem - 2, sr->idem_hash, TOK_HASH_BYTES);
+	snprintf(len, sizeof len, "%d", sr->code_length);
+	snprintf(ttl, sizeof ttl, "%d", sr->expires_seconds);
+	snprintf(att, sizeof att, "%d", sr->max_attempts);
+	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
+	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
+	params[0] = rq->auth.tenant_id;
+	params[1] = rq->auth.key_id;
+	params[2] = id;
+	params[3] = sr->email;
+	params[4] = sr->user_id;
+	params[5] = "OTP";
+	params[6] = sr->token_format;
+	params[7] = len;
+	params[8] = hash;
+	params[9] = att;
+	params[10] = ttl;
+	params[11] = NULL;	/* redirectUrl: MAGIC_LINK only */
+	params[12] = sr->subject;
+	params[13] = sr->verification_line;
+	params[14] = sr->metadata;
+	params[15] = "QUEUED";
+	params[16] = sr->idem_key;
+	params[17] = sr->idem_key ? idem : NULL;
+	params[18] = per_hour;
+	params[19] = fail_day;
+	if ((r = db_run(rq->db, DB_START, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		goto out;
+	}
+	outcome = PQgetvalue(r, 0, 0);
+	if (strcmp(outcome, "replay") == 0) {
+		const char *errstr;
+		status = (int)util_parse_int(PQgetvalue(r, 0, 3), 100, 599, &errstr);
+		request_reply(rq, errstr ? 500 : status, "application/json", "Idempotent-Replayed: true\r\n",
+			      PQgetvalue(r, 0, 2), strlen(PQgetvalue(r, 0, 2)));
+		PQclear(r);
+		goto out;
+	}
+	if (strncmp(outcome, "idem_", 5) == 0) {
+		request_error(rq, 409, "IDEMPOTENCY_CONFLICT",
+			      strcmp(outcome, "idem_conflict") == 0
+				      ? "this Idempotency-Key was used with another request body"
+				      : "a request with this Idempotency-Key is still in progress",
+			      NULL, NULL);
+		PQclear(r);
+		goto out;
+	}
+	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)) || strcmp(outcome, "created") != 0) {
+		if (!rq->status)
+			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	log_info("verification %s: started", id);
+	vm.id = id;
+	vm.email = sr->email;
+	vm.code = code;
+	vm.subject = sr->subject;
+	vm.verification_line = sr->verification_line;
+	vm.ttl_seconds = sr->expires_seconds;
+	if ((v = verify_mail_and_record(rq, &vm)) == NULL)
+		goto out;
+	text = verify_send_answer(v, 201, &status);
+	if (text && sr->idem_key) {
+		char st[8];
+		const char *p[4] = { rq->auth.tenant_id, sr->idem_key, st, text };
+		snprintf(st, sizeof st, "%d", status);
+		if ((r = db_run(rq->db, DB_IDEM_STORE, p, &err, NULL)) != NULL)
+			PQclear(r);
+	}
+	reply_text(rq, status, text);
+out:
+	sodium_memzero(code, sizeof code);
+}
+
+void verify_resend(struct request *rq, const char *id)
+{
+	char code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], per_hour[16], fail_day[16];
+	const char *info_params[2] = { id, rq->auth.tenant_id };
+	const char *params[5] = { rq->auth.tenant_id, id, hash, per_hour, fail_day };
+	const char *outcome, *errstr;
+	struct verify_mail vm;
+	PGresult *info = NULL, *r = NULL;
+	enum db_err err;
+	json_t *v;
+	char *text;
+	int status, length;
+
+	code[0] = '\0';
+	if (!verify_id_valid(id)) {
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		return;
+	}
+	if ((info = db_run(rq->db, DB_MAIL_INFO, info_params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return;
+	}
+	if (PQntuples(info) != 1) {
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		goto out;
+	}
+	length = (int)util_parse_int(PQgetvalue(info, 0, 3), 4, TOK_CODE_MAX, &errstr);
+	tok_code(strcmp(PQgetvalue(info, 0, 2), "alpha") == 0 ? TOK_FORMAT_ALPHA :
+		 strcmp(PQgetvalue(info, 0, 2), "alphanumeric") == 0 ? TOK_FORMAT_ALNUM :
+		 TOK_FORMAT_NUMERIC, errstr ? 6 : length, code);
+	hash_hex(rq->cfg->secret_key, id, code, hash);
+	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
+	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
+	if ((r = db_run(rq->db, DB_RESEND, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		goto out;
+	}
+	outcome = PQgetvalue(r, 0, 0);
+	if (strcmp(outcome, "not_found") == 0) {
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		goto out;
+	}
+	if (strcmp(outcome, "refused") == 0) {
+		verify_refused(rq, PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+		goto out;
+	}
+	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
+		goto out;
+	log_info("verification %s: new code", id);
+	vm.id = id;
+	vm.email = PQgetvalue(info, 0, 0);
+	vm.code = code;
+	vm.subject = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
+	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
+	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
+	if ((v = verify_mail_and_record(rq, &vm)) == NULL)
+		goto out;
+	text = verify_send_answer(v, 200, &status);
+	reply_text(rq, status, text);
+out:
+	sodium_memzero(code, sizeof code);
+	PQclear(r);
+	PQclear(info);
+}
+
+void verify_cancel(struct request *rq, const char *id)
+{
+	const char *params[2] = { id, rq->auth.tenant_id };
+	enum db_err err;
+	PGresult *r;
+
+	if (!verify_id_valid(id)) {
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		return;
+	}
+	if ((r = db_run(rq->db, DB_CANCEL, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return;
+	}
+	if (PQntuples(r) == 0)
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+	else if (PQgetisnull(r, 0, 2))
+		verify_refused(rq, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+	else {
+		log_info("verification %s: PENDING -> CANCELED", id);
+		request_ok_raw(rq, 200, PQgetvalue(r, 0, 2));
+	}
 	PQclear(r);
 }

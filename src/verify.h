@@ -7,7 +7,25 @@
 #ifndef MAILPROOF_VERIFY_H
 #define MAILPROOF_VERIFY_H
 
+#include "token.h"
+
 struct request;
+
+/* A validated start request (api_verification.c checks every field). */
+struct verify_start_req {
+	const char *email;
+	const char *user_id;		/* NULL when absent */
+	const char *alphabet;		/* TOK_FORMAT_* */
+	const char *token_format;	/* its name */
+	int code_length;
+	int expires_seconds;
+	int max_attempts;
+	const char *subject;		/* NULL: the default */
+	const char *verification_line;	/* NULL: the default */
+	const char *metadata;		/* serialized JSON object, or NULL */
+	const char *idem_key;		/* NULL when absent */
+	unsigned char idem_hash[TOK_HASH_BYTES];	/* of the canonical body */
+};
 
 /* True when id has the shape of a verification id (ev_ + 26 base32). */
 int verify_id_valid(const char *id);
@@ -20,5 +38,14 @@ void verify_normalize_code(char *code);
 
 /* Checks code against verification id of the request's tenant; answers rq. */
 void verify_check_code(struct request *rq, const char *id, const char *code);
+
+/* Starts a verification and mails its code; answers 201, 502 or an error. */
+void verify_start(struct request *rq, const struct verify_start_req *sr);
+
+/* New code and expiry for a PENDING verification, mailed; answers rq. */
+void verify_resend(struct request *rq, const char *id);
+
+/* PENDING -> CANCELED; answers the verification as GET shows it. */
+void verify_cancel(struct request *rq, const char *id);
 
 #endif

@@ -125,12 +125,48 @@ class Env:
         vid = "ev_" + os.urandom(13).hex().upper()  # hex digits are Crockford too
         self.psql(
             "INSERT INTO verifications (id, tenant_id, email, email_norm, user_id, method,"
-            " status, token_format, code_length, secret_hash, max_attempts, expires_at)"
+            " status, token_format, code_length, secret_hash, max_attempts, expires_at,"
+            " ttl_seconds)"
             " VALUES (:'p1', :'p2', :'p3', lower(:'p3'), NULLIF(:'p4', ''), 'OTP', :'p5',"
-            " 'numeric', 6, decode(:'p6', 'hex'), :'p7'::int, now() + :'p8'::interval)",
+            " 'numeric', 6, decode(:'p6', 'hex'), :'p7'::int, now() + :'p8'::interval, 900)",
             vid, tenant_id, email, user_id or "", status, self.code_hash(vid, code),
             max_attempts, expires_in)
         return vid
+
+    def start(self, key, email=None, headers=None, **fields):
+        """POST /v1/verifications/email; returns (status, headers, body)."""
+        body = dict(fields)
+        body["email"] = email or self.new_address()
+        return self.request("POST", "/v1/verifications/email", body=body, key=key,
+                            headers=headers)
+
+    @staticmethod
+    def new_address(local="person"):
+        return "%s-%s@example.com" % (local, os.urandom(5).hex())
+
+    def mails_to(self, address):
+        """Every caught mail to address, parsed, oldest first."""
+        import email
+        import email.policy
+        d = os.path.join(self.var, "mail")
+        out = []
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".eml") or name.startswith("."):
+                continue
+            with open(os.path.join(d, name), "rb") as f:
+                raw = f.read()
+            if ("X-Envelope-To: %s\r\n" % address).encode() in raw:
+                out.append(email.message_from_bytes(raw, policy=email.policy.default))
+        return out
+
+    def code_from_mail(self, address, index=-1):
+        """The code of the index-th mail to address, read from its text part."""
+        import re
+        msgs = self.wait("a mail to " + address, lambda: self.mails_to(address))
+        text = msgs[index].get_body(("plain",)).get_content()
+        m = re.search(r"^ {4}(\S+)\r?$", text, re.M)
+        check(m, "no code in the mail: %r" % text)
+        return m.group(1)
 
     def wait(self, what, pred, timeout=10.0, step=0.1):
         end = time.monotonic() + timeout

@@ -101,6 +101,47 @@ def test_sighup_reloads_config_and_refuses_a_bad_one(env):
     )[0] != 413)
 
 
+def test_secret_key_rotation_keeps_old_codes_and_keys_working(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    code = env.code_from_mail(addr)
+    original = open(env.config_file).read()
+    old_secret = env.conf["SECRET_KEY"]
+    new_secret = os.urandom(32).hex()
+    old_workers = env.worker_pids()
+    try:
+        with open(env.config_file, "w") as f:
+            f.write(original.replace(old_secret, new_secret) +
+                    "secret_key_previous = %s\n" % old_secret)
+        os.kill(env.master_pid(), signal.SIGHUP)
+        env.wait("new workers", lambda: not set(env.worker_pids()) & set(old_workers))
+        st, _, body = env.request("GET", "/v1/verifications/email/" + vid, key=key)
+        check(st == 200, "a key made under the old secret still works: %d" % st)
+        st, _, body = env.request("POST", "/v1/verifications/email/%s/verify" % vid,
+                                  body={"code": code}, key=key)
+        check(st == 200, "a code made under the old secret still verifies: %d %r" % (st, body))
+        new_key = env.ctl_json("key", "create", "--tenant",
+                               env.psql("SELECT name FROM tenants t JOIN api_keys k ON"
+                                        " k.tenant_id = t.id WHERE k.key_prefix = :'p1'",
+                                        key[:12])[0][0])["key"]
+        check(env.request("GET", "/v1/verifications/email", key=new_key)[0] == 200,
+              "a key made under the new secret works")
+        with open(env.config_file, "w") as f:
+            f.write(original.replace(old_secret, new_secret))
+        workers = env.worker_pids()
+        os.kill(env.master_pid(), signal.SIGHUP)
+        env.wait("newer workers", lambda: not set(env.worker_pids()) & set(workers))
+        st, _, _ = env.request("GET", "/v1/verifications/email", key=key)
+        check(st == 401, "without secret_key_previous the old key is unknown: %d" % st)
+    finally:
+        with open(env.config_file, "w") as f:
+            f.write(original)
+        workers = env.worker_pids()
+        os.kill(env.master_pid(), signal.SIGHUP)
+        env.wait("restored", lambda: not set(env.worker_pids()) & set(workers))
+
+
 def test_sigterm_lets_the_in_flight_request_finish(env):
     tid, key = tenant(env)
     vid = env.insert_verification(tid, code="739201")

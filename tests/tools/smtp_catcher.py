@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """SMTP catcher for development and tests: accepts every message and keeps
 it as one .eml file under --dir, named so that `ls` lists them in order.
-Uses Debian's python3-aiosmtpd (run with /usr/bin/python3)."""
+Recipients whose local part starts with "reject" are refused with 550 and
+those starting with "tempfail" with 451, so tests can see real SMTP
+refusals.  Uses Debian's python3-aiosmtpd (run with /usr/bin/python3)."""
 import argparse
 import asyncio
 import os
@@ -15,6 +17,15 @@ class Keep:
     def __init__(self, directory):
         self.dir = directory
         self.n = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0].lower()
+        if local.startswith("reject"):
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if local.startswith("tempfail"):
+            return "451 4.3.0 <%s>: try again later" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.n += 1

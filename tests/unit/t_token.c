@@ -90,7 +90,31 @@ START_TEST(hash_matches_plain_keyed_blake2b)
 }
 END_TEST
 
+START_TEST(codes_use_their_alphabet_evenly)
+{
+	int seen[10] = { 0 };
+	char code[TOK_CODE_MAX + 1];
+
+	for (int i = 0; i < 2000; i++) {
+		tok_code(TOK_FORMAT_NUMERIC, 6, code);
+		ck_assert_uint_eq(strlen(code), 6);
+		ck_assert_uint_eq(strspn(code, TOK_FORMAT_NUMERIC), 6);
+		for (int j = 0; j < 6; j++)
+			seen[code[j] - '0']++;
+	}
+	/* 12000 digits: each expected 1200 times; 1000-1400 is far outside chance */
+	for (int d = 0; d < 10; d++)
+		ck_assert_msg(seen[d] > 1000 && seen[d] < 1400, "digit %d seen %d times", d, seen[d]);
+	tok_code(TOK_FORMAT_ALNUM, 12, code);
+	ck_assert_uint_eq(strspn(code, TOK_FORMAT_ALNUM), 12);
+	ck_assert_ptr_null(strpbrk(code, "01ILOU"));
+	tok_code(TOK_FORMAT_ALPHA, 4, code);
+	ck_assert_uint_eq(strspn(code, TOK_FORMAT_ALPHA), 4);
+}
+END_TEST
+
 UNIT_MAIN("token",
+	  codes_use_their_alphabet_evenly,
 	  base32_known_values,
 	  random_ids_have_the_spec_shape,
 	  api_keys_and_webhook_secrets,

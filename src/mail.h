@@ -1,0 +1,56 @@
+/*
+ * Verification mail: templates (otp.txt, otp.html, link.txt, link.html with
+ * {{code}}, {{link}}, {{expires_minutes}}, {{verification_line}}) and the
+ * MIME message built from them.  libESMTP does no MIME, so this module
+ * writes the whole RFC 5322 message: CRLF lines, multipart/alternative with
+ * quoted-printable UTF-8 parts, an RFC 2047 subject when it is not ASCII.
+ * No value can add a header or a MIME part: header values are validated or
+ * encoded, and the boundary cannot occur in quoted-printable text.
+ */
+#ifndef MAILPROOF_MAIL_H
+#define MAILPROOF_MAIL_H
+
+#include "buf.h"
+
+struct config;
+
+struct mail_vars {
+	const char *code;
+	const char *link;
+	const char *expires_minutes;
+	const char *verification_line;
+};
+
+struct mail_msg {
+	const char *from;	/* addr-spec */
+	const char *from_name;	/* display name, any UTF-8 */
+	const char *to;		/* addr-spec, validated by mail_address_valid */
+	const char *subject;	/* UTF-8 without CR or LF */
+	const char *text;	/* plain part, UTF-8 */
+	const char *html;	/* HTML part, UTF-8 */
+};
+
+/*
+ * True when s is one addr-spec we send to: local@domain, ASCII, at most 254
+ * octets with a local part of at most 64, no whitespace, quotes, brackets or
+ * control characters, a dotted domain of letters, digits and hyphens.
+ */
+int mail_address_valid(const char *s);
+
+/*
+ * Replaces the placeholders of tpl with vars (HTML-escaped when html is
+ * set) into out.  An unknown {{name}} is copied as it stands.
+ */
+int mail_render(const char *tpl, const struct mail_vars *vars, int html, struct buf *out);
+
+/* Reads template name of dir into out; -1 with a message in err. */
+int mail_template_load(const char *dir, const char *name, struct buf *out, char *err,
+		       size_t errlen);
+
+/* Writes the whole message into out; -1 when it does not fit. */
+int mail_compose(const struct mail_msg *m, struct buf *out);
+
+/* Quoted-printable with CRLF lines, breaking only at spaces where it can. */
+int mail_qp_encode(const char *in, struct buf *out);
+
+#endif

@@ -1,0 +1,404 @@
+"""Email OTP end to end (issue 3): start with every field, the real mail
+parsed by Python's email package, idempotency, superseding, resend, cancel,
+list, expiry, limits and quota, through lighttpd and the SMTP catcher."""
+import re
+import subprocess
+import time
+
+from harness import check, expect_error
+
+_shared = {}
+
+
+def tenant(env):
+    return env.shared_tenant("otp")
+
+
+def fresh_tenant(env, name):
+    t, k = env.tenant_with_key(name + "-" + __import__("os").urandom(4).hex())
+    return t["id"], k["key"]
+
+
+def verify(env, key, vid, code):
+    return env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": code},
+                       key=key)
+
+
+def test_start_answers_201_and_mails_the_code(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    st, h, body = env.start(key, addr, userId="user-7", metadata={"plan": "pro", "n": 1})
+    check(st == 201 and body["success"], "start: %d %r" % (st, body))
+    d = body["data"]
+    check(re.fullmatch(r"ev_[0-9A-HJKMNP-TV-Z]{26}", d["id"]), "id shape: %s" % d["id"])
+    for k in ("id", "userId", "email", "method", "status", "expiresAt", "createdAt",
+              "maxAttempts", "attemptsRemaining", "sent", "delivery", "hostedVerifyUrl",
+              "metadata"):
+        check(k in d, "answer lacks %s" % k)
+    check(d["status"] == "PENDING" and d["method"] == "OTP" and d["email"] == addr
+          and d["userId"] == "user-7" and d["maxAttempts"] == 3 and d["attemptsRemaining"] == 3
+          and d["metadata"] == {"plan": "pro", "n": 1}, "values: %r" % d)
+    check(d["sent"] is True and d["delivery"]["status"] == "SENT"
+          and d["delivery"]["smtpCode"] == 250 and d["delivery"]["attempts"] == 1
+          and d["delivery"]["sentAt"], "delivery: %r" % d["delivery"])
+    check(d["hostedVerifyUrl"].endswith("/v1/hosted/" + d["id"]), "hosted url")
+    code = env.code_from_mail(addr)
+    check(re.fullmatch(r"\d{6}", code), "six digits by default: %r" % code)
+    st, _, body = verify(env, key, d["id"], code)
+    check(st == 200 and body["data"]["status"] == "VERIFIED", "the mailed code verifies")
+
+
+def test_mail_is_a_proper_mime_message(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    st, _, body = env.start(key, addr, subject="Bestätigen Sie Ihre Adresse ✓",
+                            verificationLine="Confirm <b>Shop</b> & \"friends\"")
+    check(st == 201, "start: %d %r" % (st, body))
+    msgs = env.wait("the mail", lambda: env.mails_to(addr))
+    check(len(msgs) == 1, "exactly one mail")
+    m = msgs[0]
+    check(m["Subject"] == "Bestätigen Sie Ihre Adresse ✓", "subject round-trips: %r" % m["Subject"])
+    check(m["To"].addresses[0].addr_spec == addr, "To")
+    check(m["From"].addresses[0].addr_spec == "verify@mailproof.test", "From")
+    for hname in ("Date", "Message-ID", "MIME-Version"):
+        check(m[hname], "missing " + hname)
+    check(m["Auto-Submitted"] == "auto-generated", "Auto-Submitted")
+    check(m.get_content_type() == "multipart/alternative", "type %s" % m.get_content_type())
+    parts = list(m.iter_parts())
+    check([p.get_content_type() for p in parts] == ["text/plain", "text/html"], "parts")
+    for p in parts:
+        check(p.get_content_charset() == "utf-8", "charset")
+    text = parts[0].get_content()
+    html = parts[1].get_content()
+    code = re.search(r"^ {4}(\d{6})\r?$", text, re.M).group(1)
+    check(code in html, "the code is one unbroken string in the HTML part too")
+    check("Confirm <b>Shop</b> & \"friends\"" in text, "plain part has the line as given")
+    check("Confirm &lt;b&gt;Shop&lt;/b&gt; &amp; &quot;friends&quot;" in html,
+          "values are HTML-escaped in the HTML part")
+    raw = open(__import__("glob").glob(env.var + "/mail/*.eml")[0], "rb").read()
+    check(b"\n" not in raw.replace(b"\r\n", b""), "CRLF line ends only")
+
+
+def test_token_formats_and_lengths(env):
+    _, key = tenant(env)
+    cases = (("numeric", 4, r"[0-9]{4}"), ("alpha", 12, r"[A-Z]{12}"),
+             ("alphanumeric", 8, r"[2-9A-HJKMNP-TV-Z]{8}"))
+    for fmt, n, pattern in cases:
+        addr = env.new_address()
+        st, _, body = env.start(key, addr, tokenFormat=fmt, codeLength=n)
+        check(st == 201, "%s: %d %r" % (fmt, st, body))
+        code = env.code_from_mail(addr)
+        check(re.fullmatch(pattern, code), "%s code %r" % (fmt, code))
+        st, _, _ = verify(env, key, body["data"]["id"], code.lower())
+        check(st == 200, "%s code checked case-insensitively" % fmt)
+
+
+def test_fields_and_defaults_are_honoured(env):
+    _, key = tenant(env)
+    st, _, body = env.start(key, expiresInSeconds=60, maxAttempts=10)
+    d = body["data"]
+    check(st == 201 and d["maxAttempts"] == 10 and d["attemptsRemaining"] == 10, "%r" % d)
+    from datetime import datetime
+    created = datetime.fromisoformat(d["createdAt"].replace("Z", "+00:00"))
+    expires = datetime.fromisoformat(d["expiresAt"].replace("Z", "+00:00"))
+    check(abs((expires - created).total_seconds() - 60) < 1, "expiresInSeconds")
+    st, _, body = env.start(key)
+    d = body["data"]
+    created = datetime.fromisoformat(d["createdAt"].replace("Z", "+00:00"))
+    expires = datetime.fromisoformat(d["expiresAt"].replace("Z", "+00:00"))
+    check(abs((expires - created).total_seconds() - 900) < 1, "default 900 s")
+
+
+def test_every_validation_error_of_the_start_body(env):
+    _, key = tenant(env)
+    bad_request = [
+        {}, {"email": 5}, {"email": "a@example.com", "userId": 7},
+        {"email": "a@example.com", "userId": "u" * 129},
+        {"email": "a@example.com", "method": "SMS"},
+        {"email": "a@example.com", "method": "OTP", "redirectUrl": "https://x.example/"},
+        {"email": "a@example.com", "tokenFormat": "hex"},
+        {"email": "a@example.com", "codeLength": 3}, {"email": "a@example.com", "codeLength": 13},
+        {"email": "a@example.com", "codeLength": "6"}, {"email": "a@example.com", "codeLength": 6.5},
+        {"email": "a@example.com", "expiresInSeconds": 59},
+        {"email": "a@example.com", "expiresInSeconds": 2592001},
+        {"email": "a@example.com", "maxAttempts": 0}, {"email": "a@example.com", "maxAttempts": 11},
+        {"email": "a@example.com", "subject": "s" * 201},
+        {"email": "a@example.com", "verificationLine": "v" * 501},
+        {"email": "a@example.com", "metadata": "x"}, {"email": "a@example.com", "metadata": [1]},
+        {"email": "a@example.com", "metadata": {"k": "v" * 2100}},
+        {"email": "a@example.com", "emial": "typo"},
+    ]
+    for body in bad_request:
+        r = env.request("POST", "/v1/verifications/email", body=body, key=key)
+        try:
+            expect_error(r, 400, "INVALID_REQUEST")
+        except AssertionError as e:
+            raise AssertionError("%r: %s" % (body, e))
+    bad_email = ["", "plain", "a@b", "@example.com", "a@", "a b@example.com", "a@exa mple.com",
+                 "a@@example.com", "a@b@example.com", "<a@example.com>", "a@example.com, b@example.com",
+                 "\"q\"@example.com", "x" * 65 + "@example.com",
+                 "a@" + "b" * 250 + ".com", "a..b@example.com", ".a@example.com",
+                 "a@-example.com", "a@example-.com", "a@example..com", "ä@example.com"]
+    for email in bad_email:
+        r = env.request("POST", "/v1/verifications/email", body={"email": email}, key=key)
+        try:
+            expect_error(r, 400, "INVALID_EMAIL")
+        except AssertionError as e:
+            raise AssertionError("%r: %s" % (email, e))
+
+
+def test_header_injection_is_refused(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    injections = [
+        {"email": addr + "\r\nBcc: victim@example.com"},
+        {"email": addr + "\nBcc: victim@example.com"},
+        {"email": addr, "subject": "Hi\r\nBcc: victim@example.com"},
+        {"email": addr, "subject": "Hi\nX-Evil: 1"},
+        {"email": addr, "verificationLine": "line\r\n--boundary\r\nContent-Type: text/html"},
+        {"email": addr, "userId": "u\r\nX: y"},
+        {"email": addr, "userId": "tab\there"},
+    ]
+    for body in injections:
+        st, _, resp = env.request("POST", "/v1/verifications/email", body=body, key=key)
+        check(st == 400 and resp["error"]["code"] in ("INVALID_REQUEST", "INVALID_EMAIL"),
+              "%r: %d %r" % (body, st, resp))
+    time.sleep(0.3)
+    check(env.mails_to(addr) == [] and env.mails_to("victim@example.com") == [], "no mail sent")
+
+
+def test_database_holds_no_plaintext_code(env):
+    _, key = tenant(env)
+    codes = []
+    for fmt in ("numeric", "alpha", "alphanumeric"):
+        addr = env.new_address()
+        check(env.start(key, addr, tokenFormat=fmt, codeLength=12)[0] == 201)
+        codes.append(env.code_from_mail(addr))
+    dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(env.pg_port), "-U",
+                           "mailproof", "-d", "mailproof"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+    check("verifications" in dump, "dump covers the table")
+    for c in codes:
+        check(c not in dump and c.lower() not in dump, "plaintext code %s in the database" % c)
+    log = env.log("fcgi.log")
+    for c in codes:
+        check(c not in log, "code in the log")
+
+
+def test_smtp_refusal_is_502_and_failed(env):
+    _, key = tenant(env)
+    addr = env.new_address("reject")
+    r = expect_error(env.start(key, addr), 502, "EMAIL_SEND_FAILED")
+    d = r["error"]["details"]
+    check(d["delivery"]["status"] == "FAILED" and d["delivery"]["smtpCode"] == 550
+          and "mailbox unavailable" in d["delivery"]["smtpReply"], "delivery: %r" % d)
+    vid = d["verificationId"]
+    st, _, body = env.request("GET", "/v1/verifications/email/" + vid, key=key)
+    check(body["data"]["status"] == "FAILED" and body["data"]["delivery"]["smtpCode"] == 550,
+          "GET shows FAILED with the SMTP reply")
+    types = [x[0] for x in env.psql(
+        "SELECT type FROM outbox WHERE verification_id = :'p1' ORDER BY id", vid)]
+    check(types == ["verification.initiated", "email.failed"], "events: %r" % types)
+    expect_error(env.start(key, env.new_address("tempfail")), 502, "EMAIL_SEND_FAILED")
+
+
+def test_idempotency_key_replays_and_conflicts(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    ik = "order-" + __import__("os").urandom(4).hex()
+    first = env.start(key, addr, headers={"Idempotency-Key": ik}, userId="u1")
+    check(first[0] == 201, "first: %r" % (first,))
+    # same JSON in another key order is the same body
+    again = env.request("POST", "/v1/verifications/email", key=key,
+                        headers={"Idempotency-Key": ik, "Content-Type": "application/json"},
+                        raw_body=('{"userId":"u1","email":"%s"}' % addr).encode())
+    check(again[0] == 201 and again[2] == first[2], "replayed answer")
+    check(again[1].get("idempotent-replayed") == "true", "marked as a replay")
+    time.sleep(0.3)
+    check(len(env.mails_to(addr)) == 1, "no second mail")
+    expect_error(env.start(key, addr, headers={"Idempotency-Key": ik}, userId="u2"), 409,
+                 "IDEMPOTENCY_CONFLICT")
+    expect_error(env.start(key, addr, headers={"Idempotency-Key": "bad key"}), 400,
+                 "INVALID_REQUEST")
+    expect_error(env.start(key, addr, headers={"Idempotency-Key": "k" * 256}), 400,
+                 "INVALID_REQUEST")
+    # another tenant may use the same key
+    _, other = fresh_tenant(env, "idem")
+    check(env.start(other, addr, headers={"Idempotency-Key": ik})[0] == 201, "keys are per tenant")
+
+
+def test_new_start_supersedes_the_pending_one(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    a = env.start(key, addr, userId="same")[2]["data"]["id"]
+    code_a = env.code_from_mail(addr, 0)
+    other_user = env.start(key, addr, userId="other")[2]["data"]["id"]
+    b = env.start(key, addr, userId="same")[2]["data"]["id"]
+    code_b = env.wait("second mail", lambda: len(env.mails_to(addr)) == 3) and \
+        env.code_from_mail(addr, 2)
+    expect_error(verify(env, key, a, code_a), 409, "VERIFICATION_CANCELED")
+    st, _, body = env.request("GET", "/v1/verifications/email/" + other_user, key=key)
+    check(body["data"]["status"] == "PENDING", "another userId is not superseded")
+    check(verify(env, key, b, code_b)[0] == 200, "the new code works")
+    types = [x[0] for x in env.psql(
+        "SELECT type FROM outbox WHERE verification_id = :'p1' ORDER BY id", a)]
+    check(types == ["verification.initiated", "verification.canceled"], "events: %r" % types)
+
+
+def test_resend_gives_a_new_code_and_resets_attempts(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    old = env.code_from_mail(addr)
+    wrong = "000000" if old != "000000" else "111111"
+    expect_error(verify(env, key, vid, wrong), 422, "INVALID_CODE")
+    st, _, body = env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key)
+    check(st == 200 and body["data"]["attemptsRemaining"] == 3 and body["data"]["sent"] is True,
+          "resend: %d %r" % (st, body))
+    env.wait("the second mail", lambda: len(env.mails_to(addr)) == 2)
+    new = env.code_from_mail(addr, 1)
+    if new != old:
+        r = expect_error(verify(env, key, vid, old), 422, "INVALID_CODE")
+        check(r["error"]["details"]["attemptsRemaining"] == 2, "old code is dead")
+    check(verify(env, key, vid, new)[0] == 200, "new code verifies")
+    expect_error(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key), 409,
+                 "ALREADY_VERIFIED")
+    expect_error(env.request("POST", "/v1/verifications/email/ev_00000000000000000000000000/resend",
+                             key=key), 404, "VERIFICATION_NOT_FOUND")
+
+
+def test_cancel(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    code = env.code_from_mail(addr)
+    st, _, body = env.request("POST", "/v1/verifications/email/%s/cancel" % vid, key=key)
+    check(st == 200 and body["data"]["status"] == "CANCELED" and body["data"]["id"] == vid
+          and "linkViews" in body["data"], "cancel answers the verification: %r" % body)
+    expect_error(env.request("POST", "/v1/verifications/email/%s/cancel" % vid, key=key), 409,
+                 "VERIFICATION_CANCELED")
+    expect_error(verify(env, key, vid, code), 409, "VERIFICATION_CANCELED")
+    types = [x[0] for x in env.psql(
+        "SELECT type FROM outbox WHERE verification_id = :'p1' ORDER BY id", vid)]
+    check(types == ["verification.initiated", "verification.canceled"], "events: %r" % types)
+
+
+def test_expiry_is_row_level(env):
+    _, key = tenant(env)
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    code = env.code_from_mail(addr)
+    env.psql("UPDATE verifications SET expires_at = now() - interval '1 second' WHERE id = :'p1'",
+             vid)
+    st, _, body = env.request("GET", "/v1/verifications/email/" + vid, key=key)
+    check(body["data"]["status"] == "EXPIRED", "reads EXPIRED before any sweep")
+    expect_error(verify(env, key, vid, code), 410, "VERIFICATION_EXPIRED")
+    expect_error(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key), 410,
+                 "VERIFICATION_EXPIRED")
+    expect_error(env.request("POST", "/v1/verifications/email/%s/cancel" % vid, key=key), 410,
+                 "VERIFICATION_EXPIRED")
+    # an expired verification is not superseded into CANCELED either
+    check(env.start(key, addr)[0] == 201)
+    check(env.psql("SELECT status FROM verifications WHERE id = :'p1'", vid) == [["PENDING"]],
+          "left for the sweep")
+
+
+def test_list_filters_and_pages(env):
+    tid, key = fresh_tenant(env, "list")
+    addr = env.new_address()
+    ids = [env.start(key, addr, userId="u%d" % (i % 2))[2]["data"]["id"] for i in range(5)]
+    other = env.new_address()
+    env.start(key, other)
+    st, _, body = env.request("GET", "/v1/verifications/email?limit=100", key=key)
+    check(st == 200 and len(body["data"]["items"]) == 6 and body["data"]["nextCursor"] is None,
+          "all six: %r" % body)
+    got, cursor, pages = [], None, 0
+    while True:
+        q = "/v1/verifications/email?limit=2&email=" + addr.replace("@", "%40")
+        if cursor:
+            q += "&cursor=" + cursor
+        st, _, body = env.request("GET", q, key=key)
+        check(st == 200, "page: %d %r" % (st, body))
+        got += [x["id"] for x in body["data"]["items"]]
+        pages += 1
+        cursor = body["data"]["nextCursor"]
+        if not cursor:
+            break
+    check(got == list(reversed(ids)) and pages == 3, "newest first, in pages: %r" % got)
+    st, _, body = env.request("GET", "/v1/verifications/email?userId=u1", key=key)
+    check(sorted(x["id"] for x in body["data"]["items"]) == sorted(ids[1::2]), "userId filter")
+    # superseding left only the newest of each userId pending
+    st, _, body = env.request("GET", "/v1/verifications/email?status=PENDING", key=key)
+    check(sorted(x["id"] for x in body["data"]["items"]) == sorted([ids[3], ids[4]] + [
+        x["id"] for x in env.request("GET", "/v1/verifications/email?email=" + other,
+                                     key=key)[2]["data"]["items"]]), "status filter")
+    st, _, body = env.request("GET", "/v1/verifications/email?status=CANCELED", key=key)
+    check(len(body["data"]["items"]) == 3, "three superseded")
+    _, okey = fresh_tenant(env, "list-other")
+    st, _, body = env.request("GET", "/v1/verifications/email", key=okey)
+    check(body["data"]["items"] == [], "another tenant sees none")
+    for q in ("limit=0", "limit=101", "limit=x", "status=DONE", "cursor=zzz", "cursor=",
+              "bogus=1", "email=" + "a" * 300):
+        expect_error(env.request("GET", "/v1/verifications/email?" + q, key=key), 400,
+                     "INVALID_REQUEST")
+    # lighttpd refuses these itself; the app must too when a server passes them
+    import json
+    import os
+    from harness import fcgi_request
+    for q in ("email=%0d%0a", "userId=%00", "email=%zz", "email=%4"):
+        st, _, raw = fcgi_request(os.path.join(env.var, "run", "fcgi.sock"), {
+            "REQUEST_URI": "/v1/verifications/email?" + q, "QUERY_STRING": q,
+            "HTTP_AUTHORIZATION": "Bearer " + key})
+        check(st == 400 and json.loads(raw)["error"]["code"] == "INVALID_REQUEST",
+              "%s: %d %r" % (q, st, raw))
+
+
+def test_rate_per_email_per_hour(env):
+    _, key = fresh_tenant(env, "rate-email")
+    addr = env.new_address()
+    for i in range(5):
+        check(env.start(key, addr)[0] == 201, "start %d allowed" % i)
+    st, h, body = env.start(key, addr)
+    expect_error((st, h, body), 429, "RATE_LIMITED")
+    check(1 <= int(h["retry-after"]) <= 3600, "Retry-After: %r" % h.get("retry-after"))
+    check(env.start(key, env.new_address())[0] == 201, "another address is not limited")
+
+
+def test_wrong_codes_per_address_per_day_block_new_starts(env):
+    tid, key = fresh_tenant(env, "rate-fail")
+    env.psql("UPDATE tenants SET rate_per_email_per_hour = 0 WHERE id = :'p1'", tid)
+    addr = env.new_address()
+    wrong = 0
+    while wrong < 10:
+        vid = env.start(key, addr, maxAttempts=3)[2]["data"]["id"]
+        for _ in range(3):
+            if wrong == 10:
+                break
+            st, _, _ = verify(env, key, vid, "00000")  # five digits: never a six-digit code
+            check(st == 422, "wrong code answered %d" % st)
+            wrong += 1
+    st, h, body = env.start(key, addr)
+    expect_error((st, h, body), 429, "RATE_LIMITED")
+    check(int(h["retry-after"]) <= 86400, "until the day is over")
+    check(env.start(key, env.new_address())[0] == 201, "other addresses still start")
+
+
+def test_rate_per_key_per_minute(env):
+    tid, key = fresh_tenant(env, "rate-key")
+    env.psql("UPDATE tenants SET rate_per_key_per_minute = 5 WHERE id = :'p1'", tid)
+    if time.gmtime().tm_sec > 50:  # keep all requests in one window
+        time.sleep(61 - time.gmtime().tm_sec)
+    statuses = [env.request("GET", "/v1/verifications/email", key=key)[0] for _ in range(7)]
+    check(statuses[:5] == [200] * 5 and statuses[5:] == [429, 429], "statuses: %r" % statuses)
+    r = env.request("GET", "/v1/verifications/email", key=key)
+    expect_error(r, 429, "RATE_LIMITED")
+    check(1 <= int(r[1]["retry-after"]) <= 60, "Retry-After within the minute")
+    usage = env.psql("SELECT usage_count FROM api_keys WHERE tenant_id = :'p1'", tid)
+    check(usage == [["8"]], "usage counted: %r" % usage)
+
+
+def test_monthly_quota_is_402(env):
+    tid, key = fresh_tenant(env, "quota")
+    env.psql("UPDATE tenants SET monthly_quota = 2 WHERE id = :'p1'", tid)
+    check(env.start(key)[0] == 201 and env.start(key)[0] == 201, "within the quota")
+    expect_error(env.start(key), 402, "QUOTA_EXCEEDED")

@@ -1,0 +1,165 @@
+/* Unit tests of address validation, templates, quoted-printable and MIME. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "mail.h"
+
+START_TEST(addresses)
+{
+	const char *good[] = { "a@example.com", "first.last+tag@sub.example.co.uk",
+			       "x_y-z@a-b.example", "o'brien@example.ie", "1@2.io" };
+	const char *bad[] = { "", "a", "a@b", "@example.com", "a@", "a@@b.com", "a b@example.com",
+			      "a@exa mple.com", "a@example.com\r\nBcc: x@y.z", "\"q\"@example.com",
+			      "<a@example.com>", "a@example.com,b@example.com", ".a@example.com",
+			      "a.@example.com", "a..b@example.com", "a@-x.com", "a@x-.com",
+			      "a@x..com", "a@.x.com", "a@x.com.", "\xc3\xa4@example.com",
+			      "a@\xc3\xa4.com", "a\t@example.com" };
+	char longlocal[80], longall[300];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		ck_assert_msg(mail_address_valid(good[i]), "refused %s", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!mail_address_valid(bad[i]), "accepted %s", bad[i]);
+	memset(longlocal, 'a', 65);
+	memcpy(longlocal + 65, "@example.com", 13);
+	ck_assert(!mail_address_valid(longlocal));
+	longlocal[64] = '\0';
+	memcpy(longlocal + 64, "@example.com", 13);
+	ck_assert(mail_address_valid(longlocal));
+	memset(longall, 'b', sizeof longall);
+	memcpy(longall, "a@", 2);
+	for (int i = 60; i < 250; i += 60)
+		longall[i] = '.';
+	memcpy(longall + 251, ".com", 5);
+	ck_assert(!mail_address_valid(longall));	/* 255 octets */
+}
+END_TEST
+
+START_TEST(render_escapes_html_only_in_html)
+{
+	struct mail_vars v = { "123456", "https://x.example/a?b=1&c=2", "15", "<b>Hi</b> & \"you\"" };
+	struct buf out;
+
+	buf_init(&out, 4096);
+	ck_assert_int_eq(mail_render("{{verification_line}}|{{code}}|{{link}}|{{expires_minutes}}|"
+				     "{{unknown}}|{{", &v, 0, &out), 0);
+	ck_assert_str_eq(out.data, "<b>Hi</b> & \"you\"|123456|https://x.example/a?b=1&c=2|15|"
+				   "{{unknown}}|{{");
+	buf_reset(&out);
+	ck_assert_int_eq(mail_render("<p>{{verification_line}}</p><a href=\"{{link}}\">", &v, 1, &out), 0);
+	ck_assert_str_eq(out.data, "<p>&lt;b&gt;Hi&lt;/b&gt; &amp; &quot;you&quot;</p>"
+				   "<a href=\"https://x.example/a?b=1&amp;c=2\">");
+	buf_free(&out);
+}
+END_TEST
+
+/* Decodes quoted-printable (soft breaks, =XX) to check the round trip. */
+static void qp_decode(const char *in, char *out)
+{
+	while (*in) {
+		if (in[0] == '=' && in[1] == '\r' && in[2] == '\n') {
+			in += 3;
+		} else if (in[0] == '=') {
+			char hex[3] = { in[1], in[2], 0 };
+			*out++ = (char)strtol(hex, NULL, 16);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
+START_TEST(quoted_printable)
+{
+	struct buf out;
+	char decoded[4096], text[2048];
+	const char *line;
+
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_qp_encode("caf\xc3\xa9 = 100%\ntrailing \nend", &out), 0);
+	ck_assert_str_eq(out.data, "caf=C3=A9 =3D 100%\r\ntrailing=20\r\nend");
+	buf_reset(&out);
+	/* a long line is broken at spaces, never inside the code */
+	{
+		size_t o = 0;
+		for (int i = 0; i < 30; i++)
+			o += (size_t)snprintf(text + o, sizeof text - o, "%s", i == 17 ? "739201 " : "word ");
+	}
+	ck_assert_int_eq(mail_qp_encode(text, &out), 0);
+	for (line = out.data; *line;) {
+		size_t n = strcspn(line, "\r");
+		ck_assert_uint_le(n, 76);
+		line += n + (line[n] ? 2 : 0);
+	}
+	ck_assert_ptr_nonnull(strstr(out.data, "739201"));
+	qp_decode(out.data, decoded);
+	ck_assert_str_eq(decoded, text);
+	/* a word longer than a line is split, but never inside an escape */
+	buf_reset(&out);
+	memset(text, 0, sizeof text);
+	for (int i = 0; i < 100; i++)
+		memcpy(text + 2 * i, "\xc3\xa9", 2);
+	ck_assert_int_eq(mail_qp_encode(text, &out), 0);
+	for (line = out.data; *line;) {
+		size_t n = strcspn(line, "\r");
+		ck_assert_uint_le(n, 76);
+		line += n + (line[n] ? 2 : 0);
+	}
+	qp_decode(out.data, decoded);
+	ck_assert_str_eq(decoded, text);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(compose_headers_and_parts)
+{
+	struct mail_msg m = { "noreply@shop.example", "Caf\xc3\xa9 \"Team\"", "a@example.com",
+			      "Best\xc3\xa4tigen", "code 123456\n", "<p>123456</p>" };
+	struct buf out;
+	const char *b;
+	char boundary[80];
+
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_compose(&m, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "From: =?UTF-8?B?"));
+	ck_assert_ptr_nonnull(strstr(out.data, " <noreply@shop.example>\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nTo: <a@example.com>\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nSubject: =?UTF-8?B?QmVzdMOkdGlnZW4=?=\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nAuto-Submitted: auto-generated\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nMIME-Version: 1.0\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "@shop.example>\r\n"));
+	b = strstr(out.data, "boundary=\"");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(sscanf(b, "boundary=\"%79[^\"]\"", boundary), 1);
+	ck_assert_int_eq(strncmp(boundary, "=_", 2), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "text/plain; charset=UTF-8"));
+	ck_assert_ptr_nonnull(strstr(out.data, "text/html; charset=UTF-8"));
+	ck_assert_ptr_nonnull(strstr(out.data + strlen(out.data) - strlen(boundary) - 6, "--\r\n"));
+	for (const char *p = out.data; (p = strchr(p, '\n')) != NULL; p++)
+		ck_assert_msg(p > out.data && p[-1] == '\r', "bare LF");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(ascii_from_name_is_quoted)
+{
+	struct mail_msg m = { "n@x.example", "Shop Team", "a@example.com", "Hello", "t", "h" };
+	struct buf out;
+
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_compose(&m, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "From: \"Shop Team\" <n@x.example>\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "Subject: Hello\r\n"));
+	buf_free(&out);
+}
+END_TEST
+
+UNIT_MAIN("mail",
+	  addresses,
+	  render_escapes_html_only_in_html,
+	  quoted_printable,
+	  compose_headers_and_parts,
+	  ascii_from_name_is_quoted)
