@@ -24,7 +24,7 @@ die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(gcc make autoconf automake libtool pkgconf check
   libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev
-  postgresql lighttpd python3 python3-aiosmtpd curl procps valgrind)
+  postgresql lighttpd python3 python3-aiosmtpd curl procps valgrind openssl)
 
 install_packages() {
   local missing=() p

@@ -63,6 +63,7 @@ static const struct key g_keys[] = {
 	STR(smtp_user, ""),
 	STR(smtp_password, ""),
 	INT(smtp_timeout_ms, "10000", 100, 300000),
+	STR(smtp_ca_file, ""),
 	STR(mail_from, "noreply@localhost"),
 	STR(mail_from_name, "mailproof"),
 	STR(template_dir, PKGDATADIR "/templates"),
@@ -336,6 +337,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: key 'secret_key' is required (64 hexadecimal characters, "
 			 "for example from: head -c32 /dev/urandom | xxd -p -c64)",
 			 path ? path : "configuration");
+		goto fail;
+	}
+	if (cfg->mail_delivery == MAIL_QUEUE) {
+		/* The notifier that would send queued mail is not built yet. */
+		snprintf(err, errlen, "%s: key 'mail_delivery': queue is not available in this "
+			 "version; use sync", path ? path : "configuration");
 		goto fail;
 	}
 	if (cfg->database_url[0] == '\0') {

@@ -32,6 +32,7 @@ struct config {
 	char *smtp_user;
 	char *smtp_password;
 	int smtp_timeout_ms;
+	char *smtp_ca_file;
 	char *mail_from;
 	char *mail_from_name;
 	char *template_dir;

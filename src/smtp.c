@@ -22,6 +22,67 @@ struct creds {
 	const char *user, *password;
 };
 
+/*
+ * The server's first error reply (4xx/5xx), kept for when libESMTP reports
+ * no status: after a refused AUTH it carries on to a 530 and a 221, but the
+ * first refusal is the reason.
+ */
+struct dialogue {
+	char first_error[SMTP_REPLY_MAX];
+	const char *event;	/* why libESMTP quit on its own, or NULL */
+};
+
+/* libESMTP's events that end a session without a server reply. */
+static void on_event(smtp_session_t s, int event, void *arg, ...)
+{
+	struct dialogue *d = arg;
+
+	(void)s;
+	switch (event) {
+	case SMTP_EV_EXTNA_STARTTLS:
+		d->event = "the server does not offer STARTTLS (smtp_starttls = required)";
+		break;
+	case SMTP_EV_INVALID_PEER_CERTIFICATE:
+	case SMTP_EV_NO_PEER_CERTIFICATE:
+	case SMTP_EV_WRONG_PEER_CERTIFICATE:
+		/* Leaving the "ok" argument alone rejects the certificate. */
+		d->event = "the server's TLS certificate is not trusted or does not match smtp_host";
+		break;
+	case SMTP_EV_UNUSABLE_CA_LIST:
+		d->event = "the CA certificates for STARTTLS could not be used";
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * libESMTP's protocol monitor; a call may hold several lines.  Only the
+ * server's lines are looked at: ours carry the AUTH credentials.  At
+ * log_level debug they are logged.
+ */
+static void monitor(const char *buf, int len, int writing, void *arg)
+{
+	struct dialogue *d = arg;
+	int i = 0;
+
+	if (writing)
+		return;
+	while (i < len) {
+		int n = 0;
+		while (i + n < len && buf[i + n] != '\r' && buf[i + n] != '\n')
+			n++;
+		if (n > 0) {
+			log_debug("smtp < %.*s", n, buf + i);
+			if (n >= 3 && (buf[i] == '4' || buf[i] == '5') && d->first_error[0] == '\0')
+				snprintf(d->first_error, sizeof d->first_error, "%.*s", n, buf + i);
+		}
+		i += n;
+		while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+			i++;
+	}
+}
+
 static int auth_interact(auth_client_request_t req, char **result, int fields, void *arg)
 {
 	const struct creds *c = arg;
@@ -58,6 +119,7 @@ static void smtp_session_run(const struct config *cfg, const char *rcpt, const c
 			     struct smtp_result *res)
 {
 	struct creds creds = { cfg->smtp_user, cfg->smtp_password };
+	struct dialogue dlg = { "", NULL };
 	char server[300], err[128];
 	SSL_CTX *ctx = NULL;
 	auth_context_t auth = NULL;
@@ -76,6 +138,8 @@ static void smtp_session_run(const struct config *cfg, const char *rcpt, const c
 		return;
 	}
 	smtp_set_server(s, server);
+	smtp_set_monitorcb(s, monitor, &dlg, 0);
+	smtp_set_eventcb(s, on_event, &dlg);
 	for (int w = Timeout_GREETING; w <= Timeout_DATA2; w++)
 		smtp_set_timeout(s, w | Timeout_OVERRIDE_RFC2822_MINIMUM, cfg->smtp_timeout_ms);
 	if (cfg->smtp_starttls != STARTTLS_NO) {
@@ -86,8 +150,22 @@ static void smtp_session_run(const struct config *cfg, const char *rcpt, const c
 			res->temporary = 1;
 			goto out;
 		}
+		/*
+		 * TLS 1.2 at most: under TLS 1.3 the server sends session
+		 * tickets after the handshake, and when they arrive before
+		 * libESMTP 1.1.0 has flushed its EHLO, its protocol loop goes
+		 * to read a reply first and waits in SSL_read() with the EHLO
+		 * still unsent until the timeout (seen intermittently against
+		 * aiosmtpd; siobuf.c raw_read/sio_poll).
+		 */
 		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-		SSL_CTX_set_default_verify_paths(ctx);
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+		if (cfg->smtp_ca_file[0] ? SSL_CTX_load_verify_locations(ctx, cfg->smtp_ca_file, NULL) != 1
+					 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			set_reply(res, 0, "could not load the CA certificates for STARTTLS");
+			res->temporary = 1;
+			goto out;
+		}
 		smtp_starttls_set_ctx(s, ctx);
 		smtp_starttls_enable(s, cfg->smtp_starttls == STARTTLS_REQUIRED ? Starttls_REQUIRED
 										: Starttls_ENABLED);
@@ -112,11 +190,21 @@ static void smtp_session_run(const struct config *cfg, const char *rcpt, const c
 	} else if (!is2xx(rs) && rs && rs->code) {
 		set_reply(res, rs->code, rs->text);
 		res->temporary = rs->code < 500;
+	} else if (!is2xx(ms) && ms && ms->code) {
+		set_reply(res, ms->code, ms->text);
+		res->temporary = ms->code < 500;
 	} else if (!is2xx(ms)) {
-		/* code 0 with no text: TLS verification failed (NOTES.md) */
-		set_reply(res, ms ? ms->code : 0,
-			  ms && ms->text ? ms->text : "the message was not accepted (TLS failure?)");
-		res->temporary = !ms || ms->code < 500;
+		/*
+		 * No status at all: libESMTP gave up before MAIL FROM, after a
+		 * refused AUTH, a failed TLS certificate check (NOTES.md) or a
+		 * missing STARTTLS.  Its event or the server's first error reply
+		 * says which.
+		 */
+		const char *e = dlg.first_error;
+		int code = e[0] ? (e[0] - '0') * 100 + (e[1] - '0') * 10 + (e[2] - '0') : 0;
+		set_reply(res, code, dlg.event ? dlg.event : code ? e + (e[3] ? 4 : 3) :
+			  "the session ended before the message was sent");
+		res->temporary = code == 0 || code < 500;
 	} else {
 		set_reply(res, ms->code, ms->text);
 		res->ok = 1;

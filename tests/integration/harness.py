@@ -250,3 +250,49 @@ def fcgi_request(address, params, body=b"", timeout=10):
         raise AssertionError("FastCGI connection closed before END_REQUEST")
     finally:
         s.close()
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Master:
+    """A second mailproof-fcgi --listen on TCP, with config overrides given
+    as keyword arguments (smtp_port=..., becomes MAILPROOF_SMTP_PORT)."""
+
+    def __init__(self, env, **overrides):
+        import signal  # noqa: F401 - used by stop()
+        self.env = env
+        self.port = free_port()
+        self.log = open(os.path.join(env.var, "log", "fcgi-extra-%d.log" % self.port), "w")
+        e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
+        e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
+        self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
+                                      "127.0.0.1:%d" % self.port, "--workers", "1"],
+                                     stdout=self.log, stderr=self.log, env=e)
+        env.wait("the extra master", self.ready)
+
+    def ready(self):
+        try:
+            return fcgi_request(("127.0.0.1", self.port), {"REQUEST_URI": "/healthz"})[0] == 200
+        except OSError:
+            return False
+
+    def start(self, key, body, timeout=30):
+        """POST a start; returns (status, parsed answer)."""
+        st, _, out = fcgi_request(("127.0.0.1", self.port), {
+            "REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/verifications/email",
+            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": "Bearer " + key},
+            json.dumps(body).encode(), timeout=timeout)
+        return st, json.loads(out)
+
+    def stop(self):
+        import signal
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(15)
+        self.log.close()

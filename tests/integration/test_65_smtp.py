@@ -2,55 +2,10 @@
 bad SMTP address: refused connections and a server that never answers a
 connect both give 502 EMAIL_SEND_FAILED within smtp_timeout_ms, and the
 verification is FAILED."""
-import json
-import os
-import signal
 import socket
-import subprocess
 import time
 
-from harness import check, fcgi_request
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Master:
-    """A second mailproof-fcgi --listen on TCP with config overrides."""
-
-    def __init__(self, env, **overrides):
-        self.port = _free_port()
-        self.log = open(os.path.join(env.var, "log", "fcgi-smtp-%d.log" % self.port), "w")
-        e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
-        e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
-        self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
-                                      "127.0.0.1:%d" % self.port, "--workers", "1"],
-                                     stdout=self.log, stderr=self.log, env=e)
-        env.wait("the master", self.ready)
-
-    def ready(self):
-        try:
-            return fcgi_request(("127.0.0.1", self.port), {"REQUEST_URI": "/healthz"})[0] == 200
-        except OSError:
-            return False
-
-    def start(self, key, body, timeout=30):
-        raw = json.dumps(body).encode()
-        st, _, out = fcgi_request(("127.0.0.1", self.port), {
-            "REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/verifications/email",
-            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": "Bearer " + key},
-            raw, timeout=timeout)
-        return st, json.loads(out)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(15)
-        self.log.close()
+from harness import Master, check, fcgi_request, free_port
 
 
 def _check_failed(env, key, st, body, started, bound):
@@ -66,7 +21,7 @@ def _check_failed(env, key, st, body, started, bound):
 
 def test_smtp_connection_refused_is_502(env):
     _, key = env.shared_tenant("smtp")
-    m = Master(env, smtp_port=_free_port(), smtp_timeout_ms=2000)
+    m = Master(env, smtp_port=free_port(), smtp_timeout_ms=2000)
     try:
         t0 = time.monotonic()
         st, body = m.start(key, {"email": env.new_address()})

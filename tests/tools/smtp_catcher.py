@@ -8,9 +8,11 @@ import argparse
 import asyncio
 import os
 import signal
+import ssl
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Keep:
@@ -40,14 +42,37 @@ class Keep:
         return "250 Message accepted for delivery"
 
 
+def authenticator(user, password):
+    """AUTH PLAIN/LOGIN accepting exactly user:password."""
+    def check(server, session, envelope, mechanism, data):
+        ok = (isinstance(data, LoginPassword) and data.login == user.encode()
+              and data.password == password.encode())
+        # handled=False: aiosmtpd answers 535 itself
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--dir", required=True)
+    ap.add_argument("--tls-cert", help="offer STARTTLS with this certificate")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--require-starttls", action="store_true")
+    ap.add_argument("--auth", metavar="USER:PASSWORD", help="require AUTH")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
-    ctl = Controller(Keep(a.dir), hostname=a.host, port=a.port)
+    kw = {}
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        kw.update(tls_context=ctx, require_starttls=a.require_starttls)
+    if a.auth:
+        user, _, password = a.auth.partition(":")
+        kw.update(authenticator=authenticator(user, password), auth_required=True,
+                  auth_require_tls=bool(a.tls_cert))
+    ctl = Controller(Keep(a.dir), hostname=a.host, port=a.port, **kw)
     ctl.start()
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()
