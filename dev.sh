@@ -137,6 +137,9 @@ smtp_port = $SMTP_PORT
 smtp_starttls = no
 mail_from = verify@mailproof.test
 template_dir = $top/templates
+disposable_domains_file = $top/data/disposable-domains.txt
+# No DNS on a development box: the deliverability tests start their own.
+mx_check = false
 log_level = info
 EOF
 }

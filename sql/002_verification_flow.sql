@@ -69,7 +69,7 @@ CREATE FUNCTION mp_start(
     p_tenant bigint, p_key bigint, p_id text, p_email text, p_user_id text,
     p_method text, p_token_format text, p_code_length integer, p_secret_hash bytea,
     p_max_attempts integer, p_ttl integer, p_redirect_url text, p_subject text,
-    p_line text, p_metadata jsonb, p_delivery text,
+    p_line text, p_metadata jsonb, p_delivery text, p_deliverability text, p_disposable boolean,
     p_idem_key text, p_idem_hash bytea, p_per_hour integer, p_fail_day integer,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
 LANGUAGE plpgsql AS $$
@@ -139,10 +139,12 @@ BEGIN
 
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
-        redirect_url, subject, verification_line, metadata, delivery_status)
+        redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
+        disposable)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
-        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, p_delivery)
+        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, p_delivery, p_deliverability,
+        p_disposable)
     RETURNING * INTO v;
     PERFORM mp_emit(v, 'verification.initiated');
     outcome := 'created';

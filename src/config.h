@@ -47,6 +47,10 @@ struct config {
 	int link_confirm_page;
 	int reject_disposable;
 	int reject_undeliverable;
+	char *disposable_domains_file;
+	int mx_check;
+	int dns_timeout_ms;
+	char *dns_server;
 	int webhook_timeout_ms;
 	int webhook_max_attempts;
 	int webhook_retry_base_ms;

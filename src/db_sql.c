@@ -104,10 +104,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" ORDER BY v.created_at DESC, v.id DESC LIMIT $7::int" },
 
 	/* Starts a verification; see mp_start() in sql/002_verification_flow.sql. */
-	[DB_START] = { "start", 20, 0,
+	[DB_START] = { "start", 22, 0,
 		"SELECT outcome, retry_after, body, replay_status FROM mp_start($1::bigint,"
 		" $2::bigint, $3, $4, $5, $6, $7, $8::int, $9::bytea, $10::int, $11::int, $12, $13,"
-		" $14, $15::jsonb, $16, $17, $18::bytea, $19::int, $20::int)" },
+		" $14, $15::jsonb, $16, $17, $18::bool, $19, $20::bytea, $21::int, $22::int)" },
 
 	/* What a resend needs to write the mail: $1 id, $2 tenant. */
 	[DB_MAIL_INFO] = { "mail_info", 2, 1,

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "deliver.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mail.h"
@@ -293,8 +294,10 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 {
 	char id[40], code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], idem[HEX_HASH_LEN];
 	char len[8], ttl[16], att[8], per_hour[16], fail_day[16];
-	const char *params[20];
-	const char *outcome;
+	const char *params[22];
+	const char *outcome, *domain = strchr(sr->email, '@') + 1;
+	enum deliverability deliverable;
+	int disposable;
 	struct verify_mail vm;
 	enum db_err err;
 	PGresult *r;
@@ -302,6 +305,18 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	char *text;
 	int status;
 
+	disposable = deliver_is_disposable(rq->cfg, domain);
+	if (disposable && rq->cfg->reject_disposable) {
+		request_error(rq, 422, "DISPOSABLE_EMAIL",
+			      "addresses at disposable mail domains are not accepted", NULL, NULL);
+		return;
+	}
+	deliverable = deliver_mx(rq->cfg, domain);
+	if (deliverable == DELIVER_NO && rq->cfg->reject_undeliverable) {
+		request_error(rq, 422, "UNDELIVERABLE_EMAIL", "the address's domain does not receive mail",
+			      NULL, NULL);
+		return;
+	}
 	tok_random_id("ev_", id, sizeof id);
 	tok_code(sr->alphabet, sr->code_length, code);
 	hash_hex(rq->cfg->secret_key, id, code, hash);
@@ -328,10 +343,12 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	params[13] = sr->verification_line;
 	params[14] = sr->metadata;
 	params[15] = "QUEUED";
-	params[16] = sr->idem_key;
-	params[17] = sr->idem_key ? idem : NULL;
-	params[18] = per_hour;
-	params[19] = fail_day;
+	params[16] = deliver_name(deliverable);
+	params[17] = disposable ? "true" : "false";
+	params[18] = sr->idem_key;
+	params[19] = sr->idem_key ? idem : NULL;
+	params[20] = per_hour;
+	params[21] = fail_day;
 	if ((r = db_run(rq->db, DB_START, params, &err, NULL)) == NULL) {
 		api_db_error(rq, err);
 		goto out;

@@ -1,0 +1,269 @@
+/* See deliver.h.  DNS messages are built and parsed by libresolv. */
+#include "deliver.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define LIST_MAX_BYTES (8 * 1024 * 1024)
+
+const char *deliver_name(enum deliverability d)
+{
+	return d == DELIVER_OK ? "DELIVERABLE" : d == DELIVER_NO ? "UNDELIVERABLE" : "UNKNOWN";
+}
+
+/* The disposable list of this process: sorted, for bsearch. */
+static struct {
+	int loaded;
+	char *text;
+	char **names;
+	size_t n;
+} g_list;
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_load(const char *path)
+{
+	struct buf b;
+	FILE *f;
+	char chunk[8192];
+	size_t n, cap = 0;
+
+	g_list.loaded = 1;
+	if (path[0] == '\0')
+		return;
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("disposable_domains_file %s", path);
+		return;
+	}
+	buf_init(&b, LIST_MAX_BYTES);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) < 0) {
+			log_warnx("disposable_domains_file %s: larger than %d bytes", path,
+				  LIST_MAX_BYTES);
+			break;
+		}
+	fclose(f);
+	g_list.text = buf_steal(&b);
+	for (char *save, *line = strtok_r(g_list.text, "\r\n", &save); line;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		char **grown;
+		line += strspn(line, " \t");
+		line[strcspn(line, " \t#")] = '\0';
+		if (*line == '\0')
+			continue;
+		for (char *p = line; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (g_list.n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((grown = realloc(g_list.names, cap * sizeof *grown)) == NULL)
+				break;
+			g_list.names = grown;
+		}
+		g_list.names[g_list.n++] = line;
+	}
+	qsort(g_list.names, g_list.n, sizeof *g_list.names, cmp_name);
+}
+
+int deliver_is_disposable(const struct config *cfg, const char *domain)
+{
+	char lower[256];
+	const char *d;
+	size_t i;
+
+	if (!g_list.loaded)
+		list_load(cfg->disposable_domains_file);
+	for (i = 0; domain[i] && i + 1 < sizeof lower; i++)
+		lower[i] = (char)(domain[i] >= 'A' && domain[i] <= 'Z' ? domain[i] - 'A' + 'a' : domain[i]);
+	lower[i] = '\0';
+	/* the domain itself, then each parent: a.b.example -> b.example -> example */
+	for (d = lower; d; d = strchr(d, '.') ? strchr(d, '.') + 1 : NULL)
+		if (g_list.n && bsearch(&d, g_list.names, g_list.n, sizeof *g_list.names, cmp_name))
+			return 1;
+	return 0;
+}
+
+/* The resolver to ask: dns_server, else the first of resolv.conf. */
+static int resolver_addr(const struct config *cfg, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct __res_state st;
+	struct addrinfo hints, *ai = NULL;
+	char host[80];
+	const char *port = "53", *colon;
+
+	if (cfg->dns_server[0]) {
+		/* "1.2.3.4", "1.2.3.4:5353", "[::1]:5353" or "::1" */
+		snprintf(host, sizeof host, "%s", cfg->dns_server);
+		if (host[0] == '[' && (colon = strstr(host, "]:")) != NULL) {
+			port = colon + 2;
+			memmove(host, host + 1, (size_t)(colon - host - 1));
+			host[colon - host - 1] = '\0';
+		} else if ((colon = strchr(host, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+			host[colon - host] = '\0';
+			port = colon + 1;
+		}
+		memset(&hints, 0, sizeof hints);
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		hints.ai_socktype = SOCK_DGRAM;
+		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
+			return -1;
+		memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+		*len = ai->ai_addrlen;
+		freeaddrinfo(ai);
+		return 0;
+	}
+	memset(&st, 0, sizeof st);
+	if (res_ninit(&st) != 0 || st.nscount == 0) {
+		res_nclose(&st);
+		return -1;
+	}
+	memcpy(ss, &st.nsaddr_list[0], sizeof st.nsaddr_list[0]);
+	*len = sizeof st.nsaddr_list[0];
+	res_nclose(&st);
+	return 0;
+}
+
+/*
+ * One query over UDP.  Returns the answer length, or -1 (no answer by the
+ * deadline, or garbage).
+ */
+static int dns_exchange(int fd, const char *domain, int type, unsigned char *ans, int anslen,
+			int64_t deadline)
+{
+	unsigned char q[NS_PACKETSZ];
+	struct __res_state st;
+	int qlen, n;
+	uint16_t id = (uint16_t)randombytes_uniform(65536);
+
+	memset(&st, 0, sizeof st);
+	if (res_ninit(&st) != 0)
+		return -1;
+	qlen = res_nmkquery(&st, ns_o_query, domain, ns_c_in, type, NULL, 0, NULL, q, sizeof q);
+	res_nclose(&st);
+	if (qlen < NS_HFIXEDSZ)
+		return -1;
+	q[0] = (unsigned char)(id >> 8);	/* our own id, from libsodium */
+	q[1] = (unsigned char)id;
+	q[2] |= 0x01;				/* recursion desired */
+	if (send(fd, q, (size_t)qlen, 0) != qlen)
+		return -1;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = deadline - util_mono_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return -1;
+		n = (int)recv(fd, ans, (size_t)anslen, 0);
+		/* an answer to this question: same id, the QR bit set */
+		if (n >= NS_HFIXEDSZ && ans[0] == q[0] && ans[1] == q[1] && (ans[2] & 0x80))
+			return n;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+/*
+ * What one answer says: 1 records of the asked type (for MX: a real one),
+ * 0 none (NXDOMAIN or no data), -1 unknown; *nx set for NXDOMAIN and
+ * *null_mx for an RFC 7505 null MX.
+ */
+static int dns_answer(const unsigned char *ans, int len, int type, int *nx, int *null_mx)
+{
+	ns_msg msg;
+	ns_rr rr;
+	int found = 0;
+
+	*nx = *null_mx = 0;
+	if (ns_initparse(ans, len, &msg) < 0 || ns_msg_getflag(msg, ns_f_tc))
+		return -1;
+	if (ns_msg_getflag(msg, ns_f_rcode) == ns_r_nxdomain) {
+		*nx = 1;
+		return 0;
+	}
+	if (ns_msg_getflag(msg, ns_f_rcode) != ns_r_noerror)
+		return -1;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+		char name[NS_MAXDNAME];
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+			return -1;
+		if ((int)ns_rr_type(rr) != type)
+			continue;
+		if (type == ns_t_mx) {
+			if (ns_rr_rdlen(rr) < 3 ||
+			    ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2,
+					       name, sizeof name) < 0)
+				return -1;
+			if (name[0] == '\0' || strcmp(name, ".") == 0) {
+				*null_mx = 1;
+				continue;
+			}
+		}
+		found = 1;
+	}
+	return found;
+}
+
+enum deliverability deliver_mx(const struct config *cfg, const char *domain)
+{
+	unsigned char ans[NS_PACKETSZ * 4];
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	int64_t deadline = util_mono_ms() + cfg->dns_timeout_ms;
+	enum deliverability result = DELIVER_UNKNOWN;
+	int fd = -1, n, got, nx, null_mx;
+
+	if (!cfg->mx_check)
+		return DELIVER_UNKNOWN;
+	if (resolver_addr(cfg, &ss, &sslen) < 0) {
+		log_warnx("deliverability: no DNS resolver to ask (dns_server, /etc/resolv.conf)");
+		return DELIVER_UNKNOWN;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* connect(): only the resolver's datagrams are received */
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sslen) < 0)
+		goto out;
+	if ((n = dns_exchange(fd, domain, ns_t_mx, ans, sizeof ans, deadline)) < 0)
+		goto out;
+	got = dns_answer(ans, n, ns_t_mx, &nx, &null_mx);
+	if (got != 0) {
+		result = got > 0 ? DELIVER_OK : DELIVER_UNKNOWN;
+		goto out;
+	}
+	if (nx || null_mx) {
+		result = DELIVER_NO;
+		goto out;
+	}
+	/* No MX: an address record stands in for one (RFC 5321 5.1). */
+	for (int i = 0, types[] = { ns_t_a, ns_t_aaaa }; i < 2; i++) {
+		if ((n = dns_exchange(fd, domain, types[i], ans, sizeof ans, deadline)) < 0)
+			goto out;
+		if ((got = dns_answer(ans, n, types[i], &nx, &null_mx)) != 0) {
+			result = got > 0 ? DELIVER_OK : DELIVER_UNKNOWN;
+			goto out;
+		}
+	}
+	result = DELIVER_NO;
+out:
+	if (fd >= 0)
+		close(fd);
+	return result;
+}
