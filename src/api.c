@@ -1,6 +1,7 @@
 /* See api.h.  Handlers live in api_*.c; this file holds the table. */
 #include "api.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,8 +11,10 @@
 #include "config.h"
 #include "db.h"
 #include "jsonx.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
+#include "util.h"
 
 static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
@@ -27,8 +30,32 @@ static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_AR
 	request_reply(rq, 200, "application/json", NULL, "{\"status\":\"ok\"}", 15);
 }
 
+/* Unauthenticated like /healthz: aggregate counts only, never tenant data. */
+static void api_metrics(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	enum db_err err;
+	PGresult *r = db_run(rq->db, DB_OUTBOX_DEPTH, NULL, &err, NULL);
+	long long depth = -1;
+	const char *errstr;
+	struct buf out;
+
+	if (r) {
+		depth = util_parse_int(PQgetvalue(r, 0, 0), 0, LLONG_MAX, &errstr);
+		if (errstr)
+			depth = -1;
+		PQclear(r);
+	}
+	buf_init(&out, 1024 * 1024);
+	if (metrics_render(&out, depth) < 0)
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+	else
+		request_reply(rq, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
+	buf_free(&out);
+}
+
 static const struct route g_routes[] = {
 	{ "GET", "/healthz", 0, 0, api_healthz },
+	{ "GET", "/metrics", 0, 0, api_metrics },
 	{ "POST", "/v1/verifications/email", SCOPE_WRITE, 1, api_verification_start },
 	{ "GET", "/v1/verifications/email", SCOPE_READ, 0, api_verification_list },
 	{ "POST", "/v1/verifications/email/verify", SCOPE_CHECK, 1, api_verification_verify },

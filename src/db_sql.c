@@ -167,4 +167,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 	[DB_IDEM_STORE] = { "idem_store", 4, 0,
 		"UPDATE idempotency_keys SET response_status = $3::int, response_body = $4"
 		" WHERE tenant_id = $1::bigint AND key = $2" },
+
+	/* Webhook events not yet delivered, for /metrics. */
+	[DB_OUTBOX_DEPTH] = { "outbox_depth", 0, 1,
+		"SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')" },
 };

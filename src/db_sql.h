@@ -14,6 +14,7 @@ enum db_stmt {
 	DB_RESEND,
 	DB_CANCEL,
 	DB_IDEM_STORE,
+	DB_OUTBOX_DEPTH,
 	DB__COUNT
 };
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "util.h"
 #include "worker.h"
 
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	metrics_open(mo.config_path);
 	if (FCGX_Init() != 0)
 		fatalx("libfcgi could not be initialised");
 	if (mo.listen == NULL) {

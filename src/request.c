@@ -11,6 +11,7 @@
 #include "config.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "token.h"
 #include "util.h"
 
@@ -162,6 +163,7 @@ void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cf
 
 void request_end(struct request *rq)
 {
+	metrics_request(rq->route, rq->status, util_mono_ms() - rq->t0);
 	log_info("request id=%s method=%s route=%s status=%d duration_ms=%lld", rq->request_id,
 		 rq->method, rq->route ? rq->route : "-", rq->status,
 		 (long long)(util_mono_ms() - rq->t0));

@@ -18,6 +18,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "request.h"
 #include "smtp.h"
 #include "token.h"
@@ -118,6 +119,7 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 	if (strcmp(after, "VERIFIED") == 0) {
 		json_t *v = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
 		log_info("verification %s: PENDING -> VERIFIED", id);
+		metrics_outcome(METRICS_VERIFIED);
 		data = v ? json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id", json_object_get(v, "id"),
 				     "status", "VERIFIED", "email", json_object_get(v, "email"),
 				     "userId", json_object_get(v, "userId"), "verifiedAt",
@@ -129,11 +131,13 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 	}
 	if (strcmp(after, "FAILED") == 0) {
 		log_info("verification %s: PENDING -> FAILED (attempts exhausted)", id);
+		metrics_outcome(METRICS_FAILED);
 		request_error(rq, 422, "MAX_ATTEMPTS_EXCEEDED",
 			      "wrong code; no attempts remain and the verification has failed",
 			      json_pack("{s:i}", "attemptsRemaining", 0), NULL);
 		goto out;
 	}
+	metrics_outcome(METRICS_INVALID_CODE);
 	remaining = (int)util_parse_int(PQgetvalue(r, 0, 3), 0, 10, &errstr);
 	request_error(rq, 422, "INVALID_CODE", "wrong code",
 		      json_pack("{s:i}", "attemptsRemaining", remaining), NULL);
@@ -216,6 +220,7 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 	buf_free(&msg);
 	log_info("verification %s: mail %s (%d %s)", vm->id, res.ok ? "sent" : "failed", res.code,
 		 res.reply);
+	metrics_mail(res.ok);
 	snprintf(code, sizeof code, "%d", res.code);
 	params[1] = res.ok ? "true" : "false";
 	params[2] = res.code ? code : NULL;
@@ -379,6 +384,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	}
 	PQclear(r);
 	log_info("verification %s: started", id);
+	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
 	vm.code = code;
@@ -485,6 +491,7 @@ void verify_cancel(struct request *rq, const char *id)
 		verify_refused(rq, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 	else {
 		log_info("verification %s: PENDING -> CANCELED", id);
+		metrics_outcome(METRICS_CANCELED);
 		request_ok_raw(rq, 200, PQgetvalue(r, 0, 2));
 	}
 	PQclear(r);

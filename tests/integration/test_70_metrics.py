@@ -1,0 +1,53 @@
+"""GET /metrics: Prometheus text, counted across every worker."""
+import re
+
+from harness import check
+
+
+def scrape(env):
+    st, h, body = env.request("GET", "/metrics")
+    check(st == 200 and h["content-type"].startswith("text/plain"), "scrape: %d" % st)
+    series = {}
+    for line in body.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.fullmatch(r'([a-z_]+(?:\{.*\})?) (\S+)', line)
+        check(m, "malformed line %r" % line)
+        check(m.group(1) not in series, "series twice: %s" % m.group(1))
+        series[m.group(1)] = float(m.group(2))
+    return series
+
+
+def test_metrics_count_requests_mails_and_outcomes(env):
+    _, key = env.shared_tenant("metrics")
+    before = scrape(env)
+    healthz = 'mailproof_http_requests_total{route="/healthz",status="200"}'
+    for _ in range(12):  # spread over both workers
+        env.request("GET", "/healthz")
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    code = env.code_from_mail(addr)
+    env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": "0"}, key=key)
+    env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": code}, key=key)
+    after = scrape(env)
+
+    def delta(name):
+        return after.get(name, 0) - before.get(name, 0)
+
+    check(delta(healthz) == 12, "healthz counted once each across workers: %s" % delta(healthz))
+    check(delta('mailproof_mails_total{result="sent"}') == 1, "one mail sent")
+    check(delta('mailproof_verifications_total{outcome="started"}') == 1, "started")
+    check(delta('mailproof_verifications_total{outcome="invalid_code"}') == 1, "invalid code")
+    check(delta('mailproof_verifications_total{outcome="verified"}') == 1, "verified")
+    check(delta('mailproof_http_requests_total{route="/v1/verifications/email/{id}/verify",'
+                'status="422"}') == 1, "422 by route")
+    check(after["mailproof_outbox_depth"] >= 2, "outbox depth from the database")
+    route = "/v1/verifications/email"
+    buckets = sorted((float(re.search(r'le="([^"]+)"', k).group(1).replace("+Inf", "inf")), v)
+                     for k, v in after.items()
+                     if k.startswith('mailproof_http_request_duration_seconds_bucket{route="%s",'
+                                     % route))
+    check(len(buckets) == 12, "buckets: %r" % buckets)
+    check(all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), "cumulative buckets")
+    check(buckets[-1][1] == after['mailproof_http_request_duration_seconds_count{route="%s"}'
+                                 % route], "+Inf equals the count")
