@@ -13,11 +13,19 @@ CREATE FUNCTION mp_event_id(vid text, type text) RETURNS text
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT 'msg_' || substr(vid, 4) || '_' || replace(type, '.', '_') $$;
 
-CREATE FUNCTION mp_emit(v verifications, type text) RETURNS void
+-- The outbox row of an event: every writer of events goes through here, as
+-- INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
+-- SELECT (mp_event(v, type)).*
+CREATE FUNCTION mp_event(v verifications, kind text,
+    OUT event_id text, OUT tenant_id bigint, OUT verification_id text, OUT type text,
+    OUT payload jsonb)
+LANGUAGE sql STABLE AS
+$$ SELECT mp_event_id(v.id, kind), v.tenant_id, v.id, kind, mp_verification_json(v) $$;
+
+CREATE FUNCTION mp_emit(v verifications, kind text) RETURNS void
 LANGUAGE sql AS
 $$ INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
-   VALUES (mp_event_id(v.id, type), v.tenant_id, v.id, type, mp_verification_json(v))
-   ON CONFLICT (event_id) DO NOTHING $$;
+   SELECT (mp_event(v, kind)).* ON CONFLICT (event_id) DO NOTHING $$;
 
 -- Adds one to a fixed-window counter and returns the new count.
 CREATE FUNCTION mp_count(p_bucket text, p_window timestamptz) RETURNS integer

@@ -1,6 +1,7 @@
 /* Capped growable buffer; see buf.h for the contract. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +90,28 @@ char *buf_steal(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+int buf_read_file(struct buf *b, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(b, chunk, n) < 0) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", path, b->max);
+			rc = -1;
+		}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
 }

@@ -24,6 +24,11 @@ int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
+/*
+ * Appends the whole file at path.  Returns 0, or -1 with a one-line reason
+ * naming the file in err (cannot open, too large for the cap, read error).
+ */
+int buf_read_file(struct buf *b, const char *path, char *err, size_t errlen);
 /* Hands the data to the caller (who frees it) and empties the buffer. */
 char *buf_steal(struct buf *b);
 

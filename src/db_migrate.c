@@ -39,31 +39,6 @@ static int is_migration(const struct dirent *d)
 	return m;
 }
 
-static int read_file(const char *path, struct buf *b, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char chunk[8192];
-	size_t n;
-	int rc = 0;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(b, chunk, n) < 0) {
-			snprintf(err, errlen, "%s: file too large", path);
-			rc = -1;
-			break;
-		}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = -1;
-	}
-	fclose(f);
-	return rc;
-}
-
 /* 1 when version is recorded, 0 when not, -1 on error. */
 static int is_applied(PGconn *c, int version, char *err, size_t errlen)
 {
@@ -98,7 +73,7 @@ static int apply_one(PGconn *c, const char *dir, const char *name, int version, 
 	buf_init(&sql, MIGRATION_MAX_BYTES);
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	snprintf(v, sizeof v, "%d", version);
-	if (read_file(path, &sql, err, errlen) < 0)
+	if (buf_read_file(&sql, path, err, errlen) < 0)
 		goto out;
 	if (exec_ok(c, "BEGIN", err, errlen, name) < 0)
 		goto out;

@@ -44,25 +44,18 @@ static int cmp_name(const void *a, const void *b)
 static void list_load(const char *path)
 {
 	struct buf b;
-	FILE *f;
-	char chunk[8192];
-	size_t n, cap = 0;
+	char err[512];
+	size_t cap = 0;
 
 	g_list.loaded = 1;
 	if (path[0] == '\0')
 		return;
-	if ((f = fopen(path, "r")) == NULL) {
-		log_warn("disposable_domains_file %s", path);
+	buf_init(&b, LIST_MAX_BYTES);
+	if (buf_read_file(&b, path, err, sizeof err) < 0) {
+		log_warnx("disposable_domains_file %s", err);
+		buf_free(&b);
 		return;
 	}
-	buf_init(&b, LIST_MAX_BYTES);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(&b, chunk, n) < 0) {
-			log_warnx("disposable_domains_file %s: larger than %d bytes", path,
-				  LIST_MAX_BYTES);
-			break;
-		}
-	fclose(f);
 	g_list.text = buf_steal(&b);
 	for (char *save, *line = strtok_r(g_list.text, "\r\n", &save); line;
 	     line = strtok_r(NULL, "\r\n", &save)) {

@@ -1,7 +1,6 @@
 /* See mail.h. */
 #include "mail.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,28 +94,16 @@ int mail_render(const char *tpl, const struct mail_vars *vars, int html, struct 
 int mail_template_load(const char *dir, const char *name, struct buf *out, char *err,
 		       size_t errlen)
 {
-	char path[4096], chunk[4096];
-	FILE *f;
-	size_t n;
-	int rc = 0;
+	char path[4096];
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "template %s: %s", path, strerror(errno));
+	if (buf_read_file(out, path, err, errlen) < 0)
+		return -1;
+	if (memchr(out->data ? out->data : "", '\0', out->len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(out, chunk, n) < 0) {
-			snprintf(err, errlen, "template %s: too large", path);
-			rc = -1;
-			break;
-		}
-	if (rc == 0 && memchr(out->data ? out->data : "", '\0', out->len)) {
-		snprintf(err, errlen, "template %s: contains a NUL byte", path);
-		rc = -1;
-	}
-	fclose(f);
-	return rc;
+	return 0;
 }
 
 /* Encodes one character; spaces and tabs only when they end the line. */

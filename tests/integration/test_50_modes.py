@@ -4,19 +4,10 @@ mount prefix and --max-requests, spoken to directly over FastCGI."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
-from harness import check, fcgi_request
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import check, fcgi_request, free_port
 
 
 def _children(pid):
@@ -32,7 +23,7 @@ def _comm(pid):
 def test_spawned_by_lighttpd_bin_path_serves_fd0(env):
     t, k = env.tenant_with_key("binpath-" + os.urandom(4).hex())
     vid = env.insert_verification(t["id"])
-    port = _free_port()
+    port = free_port()
     conf = os.path.join(env.var, "lighttpd-binpath.conf")
     with open(conf, "w") as f:
         f.write("""
@@ -85,7 +76,7 @@ def _try(fn):
 
 
 def test_prefork_on_tcp_with_mount_prefix_and_max_requests(env):
-    port = _free_port()
+    port = free_port()
     log_path = os.path.join(env.var, "log", "fcgi-tcp.log")
     log = open(log_path, "w")
     proc = subprocess.Popen(
