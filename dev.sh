@@ -2,7 +2,8 @@
 # dev.sh — everything a developer needs on a fresh Debian 12 machine.
 #
 #   ./dev.sh up      install what is missing, build, start PostgreSQL, an SMTP
-#                    catcher, mailproof-fcgi and lighttpd on :8080, make a demo key
+#                    catcher, a webhook catcher, mailproof-fcgi, mailproof-notifier
+#                    and lighttpd on :8080, make a demo key
 #   ./dev.sh down    stop what `up` started
 #   ./dev.sh test    the same set-up in a throw-away directory on free ports,
 #                    then every test (unit and integration, plain and ASan builds)
@@ -121,6 +122,7 @@ init_var() {
       echo "PG_PORT=${PG_PORT:-$(free_port)}"
       echo "SMTP_PORT=${SMTP_PORT:-$(free_port)}"
       echo "HTTP_PORT=${HTTP_PORT:-$(free_port)}"
+      echo "HOOKS_PORT=${HOOKS_PORT:-$(free_port)}"
       echo "SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
     } >"$VAR/dev.env"
   fi
@@ -140,6 +142,9 @@ template_dir = $top/templates
 disposable_domains_file = $top/data/disposable-domains.txt
 # No DNS on a development box: the deliverability tests start their own.
 mx_check = false
+# The demo tenant's webhooks go to the catcher on loopback.
+webhook_allow_private = true
+webhook_retry_base_ms = 1000
 log_level = info
 EOF
 }
@@ -204,6 +209,22 @@ svc_fcgi_start() {
 }
 svc_fcgi_stop() { stop_pid "$VAR/run/fcgi.pid"; }
 
+svc_hooks_start() {
+  pid_alive "$VAR/run/hooks.pid" && return 0
+  $PY "$top/tests/tools/webhook_catcher.py" --port "$HOOKS_PORT" --file "$VAR/webhooks.jsonl" \
+    >>"$VAR/log/webhooks.log" 2>&1 &
+  echo $! >"$VAR/run/hooks.pid"
+  wait_for "webhook catcher" $PY -c "import socket; socket.create_connection(('127.0.0.1', $HOOKS_PORT), 1)"
+}
+svc_hooks_stop() { stop_pid "$VAR/run/hooks.pid"; }
+
+svc_notifier_start() {
+  pid_alive "$VAR/run/notifier.pid" && return 0
+  "$BUILD/mailproof-notifier" >>"$VAR/log/notifier.log" 2>&1 &
+  echo $! >"$VAR/run/notifier.pid"
+}
+svc_notifier_stop() { stop_pid "$VAR/run/notifier.pid"; }
+
 svc_lighttpd_start() {
   pid_alive "$VAR/run/lighttpd.pid" && return 0
   sed -e "s|@VAR@|$VAR|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" "$top/lighttpd/dev.conf.in" \
@@ -220,20 +241,25 @@ stack_up() {
   svc_pg_start
   ctl migrate --sql-dir "$top/sql" >/dev/null
   svc_smtp_start
+  svc_hooks_start
   svc_fcgi_start
+  svc_notifier_start
   svc_lighttpd_start
 }
 
 stack_down() {
   svc_lighttpd_stop
+  svc_notifier_stop
   svc_fcgi_stop
+  svc_hooks_stop
   svc_smtp_stop
   svc_pg_stop
 }
 
 demo_key() {
   if [ ! -s "$VAR/demo.key" ]; then
-    ctl tenant list --json | grep -q '"name": "demo"' || ctl tenant create --name demo >/dev/null
+    ctl tenant list --json | grep -q '"name": "demo"' ||
+      ctl tenant create --name demo --webhook-url "http://127.0.0.1:$HOOKS_PORT/hooks" >/dev/null
     ctl key create --tenant demo --json | sed -n 's/.*"key": "\(mpk_[^"]*\)".*/\1/p' \
       >"$VAR/demo.key"
   fi
@@ -248,12 +274,14 @@ cmd_up() {
   init_var "${MPDEV_VAR:-$top/var}" "$top/build"
   # A rebuilt binary must be the one that serves: restart the app processes.
   svc_lighttpd_stop
+  svc_notifier_stop
   svc_fcgi_stop
   stack_up
   local key; key=$(demo_key)
   cat <<EOF
 
-mailproof is running on http://127.0.0.1:$HTTP_PORT  (logs: $VAR/log/, mail: $VAR/mail/)
+mailproof is running on http://127.0.0.1:$HTTP_PORT  (logs: $VAR/log/, mail: $VAR/mail/,
+webhooks received: $VAR/webhooks.jsonl)
 demo API key (tenant "demo"): $key
 
   curl -s http://127.0.0.1:$HTTP_PORT/healthz
@@ -274,7 +302,7 @@ cmd_down() {
 cmd_status() {
   load_var
   local s
-  for s in smtp fcgi lighttpd; do
+  for s in smtp hooks fcgi notifier lighttpd; do
     if pid_alive "$VAR/run/$s.pid"; then echo "$s: running (pid $(cat "$VAR/run/$s.pid"))"
     else echo "$s: stopped"; fi
   done
@@ -287,9 +315,10 @@ cmd_service() {
   load_var
   local name=${1:-} action=${2:-}
   case "$name:$action" in
-    pg:start|pg:stop|smtp:start|smtp:stop|fcgi:start|fcgi:stop|lighttpd:start|lighttpd:stop)
+    pg:start|pg:stop|smtp:start|smtp:stop|hooks:start|hooks:stop|fcgi:start|fcgi:stop|\
+    notifier:start|notifier:stop|lighttpd:start|lighttpd:stop)
       "svc_${name}_${action}" ;;
-    *) die "usage: dev.sh service pg|smtp|fcgi|lighttpd start|stop" ;;
+    *) die "usage: dev.sh service pg|smtp|hooks|fcgi|notifier|lighttpd start|stop" ;;
   esac
 }
 
@@ -354,8 +383,20 @@ run_suite() {
   rm -rf "$var"
 }
 
+# The test-side npm package that checks webhook signatures independently.
+node_deps() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "node and npm are needed for the tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  [ -d "$top/tests/node/node_modules/standardwebhooks" ] ||
+    (cd "$top/tests/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 cmd_test() {
   install_packages
+  node_deps
   build "$top/build" --enable-werror
   build "$top/build-asan" --enable-werror --enable-sanitizers
   TOTAL_PASS=0 TOTAL_FAIL=0

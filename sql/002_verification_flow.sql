@@ -70,14 +70,16 @@ BEGIN
 END $$;
 
 -- Starts a verification, all in the caller's one statement:
--- idempotency, limits, quota, superseding, the row and its event.
+-- idempotency, limits, quota, superseding, the row, its event, and in
+-- queue mode its mail job (p_sealed_mail; NULL when mail is sent at once).
 -- outcome: created | replay | idem_conflict | idem_in_progress |
 --          rate_failed | rate_email | quota
 CREATE FUNCTION mp_start(
     p_tenant bigint, p_key bigint, p_id text, p_email text, p_user_id text,
     p_method text, p_token_format text, p_code_length integer, p_secret_hash bytea,
     p_max_attempts integer, p_ttl integer, p_redirect_url text, p_subject text,
-    p_line text, p_metadata jsonb, p_delivery text, p_deliverability text, p_disposable boolean,
+    p_line text, p_metadata jsonb, p_sealed_mail bytea, p_deliverability text,
+    p_disposable boolean,
     p_idem_key text, p_idem_hash bytea, p_per_hour integer, p_fail_day integer,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
 LANGUAGE plpgsql AS $$
@@ -151,9 +153,13 @@ BEGIN
         disposable)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
-        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, p_delivery, p_deliverability,
+        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
         p_disposable)
     RETURNING * INTO v;
+    -- queue mode: the notifier sends the sealed message
+    IF p_sealed_mail IS NOT NULL THEN
+        INSERT INTO mail_jobs (verification_id, sealed_message) VALUES (v.id, p_sealed_mail);
+    END IF;
     PERFORM mp_emit(v, 'verification.initiated');
     outcome := 'created';
     body := mp_verification_json(v)::text;
@@ -161,9 +167,10 @@ END $$;
 
 -- A new code and expiry for a PENDING verification: the old code stops
 -- working and attempts start again.  Counts against the address limits.
+-- In queue mode (p_sealed_mail) the new mail replaces any still queued.
 -- outcome: resent | not_found | refused (see status, eff) | rate_failed | rate_email
 CREATE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
-    p_per_hour integer, p_fail_day integer,
+    p_per_hour integer, p_fail_day integer, p_sealed_mail bytea,
     OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -192,6 +199,12 @@ BEGIN
         expires_at = now() + x.ttl_seconds * interval '1 second', updated_at = now(),
         delivery_status = 'QUEUED'
     WHERE x.id = p_id RETURNING * INTO v;
+    IF p_sealed_mail IS NOT NULL THEN
+        -- a mail still queued for the old code is not sent any more
+        UPDATE mail_jobs j SET state = 'failed', sealed_message = ''::bytea
+        WHERE j.verification_id = p_id AND j.state IN ('pending', 'sending');
+        INSERT INTO mail_jobs (verification_id, sealed_message) VALUES (p_id, p_sealed_mail);
+    END IF;
     outcome := 'resent';
     body := mp_verification_json(v)::text;
 END $$;

@@ -82,6 +82,8 @@ static const struct key g_keys[] = {
 	BOOL(mx_check, "true"),
 	INT(dns_timeout_ms, "1500", 100, 10000),
 	STR(dns_server, ""),
+	INT(mail_max_attempts, "8", 1, 100),
+	INT(mail_retry_base_ms, "30000", 100, 3600000),
 	INT(webhook_timeout_ms, "10000", 100, 120000),
 	INT(webhook_max_attempts, "12", 1, 100),
 	INT(webhook_retry_base_ms, "2000", 10, 3600000),
@@ -341,12 +343,6 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: key 'secret_key' is required (64 hexadecimal characters, "
 			 "for example from: head -c32 /dev/urandom | xxd -p -c64)",
 			 path ? path : "configuration");
-		goto fail;
-	}
-	if (cfg->mail_delivery == MAIL_QUEUE) {
-		/* The notifier that would send queued mail is not built yet. */
-		snprintf(err, errlen, "%s: key 'mail_delivery': queue is not available in this "
-			 "version; use sync", path ? path : "configuration");
 		goto fail;
 	}
 	if (cfg->database_url[0] == '\0') {

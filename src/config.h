@@ -51,6 +51,8 @@ struct config {
 	int mx_check;
 	int dns_timeout_ms;
 	char *dns_server;
+	int mail_max_attempts;
+	int mail_retry_base_ms;
 	int webhook_timeout_ms;
 	int webhook_max_attempts;
 	int webhook_retry_base_ms;

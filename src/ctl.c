@@ -23,6 +23,7 @@
 #include "log.h"
 #include "token.h"
 #include "util.h"
+#include "webhook.h"
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/share/mailproof"
@@ -51,7 +52,7 @@ struct command {
 	const char *usage;
 	const char *const *valued;	/* options that take a value */
 	const char *required;		/* an option that must be given, or NULL */
-	int npos;			/* ids required as positional arguments */
+	const char *pos;		/* the one positional argument: "ID", "NAME" or NULL */
 	int (*run)(struct ctx *c);
 };
 
@@ -177,7 +178,7 @@ static int cmd_migrate(struct ctx *c)
 
 static int cmd_tenant_create(struct ctx *c)
 {
-	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url");
+	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url"), *why;
 	char secret[TOK_WHSEC_LEN + 1], err[512];
 	struct buf allow;
 	PGresult *r;
@@ -186,8 +187,8 @@ static int cmd_tenant_create(struct ctx *c)
 	if (!util_is_token(name, 64) || name[0] == '.' || name[0] == '-' || name[0] == '_')
 		return fail("tenant create: --name must be 1-64 letters, digits, '.', '_' or '-', "
 			    "starting with a letter or digit");
-	if (hook && !url_acceptable(hook))
-		return fail("tenant create: --webhook-url must be an http:// or https:// URL");
+	if (hook && !webhook_url_ok(hook, &why))
+		return fail("tenant create: --webhook-url: %s", why);
 	for (int i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant create: --redirect-allow %s: must be an http:// or "
@@ -357,21 +358,193 @@ static int cmd_key_revoke(struct ctx *c)
 	return 0;
 }
 
+/* json_int of a number column; 0 when empty (the caller knows it is one). */
+static json_int_t num(const char *s)
+{
+	const char *errstr;
+
+	return (json_int_t)util_parse_int(s, LLONG_MIN, LLONG_MAX, &errstr);
+}
+
+static int cmd_tenant_show(struct ctx *c)
+{
+	char err[512];
+	PGresult *r = db_admin_tenant_show(c->conn, c->pos[0], err, sizeof err);
+	int rc = 0;
+
+	if (r == NULL)
+		return fail("tenant show: %s", err);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return fail("tenant show: no tenant named '%s'", c->pos[0]);
+	}
+#define V(i) PQgetvalue(r, 0, i)
+#define OPT(i) (*V(i) ? V(i) : NULL)
+	if (c->json) {
+		json_t *o = json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s}",
+			"id", num(V(0)), "name", V(1), "webhookUrl", OPT(2),
+			"webhookEnabled", *V(3) == '\0', "webhookDisabledAt", OPT(3),
+			"redirectAllow", V(4),
+			"monthlyQuota", *V(5) ? json_integer(num(V(5))) : json_null(),
+			"ratePerEmailPerHour", *V(6) ? json_integer(num(V(6))) : json_null(),
+			"ratePerKeyPerMinute", *V(7) ? json_integer(num(V(7))) : json_null(),
+			"activeKeys", num(V(8)), "createdAt", V(9));
+		rc = print_json(o);
+	} else {
+		printf("id                       %s\nname                     %s\n"
+		       "webhook url              %s\nwebhooks                 %s%s%s\n"
+		       "redirect allow           %s\nmonthly quota            %s\n"
+		       "rate per email per hour  %s\nrate per key per minute  %s\n"
+		       "active keys              %s\ncreated                  %s\n",
+		       V(0), V(1), *V(2) ? V(2) : "(none)",
+		       *V(3) ? "DISABLED since " : "enabled", V(3),
+		       *V(3) ? " (410 Gone; set --webhook-url to enable)" : "",
+		       *V(4) ? V(4) : "(none)", *V(5) ? V(5) : "(none)",
+		       *V(6) ? V(6) : "(configured default)", *V(7) ? V(7) : "(configured default)",
+		       V(8), V(9));
+	}
+#undef OPT
+#undef V
+	PQclear(r);
+	return rc;
+}
+
+/* Checks that an override is "" (remove) or a whole number >= 0. */
+static int override_ok(const char *v)
+{
+	const char *errstr;
+
+	if (v == NULL || *v == '\0')
+		return 1;
+	util_parse_int(v, 0, 1000000000, &errstr);
+	return errstr == NULL;
+}
+
+static int cmd_tenant_update(struct ctx *c)
+{
+	const char *hook = opt_get(c, "webhook-url"), *why;
+	const char *quota = opt_get(c, "monthly-quota");
+	const char *hour = opt_get(c, "rate-per-email-per-hour");
+	const char *minute = opt_get(c, "rate-per-key-per-minute");
+	struct buf allow;
+	char err[512];
+	PGresult *r;
+	int rc;
+
+	if (hook && *hook && !webhook_url_ok(hook, &why))
+		return fail("tenant update: --webhook-url: %s", why);
+	if (!override_ok(quota) || !override_ok(hour) || !override_ok(minute))
+		return fail("tenant update: quotas and rates are whole numbers, or '' to remove");
+	for (int i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
+			return fail("tenant update: --redirect-allow %s: must be an http:// or "
+				    "https:// URL prefix without user name", c->opts[i].value);
+	buf_init(&allow, 64 * 1024);
+	if (opt_get(c, "redirect-allow") && pg_array(c, "redirect-allow", &allow) < 0) {
+		buf_free(&allow);
+		return fail("tenant update: too many --redirect-allow prefixes");
+	}
+	r = db_admin_tenant_update(c->conn, c->pos[0], hook, allow.data, quota, hour, minute, err,
+				   sizeof err);
+	buf_free(&allow);
+	if (r == NULL)
+		return fail("tenant update: %s", err);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return fail("tenant update: no tenant named '%s'", c->pos[0]);
+	}
+	PQclear(r);
+	rc = cmd_tenant_show(c);
+	return rc;
+}
+
+static int cmd_outbox_list(struct ctx *c)
+{
+	static const char *const heads[] = { "ID", "EVENT", "TENANT", "TYPE", "STATE", "ATTEMPTS",
+					     "NEXT RUN", "LAST STATUS", "LAST ERROR" };
+	const char *limit = opt_get(c, "limit"), *errstr;
+	char err[512];
+	PGresult *r;
+
+	if (limit == NULL)
+		limit = "50";
+	util_parse_int(limit, 1, 10000, &errstr);
+	if (errstr)
+		return fail("outbox list: --limit must be 1 to 10000");
+	r = db_admin_outbox_list(c->conn, opt_get(c, "state"), opt_get(c, "tenant"), limit, err,
+				 sizeof err);
+	if (r == NULL)
+		return fail("outbox list: %s", err);
+	if (c->json) {
+		json_t *a = json_array();
+		for (int i = 0; i < PQntuples(r); i++)
+			json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:s?}",
+				"id", num(PQgetvalue(r, i, 0)), "eventId", PQgetvalue(r, i, 1),
+				"tenant", PQgetvalue(r, i, 2), "type", PQgetvalue(r, i, 3),
+				"state", PQgetvalue(r, i, 4), "attempts", num(PQgetvalue(r, i, 5)),
+				"runAt", PQgetvalue(r, i, 6),
+				"lastStatus", *PQgetvalue(r, i, 7) ? json_integer(num(PQgetvalue(r, i, 7)))
+								   : json_null(),
+				"lastError", *PQgetvalue(r, i, 8) ? PQgetvalue(r, i, 8) : NULL));
+		PQclear(r);
+		return print_json(a);
+	}
+	print_table(r, heads, 9);
+	PQclear(r);
+	return 0;
+}
+
+static int cmd_outbox_retry(struct ctx *c)
+{
+	char err[512];
+	PGresult *r = db_admin_outbox_retry(c->conn, c->pos[0], err, sizeof err);
+	char before[16];
+
+	if (r == NULL)
+		return fail("outbox retry: %s", err);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return fail("outbox retry: no event with id %s", c->pos[0]);
+	}
+	snprintf(before, sizeof before, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (strcmp(before, "dead") != 0 && strcmp(before, "skipped") != 0)
+		return fail("outbox retry: event %s is %s, not dead or skipped", c->pos[0], before);
+	if (c->json)
+		return print_json(json_pack("{s:I,s:s,s:s}", "id", num(c->pos[0]), "was", before,
+					    "state", "pending"));
+	printf("event %s was %s; it is pending again and will be delivered shortly\n", c->pos[0],
+	       before);
+	return 0;
+}
+
 static const char *const o_migrate[] = { "sql-dir", NULL };
 static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow", NULL };
+static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", "monthly-quota",
+					       "rate-per-email-per-hour",
+					       "rate-per-key-per-minute", NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
+static const char *const o_outbox_list[] = { "state", "tenant", "limit", NULL };
 
 static const struct command g_commands[] = {
-	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, 0, cmd_migrate },
+	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
 	{ "tenant", "create", "tenant create --name NAME [--webhook-url URL] "
-	  "[--redirect-allow PREFIX]...", o_tenant_create, "name", 0, cmd_tenant_create },
-	{ "tenant", "list", "tenant list", o_none, NULL, 0, cmd_tenant_list },
-	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", 0,
+	  "[--redirect-allow PREFIX]...", o_tenant_create, "name", NULL, cmd_tenant_create },
+	{ "tenant", "list", "tenant list", o_none, NULL, NULL, cmd_tenant_list },
+	{ "tenant", "show", "tenant show NAME", o_none, NULL, "NAME", cmd_tenant_show },
+	{ "tenant", "update", "tenant update NAME [--webhook-url URL|''] [--redirect-allow PREFIX]...\n"
+	  "                [--monthly-quota N|''] [--rate-per-email-per-hour N|'']\n"
+	  "                [--rate-per-key-per-minute N|'']", o_tenant_update, NULL, "NAME",
+	  cmd_tenant_update },
+	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", NULL,
 	  cmd_key_create },
-	{ "key", "list", "key list [--tenant NAME]", o_key_list, NULL, 0, cmd_key_list },
-	{ "key", "revoke", "key revoke ID", o_none, NULL, 1, cmd_key_revoke },
+	{ "key", "list", "key list [--tenant NAME]", o_key_list, NULL, NULL, cmd_key_list },
+	{ "key", "revoke", "key revoke ID", o_none, NULL, "ID", cmd_key_revoke },
+	{ "outbox", "list", "outbox list [--state pending|sending|delivered|dead|skipped] "
+	  "[--tenant NAME] [--limit N]", o_outbox_list, NULL, NULL, cmd_outbox_list },
+	{ "outbox", "retry", "outbox retry ID", o_none, NULL, "ID", cmd_outbox_retry },
 };
 #define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])
 
@@ -454,7 +627,7 @@ int main(int argc, char **argv)
 			return usage(stderr);
 		c.pos[c.npos++] = a;
 	}
-	if (cmd == NULL || c.npos != cmd->npos) {
+	if (cmd == NULL || c.npos != (cmd->pos != NULL)) {
 		if (words[0] && cmd == NULL)
 			fail("unknown command '%s%s%s'", words[0], words[1] ? " " : "",
 			     words[1] ? words[1] : "");
@@ -464,12 +637,11 @@ int main(int argc, char **argv)
 		fail("%s %s: --%s is required", cmd->word1, cmd->word2, cmd->required);
 		return usage(stderr);
 	}
-	/* Positional arguments are row ids (key revoke ID). */
-	for (int i = 0; i < c.npos; i++) {
+	if (cmd->pos && strcmp(cmd->pos, "ID") == 0) {
 		const char *errstr;
-		util_parse_int(c.pos[i], 1, LLONG_MAX, &errstr);
+		util_parse_int(c.pos[0], 1, LLONG_MAX, &errstr);
 		if (errstr) {
-			fail("%s %s: %s: not an id", cmd->word1, cmd->word2, c.pos[i]);
+			fail("%s %s: %s: not an id", cmd->word1, cmd->word2, c.pos[0]);
 			return usage(stderr);
 		}
 	}

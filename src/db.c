@@ -32,6 +32,7 @@ struct db {
 	const char *appname;
 	PGconn *conn;
 	int64_t retry_at;
+	const char *const *listen;	/* channels, or NULL */
 };
 
 /* Server notices go to our log, one line each, not raw to stderr. */
@@ -111,13 +112,15 @@ static int db_is_dead(struct db *db)
 
 	if (PQstatus(db->conn) != CONNECTION_OK || p.fd < 0)
 		return 1;
-	if (poll(&p, 1, 0) > 0) {
-		PGnotify *n;
+	/*
+	 * A server that shut down sent an error and then closed: one read
+	 * takes the message, the next finds the end of the stream.  Keep
+	 * reading while the socket stays readable (notifications are left for
+	 * db_wait).
+	 */
+	for (int i = 0; i < 4 && poll(&p, 1, 0) > 0; i++)
 		if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
 			return 1;
-		while ((n = PQnotifies(db->conn)) != NULL)
-			PQfreemem(n);
-	}
 	return 0;
 }
 
@@ -156,6 +159,20 @@ static int db_ensure(struct db *db)
 	}
 	if (db->cfg->database_prepared && db_prepare_all(db) < 0)
 		goto fail;
+	for (int i = 0; db->listen && db->listen[i]; i++) {
+		char sql[128];
+		PGresult *r;
+		int ok;
+		/* channel names are constants of ours, never input */
+		snprintf(sql, sizeof sql, "LISTEN %s", db->listen[i]);
+		r = PQexec(db->conn, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok) {
+			log_errx("could not LISTEN %s", db->listen[i]);
+			goto fail;
+		}
+	}
 	db->retry_at = 0;
 	return 0;
 fail:
@@ -225,4 +242,41 @@ PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 	}
 	PQclear(r);
 	return NULL;
+}
+
+void db_listen(struct db *db, const char *const *channels)
+{
+	db->listen = channels;
+}
+
+int db_wait(struct db *db, int timeout_ms)
+{
+	struct pollfd p;
+	PGnotify *n;
+	int got = 0;
+
+	if (db_ensure(db) < 0)
+		return -1;
+	/* notifications already read (by db_is_dead) count at once */
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	if (got)
+		return 1;
+	p.fd = PQsocket(db->conn);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+		return 0;	/* timeout, or a signal to look at */
+	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
+		log_warnx("database connection lost, reconnecting");
+		db_drop(db);
+		return -1;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
 }

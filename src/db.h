@@ -30,6 +30,19 @@ void db_free(struct db *db);
 PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 		 enum db_err *err, char sqlstate[6]);
 
+/*
+ * Channels to LISTEN on (a NULL-terminated list of constant names); issued
+ * now and again after every reconnect.  Call before the first db_run.
+ */
+void db_listen(struct db *db, const char *const *channels);
+
+/*
+ * Waits up to timeout_ms for a notification on the listened channels.
+ * Returns 1 when one came, 0 on timeout or a signal, -1 when the database
+ * cannot be reached (the caller backs off).
+ */
+int db_wait(struct db *db, int timeout_ms);
+
 /* Connects outside the worker pool (mailproofctl); NULL with err filled. */
 PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen);
 

@@ -69,3 +69,63 @@ PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errle
 		      " RETURNING k.id, (SELECT o.revoked_at IS NOT NULL FROM api_keys o"
 		      "  WHERE o.id = k.id)", 1, p, err, errlen);
 }
+
+PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t errlen)
+{
+	const char *p[1] = { name };
+
+	return run(c, "SELECT t.id, t.name, coalesce(t.webhook_url, ''),"
+		      " coalesce(mp_ts(t.webhook_disabled_at), ''),"
+		      " array_to_string(t.redirect_allow, ' '), coalesce(t.monthly_quota::text, ''),"
+		      " coalesce(t.rate_per_email_per_hour::text, ''),"
+		      " coalesce(t.rate_per_key_per_minute::text, ''),"
+		      " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
+		      "  AND k.revoked_at IS NULL), mp_ts(t.created_at)"
+		      " FROM tenants t WHERE t.name = $1", 1, p, err, errlen);
+}
+
+PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
+				 const char *redirect_allow_array, const char *quota,
+				 const char *per_hour, const char *per_minute, char *err,
+				 size_t errlen)
+{
+	const char *p[6] = { name, webhook_url, redirect_allow_array, quota, per_hour, per_minute };
+
+	return run(c, "UPDATE tenants SET"
+		      " webhook_url = CASE WHEN $2::text IS NULL THEN webhook_url"
+		      "  ELSE nullif($2, '') END,"
+		      " webhook_disabled_at = CASE WHEN $2::text IS NULL THEN webhook_disabled_at END,"
+		      " redirect_allow = coalesce($3::text[], redirect_allow),"
+		      " monthly_quota = CASE WHEN $4::text IS NULL THEN monthly_quota"
+		      "  ELSE nullif($4, '')::int END,"
+		      " rate_per_email_per_hour = CASE WHEN $5::text IS NULL THEN rate_per_email_per_hour"
+		      "  ELSE nullif($5, '')::int END,"
+		      " rate_per_key_per_minute = CASE WHEN $6::text IS NULL THEN rate_per_key_per_minute"
+		      "  ELSE nullif($6, '')::int END"
+		      " WHERE name = $1 RETURNING id", 6, p, err, errlen);
+}
+
+PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
+			       const char *limit, char *err, size_t errlen)
+{
+	const char *p[3] = { state, tenant, limit };
+
+	return run(c, "SELECT o.id, o.event_id, t.name, o.type, o.state, o.attempts,"
+		      " mp_ts(o.run_at), coalesce(o.last_status::text, ''), coalesce(o.last_error, '')"
+		      " FROM outbox o JOIN tenants t ON t.id = o.tenant_id"
+		      " WHERE ($1::text IS NULL OR o.state = $1) AND ($2::text IS NULL OR t.name = $2)"
+		      " ORDER BY o.id DESC LIMIT $3::int", 3, p, err, errlen);
+}
+
+PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen)
+{
+	const char *p[1] = { id };
+
+	/* The subquery sees the row before this statement's update. */
+	return run(c, "UPDATE outbox o SET"
+		      " state = CASE WHEN o.state IN ('dead', 'skipped') THEN 'pending' ELSE o.state END,"
+		      " attempts = CASE WHEN o.state IN ('dead', 'skipped') THEN 0 ELSE o.attempts END,"
+		      " run_at = CASE WHEN o.state IN ('dead', 'skipped') THEN now() ELSE o.run_at END"
+		      " WHERE o.id = $1::bigint"
+		      " RETURNING (SELECT b.state FROM outbox b WHERE b.id = o.id)", 1, p, err, errlen);
+}

@@ -25,4 +25,26 @@ PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t err
 /* Columns: id, was_revoked ("t" when it already was).  No row: no such key. */
 PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errlen);
 
+/*
+ * Columns: id, name, webhook_url, webhook_disabled_at, redirect_allow
+ * (space separated), monthly_quota, rate_per_email_per_hour,
+ * rate_per_key_per_minute, active keys, created_at.  No row: no tenant.
+ */
+PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t errlen);
+/*
+ * Changes what is not NULL: webhook URL ("" removes it; setting it
+ * re-enables a disabled endpoint), redirect prefixes (a text[] literal),
+ * quota and rate overrides ("" removes the override).  Returns the id, or
+ * no row when there is no such tenant.
+ */
+PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
+				 const char *redirect_allow_array, const char *quota,
+				 const char *per_hour, const char *per_minute, char *err,
+				 size_t errlen);
+/* Columns: id, event id, tenant, type, state, attempts, run_at, last_status, last_error. */
+PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
+			       const char *limit, char *err, size_t errlen);
+/* Makes a dead or skipped event due again.  Returns its state before, or no row. */
+PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen);
+
 #endif

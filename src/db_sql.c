@@ -105,7 +105,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	[DB_START] = { "start", 22, 0,
 		"SELECT outcome, retry_after, body, replay_status FROM mp_start($1::bigint,"
 		" $2::bigint, $3, $4, $5, $6, $7, $8::int, $9::bytea, $10::int, $11::int, $12, $13,"
-		" $14, $15::jsonb, $16, $17, $18::bool, $19, $20::bytea, $21::int, $22::int)" },
+		" $14, $15::jsonb, $16::bytea, $17, $18::bool, $19, $20::bytea, $21::int, $22::int)" },
 
 	/* What a resend needs to write the mail: $1 id, $2 tenant. */
 	[DB_MAIL_INFO] = { "mail_info", 2, 1,
@@ -135,10 +135,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  ON CONFLICT (event_id) DO NOTHING)"
 		" SELECT mp_verification_json(upd.v)::text FROM upd" },
 
-	/* See mp_resend(): $1 tenant, $2 id, $3 new hash, $4 per hour, $5 fails a day. */
-	[DB_RESEND] = { "resend", 5, 0,
+	/*
+	 * See mp_resend(): $1 tenant, $2 id, $3 new hash, $4 per hour, $5 fails
+	 * a day, $6 the sealed mail in queue mode (else NULL).
+	 */
+	[DB_RESEND] = { "resend", 6, 0,
 		"SELECT outcome, retry_after, status, eff, body"
-		" FROM mp_resend($1::bigint, $2, $3::bytea, $4::int, $5::int)" },
+		" FROM mp_resend($1::bigint, $2, $3::bytea, $4::int, $5::int, $6::bytea)" },
 
 	/*
 	 * Cancels a PENDING verification: $1 id, $2 tenant.  Returns the stored
@@ -167,4 +170,128 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* Webhook events not yet delivered, for /metrics. */
 	[DB_OUTBOX_DEPTH] = { "outbox_depth", 0, 1,
 		"SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')" },
+
+	/*
+	 * The notifier's statements.  A claim leases due rows for $2 ms (a row
+	 * whose lease ran out, its notifier having died, is due again); SKIP
+	 * LOCKED lets any number of notifiers claim side by side.
+	 */
+
+	/* $1 batch, $2 lease ms.  Returns id, event id, type, body fields, tenant's endpoint. */
+	[DB_OUTBOX_CLAIM] = { "outbox_claim", 2, 0,
+		"UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1,"
+		"  locked_until = now() + $2::int * interval '1 millisecond'"
+		" FROM (SELECT id FROM outbox"
+		"       WHERE (state = 'pending' AND run_at <= now())"
+		"          OR (state = 'sending' AND locked_until < now())"
+		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
+		"  tenants t"
+		" WHERE o.id = due.id AND t.id = o.tenant_id"
+		" RETURNING o.id, o.event_id, o.type, o.payload::text, mp_ts(o.created_at),"
+		"  o.attempts, coalesce(t.webhook_url, ''), t.webhook_secret,"
+		"  t.webhook_disabled_at IS NOT NULL, t.id" },
+
+	/* $1 id, $2 HTTP status. */
+	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,
+		"UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL,"
+		"  last_status = $2::int, last_error = NULL WHERE id = $1::bigint" },
+
+	/*
+	 * A failed attempt: $1 id, $2 delay ms, $3 HTTP status or NULL, $4 what
+	 * went wrong, $5 webhook_max_attempts.  The row is dead once it has
+	 * had all its attempts.  Returns the new state.
+	 */
+	[DB_OUTBOX_RETRY] = { "outbox_retry", 5, 0,
+		"UPDATE outbox SET locked_until = NULL, last_status = $3::int, last_error = $4,"
+		"  state = CASE WHEN attempts >= $5::int THEN 'dead' ELSE 'pending' END,"
+		"  run_at = now() + $2::int * interval '1 millisecond'"
+		" WHERE id = $1::bigint RETURNING state" },
+
+	/* A claimed event not tried (the notifier is stopping): due again at once. */
+	[DB_OUTBOX_RELEASE] = { "outbox_release", 1, 0,
+		"UPDATE outbox SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
+		" WHERE id = $1::bigint AND state = 'sending'" },
+
+	/* No more attempts: $1 id, $2 'dead' or 'skipped', $3 HTTP status or NULL, $4 why. */
+	[DB_OUTBOX_GIVE_UP] = { "outbox_give_up", 4, 0,
+		"UPDATE outbox SET state = $2, locked_until = NULL, last_status = $3::int,"
+		"  last_error = $4 WHERE id = $1::bigint" },
+
+	/* The endpoint answered 410 Gone: $1 tenant. */
+	[DB_TENANT_DISABLE_WEBHOOK] = { "tenant_disable_webhook", 1, 0,
+		"UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, now())"
+		" WHERE id = $1::bigint" },
+
+	/* $1 batch, $2 lease ms.  Returns job id, verification id, address, sealed mail, attempts, status. */
+	[DB_MAILQ_CLAIM] = { "mailq_claim", 2, 0,
+		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
+		"  locked_until = now() + $2::int * interval '1 millisecond'"
+		" FROM (SELECT id FROM mail_jobs"
+		"       WHERE (state = 'pending' AND run_at <= now())"
+		"          OR (state = 'sending' AND locked_until < now())"
+		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
+		"  verifications v"
+		" WHERE j.id = due.id AND v.id = j.verification_id"
+		" RETURNING j.id, v.id, v.email, encode(j.sealed_message, 'hex'), j.attempts,"
+		"  mp_status(v)" },
+
+	/*
+	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 SMTP
+	 * code or NULL, $4 reply, $5 final (no retry: sent, a 5xx, or the last
+	 * attempt), $6 retry delay ms.  A final failure fails a PENDING
+	 * verification and emits email.failed; a finished job drops its sealed
+	 * message.
+	 */
+	[DB_MAILQ_RESULT] = { "mailq_result", 6, 0,
+		"WITH job AS ("
+		"  UPDATE mail_jobs j SET locked_until = NULL,"
+		"   state = CASE WHEN $2::bool THEN 'sent' WHEN $5::bool THEN 'failed' ELSE 'pending' END,"
+		"   run_at = now() + $6::int * interval '1 millisecond',"
+		"   sealed_message = CASE WHEN $5::bool THEN ''::bytea ELSE j.sealed_message END"
+		"  WHERE j.id = $1::bigint RETURNING j.verification_id),"
+		" upd AS ("
+		"  UPDATE verifications v SET delivery_attempts = v.delivery_attempts + 1,"
+		"   smtp_code = $3::int, smtp_reply = $4, updated_at = now(),"
+		"   delivery_status = CASE WHEN $2::bool THEN 'SENT' WHEN $5::bool THEN 'FAILED'"
+		"                          ELSE 'QUEUED' END,"
+		"   sent_at = CASE WHEN $2::bool THEN now() ELSE v.sent_at END,"
+		"   status = CASE WHEN NOT $2::bool AND $5::bool AND v.status = 'PENDING'"
+		"                 THEN 'FAILED' ELSE v.status END"
+		"  FROM job WHERE v.id = job.verification_id RETURNING v)"
+		" INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
+		" SELECT (mp_event(upd.v, 'email.failed')).* FROM upd"
+		" WHERE NOT $2::bool AND $5::bool AND (upd.v).status = 'FAILED'"
+		" ON CONFLICT (event_id) DO NOTHING" },
+
+	/* A claimed job not tried (the notifier is stopping): due again at once. */
+	[DB_MAILQ_RELEASE] = { "mailq_release", 1, 0,
+		"UPDATE mail_jobs SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
+		" WHERE id = $1::bigint AND state = 'sending'" },
+
+	/*
+	 * Expires PENDING verifications past expires_at, at most $1 at a time,
+	 * each with its email.expired event: the status change makes it once.
+	 */
+	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0,
+		"WITH exp AS ("
+		"  UPDATE verifications v SET status = 'EXPIRED', updated_at = now()"
+		"  WHERE v.id IN (SELECT id FROM verifications"
+		"                 WHERE status = 'PENDING' AND expires_at <= now()"
+		"                 ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		"  RETURNING v)"
+		" INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
+		" SELECT (mp_event(exp.v, 'email.expired')).* FROM exp"
+		" ON CONFLICT (event_id) DO NOTHING" },
+
+	/* See mp_purge(): $1 retention_days. */
+	[DB_PURGE] = { "purge", 1, 0,
+		"SELECT events, verifications FROM mp_purge($1::int)" },
+
+	/* Milliseconds until the next row falls due (NULL: none waits). */
+	[DB_NEXT_DUE] = { "next_due", 0, 1,
+		"SELECT greatest(0, ceil(extract(epoch FROM least("
+		"  (SELECT min(run_at) FROM outbox WHERE state = 'pending'),"
+		"  (SELECT min(locked_until) FROM outbox WHERE state = 'sending'),"
+		"  (SELECT min(run_at) FROM mail_jobs WHERE state = 'pending'),"
+		"  (SELECT min(locked_until) FROM mail_jobs WHERE state = 'sending')) - now()) * 1000))::bigint" },
 };

@@ -2,6 +2,7 @@
 #include "token.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -91,4 +92,63 @@ void tok_hash(const unsigned char key[32], const char *domain, const char *part1
 int tok_hash_equal(const unsigned char *a, const unsigned char *b)
 {
 	return sodium_memcmp(a, b, TOK_HASH_BYTES) == 0;
+}
+
+/* The secretbox key for stored mail, derived so it is never the hash key. */
+static void seal_key(const unsigned char key[32], unsigned char out[crypto_secretbox_KEYBYTES])
+{
+	tok_hash(key, "mail-seal", "", NULL, out);
+}
+
+int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out)
+{
+	unsigned char k[crypto_secretbox_KEYBYTES], *box;
+	size_t boxlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+	char *hex;
+	int rc = -1;
+
+	if ((box = malloc(boxlen)) == NULL || (hex = malloc(2 * boxlen + 1)) == NULL) {
+		free(box);
+		return -1;
+	}
+	seal_key(key, k);
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)msg, len,
+			      box, k);
+	sodium_bin2hex(hex, 2 * boxlen + 1, box, boxlen);
+	if (buf_puts(out, "\\x") == 0 && buf_append(out, hex, 2 * boxlen) == 0)
+		rc = 0;
+	sodium_memzero(k, sizeof k);
+	free(box);
+	free(hex);
+	return rc;
+}
+
+int tok_unseal(const unsigned char key[32], const char *hex, struct buf *out)
+{
+	unsigned char k[crypto_secretbox_KEYBYTES], *box = NULL;
+	size_t hexlen = strlen(hex), boxlen = 0, msglen;
+	int rc = -1;
+
+	if (hexlen / 2 < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    (box = malloc(hexlen / 2)) == NULL ||
+	    sodium_hex2bin(box, hexlen / 2, hex, hexlen, NULL, &boxlen, NULL) != 0)
+		goto out;
+	msglen = boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	seal_key(key, k);
+	buf_reset(out);
+	/* reserve, open in place, then set the length */
+	if (buf_append(out, box, msglen) < 0)
+		goto out;
+	if (crypto_secretbox_open_easy((unsigned char *)out->data,
+				       box + crypto_secretbox_NONCEBYTES,
+				       boxlen - crypto_secretbox_NONCEBYTES, box, k) != 0) {
+		buf_reset(out);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(k, sizeof k);
+	free(box);
+	return rc;
 }

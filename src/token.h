@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 #define TOK_HASH_BYTES 32
 #define TOK_ID_CHARS 26			/* OTP alphabets: numeric, alpha (A-Z), alphanumeric (no 0 1 I L O U). */
 #define TOK_FORMAT_NUMERIC "0123456789"
@@ -56,6 +58,19 @@ void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1]);
  */
 void tok_hash(const unsigned char key[32], const char *domain, const char *part1,
 	      const char *part2, unsigned char out[TOK_HASH_BYTES]);
+
+/*
+ * Seals a message for storage (secretbox under a key derived from key):
+ * appends "\\x" and the hex of nonce and box to out, as PostgreSQL reads
+ * bytea.  Returns 0, or -1 when out is full.
+ */
+int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out);
+
+/*
+ * Opens what tok_seal made (hex, without "\\x") into out (NUL-terminated).
+ * Returns 0, or -1 when it was sealed under another key or is damaged.
+ */
+int tok_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 
 /* Constant-time equality of two hashes. */
 int tok_hash_equal(const unsigned char *a, const unsigned char *b);

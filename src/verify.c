@@ -195,6 +195,28 @@ out:
 }
 
 /*
+ * The answer to a start or resend: the verification as GET shows it (JSON
+ * text from the database) with "sent" and "hostedVerifyUrl" added.  Caller
+ * owns the result; NULL after answering 500.
+ */
+static json_t *verify_with_links(struct request *rq, const char *verification_json, int sent)
+{
+	json_t *v = verification_json ? json_loads(verification_json, 0, NULL) : NULL;
+	char url[512];
+	const char *id;
+
+	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
+		json_decref(v);
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		return NULL;
+	}
+	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, id);
+	json_object_set_new(v, "sent", json_boolean(sent));
+	json_object_set_new(v, "hostedVerifyUrl", json_string(url));
+	return v;
+}
+
+/*
  * Sends the mail and records the outcome (a failure fails the verification).
  * Returns the verification as GET shows it, with "sent" and
  * "hostedVerifyUrl" added (caller owns it), or NULL after answering 5xx.
@@ -203,10 +225,10 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 {
 	struct smtp_result res;
 	struct buf msg;
-	char code[8], url[512];
+	char code[8];
 	const char *params[4] = { vm->id, NULL, NULL, res.reply };
 	enum db_err err;
-	json_t *v = NULL;
+	json_t *v;
 	PGresult *r;
 
 	buf_init(&msg, MAIL_MAX_BYTES);
@@ -228,16 +250,8 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 		api_db_error(rq, err);
 		return NULL;
 	}
-	if (PQntuples(r) == 1)
-		v = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	v = verify_with_links(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL, res.ok);
 	PQclear(r);
-	if (v == NULL) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		return NULL;
-	}
-	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, vm->id);
-	json_object_set_new(v, "sent", json_boolean(res.ok));
-	json_object_set_new(v, "hostedVerifyUrl", json_string(url));
 	return v;
 }
 
@@ -302,8 +316,9 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	const char *params[22];
 	const char *outcome, *domain = strchr(sr->email, '@') + 1;
 	enum deliverability deliverable;
-	int disposable;
+	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct verify_mail vm;
+	struct buf msg, sealed;
 	enum db_err err;
 	PGresult *r;
 	json_t *v;
@@ -325,6 +340,20 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	tok_random_id("ev_", id, sizeof id);
 	tok_code(sr->alphabet, sr->code_length, code);
 	hash_hex(rq->cfg->secret_key, id, code, hash);
+	vm.id = id;
+	vm.email = sr->email;
+	vm.code = code;
+	vm.subject = sr->subject;
+	vm.verification_line = sr->verification_line;
+	vm.ttl_seconds = sr->expires_seconds;
+	buf_init(&msg, MAIL_MAX_BYTES);
+	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
+	/* queue mode: the message is stored sealed, with the verification */
+	if (queued && (verify_compose(rq->cfg, &vm, &msg) < 0 ||
+		       tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0)) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		goto out;
+	}
 	memcpy(idem, "\\x", 2);
 	sodium_bin2hex(idem + 2, sizeof idem - 2, sr->idem_hash, TOK_HASH_BYTES);
 	snprintf(len, sizeof len, "%d", sr->code_length);
@@ -347,7 +376,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	params[12] = sr->subject;
 	params[13] = sr->verification_line;
 	params[14] = sr->metadata;
-	params[15] = "QUEUED";
+	params[15] = queued ? sealed.data : NULL;
 	params[16] = deliver_name(deliverable);
 	params[17] = disposable ? "true" : "false";
 	params[18] = sr->idem_key;
@@ -382,18 +411,21 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 		PQclear(r);
 		goto out;
 	}
-	PQclear(r);
-	log_info("verification %s: started", id);
+	log_info("verification %s: started%s", id, queued ? ", mail queued" : "");
 	metrics_outcome(METRICS_STARTED);
-	vm.id = id;
-	vm.email = sr->email;
-	vm.code = code;
-	vm.subject = sr->subject;
-	vm.verification_line = sr->verification_line;
-	vm.ttl_seconds = sr->expires_seconds;
-	if ((v = verify_mail_and_record(rq, &vm)) == NULL)
-		goto out;
-	text = verify_send_answer(v, 201, &status);
+	if (queued) {
+		v = verify_with_links(rq, PQgetvalue(r, 0, 2), 0);
+		PQclear(r);
+		if (v == NULL)
+			goto out;
+		status = 201;
+		text = jsonx_ok(v);
+	} else {
+		PQclear(r);
+		if ((v = verify_mail_and_record(rq, &vm)) == NULL)
+			goto out;
+		text = verify_send_answer(v, 201, &status);
+	}
 	if (text && sr->idem_key) {
 		char st[8];
 		const char *p[4] = { rq->auth.tenant_id, sr->idem_key, st, text };
@@ -404,15 +436,20 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	reply_text(rq, status, text);
 out:
 	sodium_memzero(code, sizeof code);
+	sodium_memzero(msg.data, msg.len);
+	buf_free(&msg);
+	buf_free(&sealed);
 }
 
 void verify_resend(struct request *rq, const char *id)
 {
 	char code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], per_hour[16], fail_day[16];
 	const char *info_params[2] = { id, rq->auth.tenant_id };
-	const char *params[5] = { rq->auth.tenant_id, id, hash, per_hour, fail_day };
+	const char *params[6] = { rq->auth.tenant_id, id, hash, per_hour, fail_day, NULL };
 	const char *outcome, *errstr;
+	int queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct verify_mail vm;
+	struct buf msg, sealed;
 	PGresult *info = NULL, *r = NULL;
 	enum db_err err;
 	json_t *v;
@@ -420,6 +457,8 @@ void verify_resend(struct request *rq, const char *id)
 	int status, length;
 
 	code[0] = '\0';
+	buf_init(&msg, MAIL_MAX_BYTES);
+	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
 	if (!verify_id_valid(id)) {
 		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
 		return;
@@ -439,6 +478,20 @@ void verify_resend(struct request *rq, const char *id)
 	hash_hex(rq->cfg->secret_key, id, code, hash);
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
 	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
+	vm.id = id;
+	vm.email = PQgetvalue(info, 0, 0);
+	vm.code = code;
+	vm.subject = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
+	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
+	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
+	if (queued) {
+		if (verify_compose(rq->cfg, &vm, &msg) < 0 ||
+		    tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0) {
+			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+			goto out;
+		}
+		params[5] = sealed.data;
+	}
 	if ((r = db_run(rq->db, DB_RESEND, params, &err, NULL)) == NULL) {
 		api_db_error(rq, err);
 		goto out;
@@ -454,19 +507,23 @@ void verify_resend(struct request *rq, const char *id)
 	}
 	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
 		goto out;
-	log_info("verification %s: new code", id);
-	vm.id = id;
-	vm.email = PQgetvalue(info, 0, 0);
-	vm.code = code;
-	vm.subject = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
-	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
-	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
-	if ((v = verify_mail_and_record(rq, &vm)) == NULL)
-		goto out;
-	text = verify_send_answer(v, 200, &status);
+	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
+	if (queued) {
+		if ((v = verify_with_links(rq, PQgetvalue(r, 0, 4), 0)) == NULL)
+			goto out;
+		status = 200;
+		text = jsonx_ok(v);
+	} else {
+		if ((v = verify_mail_and_record(rq, &vm)) == NULL)
+			goto out;
+		text = verify_send_answer(v, 200, &status);
+	}
 	reply_text(rq, status, text);
 out:
 	sodium_memzero(code, sizeof code);
+	sodium_memzero(msg.data, msg.len);
+	buf_free(&msg);
+	buf_free(&sealed);
 	PQclear(r);
 	PQclear(info);
 }

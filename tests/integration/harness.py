@@ -103,9 +103,10 @@ class Env:
             cache[prefix] = (t["id"], k["key"])
         return cache[prefix]
 
-    def tenant_with_key(self, name, scopes=None):
+    def tenant_with_key(self, name, scopes=None, webhook_url=None):
         """Creates tenant name (unique per run) and a key; returns (tenant, key)."""
-        t = self.ctl_json("tenant", "create", "--name", name)
+        t = self.ctl_json("tenant", "create", "--name", name,
+                          *(["--webhook-url", webhook_url] if webhook_url else []))
         args = ["key", "create", "--tenant", name]
         if scopes:
             args += ["--scopes", scopes]
@@ -296,3 +297,94 @@ class Master:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(15)
         self.log.close()
+
+
+class Notifier:
+    """A mailproof-notifier process with config overrides as keyword
+    arguments (webhook_retry_base_ms=200 becomes MAILPROOF_WEBHOOK_RETRY_BASE_MS)."""
+
+    def __init__(self, env, args=(), **overrides):
+        self.log_path = os.path.join(env.var, "log", "notifier-%s.log" % os.urandom(3).hex())
+        self.log = open(self.log_path, "w")
+        e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
+        e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
+        self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-notifier"), *args],
+                                     stdout=self.log, stderr=self.log, env=e)
+
+    def wait(self, timeout=60):
+        """For --once: its exit status, without a signal."""
+        rc = self.proc.wait(timeout)
+        self.log.close()
+        return rc
+
+    def stop(self, sig=None):
+        import signal
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGTERM)
+        rc = self.proc.wait(30)
+        self.log.close()
+        return rc
+
+    def text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+class Receiver:
+    """A webhook endpoint on loopback.  responses: the statuses to answer in
+    turn (then 200); delay: seconds to wait before answering."""
+
+    def __init__(self, responses=(), delay=0.0, port=None):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.requests = []
+        self.responses = list(responses)
+        self.delay = delay
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n).decode()
+                time.sleep(outer.delay)
+                with outer.lock:
+                    status = outer.responses.pop(0) if outer.responses else 200
+                    outer.requests.append({"time": time.monotonic(), "body": body,
+                                           "headers": {k.lower(): v for k, v in
+                                                       self.headers.items()},
+                                           "status": status})
+                self.send_response(status)
+                if status in (429, 503):
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hooks" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def events(self):
+        with self.lock:
+            return [(r["headers"].get("webhook-id"), json.loads(r["body"]))
+                    for r in self.requests if r["status"] < 300]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signatures(env, secret, requests):
+    """Checks each request's signature with the standardwebhooks npm package."""
+    lines = "".join(json.dumps({"secret": secret, "body": r["body"], "headers": {
+        k: r["headers"][k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}})
+        + "\n" for r in requests)
+    p = subprocess.run(["node", os.path.join(env.src, "tests", "node", "verify.mjs")],
+                       input=lines, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "node: %s" % p.stderr)
+    return p.stdout.split("\n")[:len(requests)]

@@ -27,10 +27,15 @@ def main():
         spec.loader.exec_module(mod)
         tests = [(n, f) for n, f in vars(mod).items() if n.startswith("test_") and callable(f)]
         tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
+        if only:
+            tests = [t for t in tests if only in "%s.%s" % (fname[:-3], t[0])]
+        if not tests:
+            continue
+        # optional module-level setup(env) and teardown(env), run around its tests
+        if hasattr(mod, "setup"):
+            mod.setup(env)
         for name, fn in tests:
             full = "%s.%s" % (fname[:-3], name)
-            if only and only not in full:
-                continue
             t0 = time.monotonic()
             try:
                 fn(env)
@@ -41,6 +46,8 @@ def main():
                 print("FAIL   %-60s %6.2fs" % (full, time.monotonic() - t0), flush=True)
                 msg = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-3:])
                 print("       " + msg.strip().replace("\n", "\n       "), flush=True)
+        if hasattr(mod, "teardown"):
+            mod.teardown(env)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0
 

@@ -4,6 +4,14 @@ import re
 from harness import check
 
 
+def setup(env):
+    env.service("notifier", "stop")  # so that events wait in the outbox
+
+
+def teardown(env):
+    env.service("notifier", "start")
+
+
 def scrape(env):
     st, h, body = env.request("GET", "/metrics")
     check(st == 200 and h["content-type"].startswith("text/plain"), "scrape: %d" % st)

@@ -1,0 +1,20 @@
+/*
+ * Queued mail (mail_delivery = queue), as the notifier sends it: claim due
+ * jobs under a lease, open the sealed message, send it with libESMTP, then
+ * record SENT, a retry (a 4xx reply or no connection, with back-off, up to
+ * mail_max_attempts) or FAILED (a 5xx reply, or the last attempt), which
+ * fails the verification and emits email.failed.
+ */
+#ifndef MAILPROOF_MAILQ_H
+#define MAILPROOF_MAILQ_H
+
+#include <signal.h>
+
+struct config;
+struct db;
+
+/* Like outbox_drain(), for mail jobs. */
+int mailq_drain(struct db *db, const struct config *cfg, int batch,
+		const volatile sig_atomic_t *stop);
+
+#endif

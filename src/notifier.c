@@ -1,0 +1,236 @@
+/*
+ * mailproof-notifier: drains the webhook outbox and, in queue mode, the
+ * mail queue; expires overdue verifications (each with its email.expired
+ * event) and purges rows past retention_days.  It wakes at once on
+ * LISTEN/NOTIFY and polls as a fallback, so any number of notifiers on any
+ * number of hosts can share one database.  --once does what is due and
+ * exits, for cron.  SIGTERM finishes the delivery in hand; SIGHUP re-reads
+ * the config (a bad one is refused and logged).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "mailq.h"
+#include "outbox.h"
+#include "util.h"
+#include "webhook.h"
+
+#define BATCH_DEFAULT 20
+#define SWEEP_BATCH "1000"
+#define POLL_MAX_MS 5000	/* fallback: look for due rows at least this often */
+
+static volatile sig_atomic_t g_stop, g_reload;
+static int g_batch = BATCH_DEFAULT;	/* rows claimed, and leased, at a time */
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		g_reload = 1;
+	else
+		g_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mailproof-notifier [--config FILE] [--once] [--batch N]\n");
+}
+
+/* Drains one queue until nothing is due; returns rows handled or -1. */
+static int drain(int (*fn)(struct db *, const struct config *, int, const volatile sig_atomic_t *),
+		 struct db *db, const struct config *cfg)
+{
+	int total = 0, n;
+
+	do {
+		if ((n = fn(db, cfg, g_batch, &g_stop)) < 0)
+			return -1;
+		total += n;
+	} while (n == g_batch && !g_stop);
+	return total;
+}
+
+/* Expires overdue verifications and purges old rows; -1 when the database is away. */
+static int housekeeping(struct db *db, const struct config *cfg)
+{
+	const char *sweep[1] = { SWEEP_BATCH };
+	char days[16];
+	const char *purge[1] = { days };
+	enum db_err err;
+	PGresult *r;
+	const char *errstr;
+	long long expired = 0, n;
+
+	do {
+		if ((r = db_run(db, DB_SWEEP_EXPIRED, sweep, &err, NULL)) == NULL)
+			return -1;
+		n = util_parse_int(PQcmdTuples(r), 0, 1000000, &errstr);
+		expired += n;
+		PQclear(r);
+	} while (n == 1000 && !g_stop);
+	if (expired)
+		log_info("sweep: %lld verifications expired", expired);
+	snprintf(days, sizeof days, "%d", cfg->retention_days);
+	if ((r = db_run(db, DB_PURGE, purge, &err, NULL)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0 || strcmp(PQgetvalue(r, 0, 1), "0") != 0)
+		log_info("purge: %s events and %s verifications older than %d days deleted",
+			 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), cfg->retention_days);
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * One round: both queues drained, then, when sweep is set, housekeeping and
+ * the events it wrote.  Returns 0, or -1 when the database is away.
+ */
+static int work(struct db *db, const struct config *cfg, int sweep)
+{
+	if (drain(outbox_drain, db, cfg) < 0 || drain(mailq_drain, db, cfg) < 0)
+		return -1;
+	if (!sweep)
+		return 0;
+	if (housekeeping(db, cfg) < 0 || drain(outbox_drain, db, cfg) < 0)
+		return -1;
+	return 0;
+}
+
+/* Milliseconds until the next queued row is due, or POLL_MAX_MS. */
+static int next_due_ms(struct db *db)
+{
+	enum db_err err;
+	const char *errstr;
+	PGresult *r = db_run(db, DB_NEXT_DUE, NULL, &err, NULL);
+	long long ms = POLL_MAX_MS;
+
+	if (r && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		ms = util_parse_int(PQgetvalue(r, 0, 0), 0, LLONG_MAX, &errstr);
+		if (errstr || ms > POLL_MAX_MS)
+			ms = POLL_MAX_MS;
+	}
+	PQclear(r);
+	return (int)ms;
+}
+
+static const char *const g_channels[] = { "mailproof_outbox", "mailproof_mail", NULL };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_arg = NULL, *path;
+	struct config cfg;
+	struct sigaction sa;
+	struct db *db;
+	char err[512];
+	int ch, once = 0, rc = 0;
+	int64_t next_sweep = 0, last_db_error = 0;
+
+	log_init("mailproof-notifier");
+	while ((ch = getopt_long(argc, argv, "c:ob:hV", longopts, NULL)) != -1) {
+		const char *errstr;
+		switch (ch) {
+		case 'c': config_arg = optarg; break;
+		case 'o': once = 1; break;
+		case 'b':
+			g_batch = (int)util_parse_int(optarg, 1, 1000, &errstr);
+			if (errstr) {
+				fprintf(stderr, "mailproof-notifier: --batch %s: %s (1 to 1000)\n", optarg,
+					errstr);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mailproof-notifier %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	path = config_path(config_arg);
+	if (sodium_init() < 0)
+		fatalx("libsodium could not be initialised");
+	if (config_load(path, &cfg, err, sizeof err) < 0) {
+		log_errx("%s", err);
+		return 1;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	if (webhook_global_init() < 0)
+		fatalx("libcurl could not be initialised");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((db = db_new(&cfg, "mailproof-notifier")) == NULL)
+		fatalx("out of memory");
+	db_listen(db, g_channels);
+	log_info("started%s", once ? " (--once)" : "");
+
+	while (!g_stop) {
+		int64_t now = util_mono_ms();
+		int sweep, wait_ms;
+
+		if (g_reload) {
+			struct config fresh;
+			g_reload = 0;
+			if (config_load(path, &fresh, err, sizeof err) < 0) {
+				log_errx("reload refused, keeping the running config: %s", err);
+			} else {
+				/* the connection was made with the old settings */
+				db_free(db);
+				config_free(&cfg);
+				cfg = fresh;
+				log_set_level((enum log_level)cfg.log_level);
+				if ((db = db_new(&cfg, "mailproof-notifier")) == NULL)
+					fatalx("out of memory");
+				db_listen(db, g_channels);
+				log_info("config reloaded");
+			}
+		}
+		sweep = once || now >= next_sweep;
+		if (work(db, &cfg, sweep) < 0) {
+			if (now - last_db_error > 10000)
+				log_warnx("the database is unavailable; retrying");
+			last_db_error = now;
+			if (once) {
+				rc = 1;
+				break;
+			}
+			sleep(1);
+			continue;
+		}
+		if (sweep)
+			next_sweep = now + (int64_t)cfg.sweep_interval_seconds * 1000;
+		if (once)
+			break;
+		wait_ms = next_due_ms(db);
+		if (next_sweep - util_mono_ms() < wait_ms)
+			wait_ms = (int)(next_sweep - util_mono_ms());
+		if (db_wait(db, wait_ms) < 0)
+			sleep(1);
+	}
+	log_info("stopped");
+	db_free(db);
+	config_free(&cfg);
+	webhook_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,151 @@
+/* See outbox.h. */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "webhook.h"
+
+#define BACKOFF_CAP_MS (6LL * 3600 * 1000)
+#define BODY_MAX (64 * 1024)
+
+long long outbox_backoff_ms(int base_ms, int attempt)
+{
+	long long d = base_ms;
+
+	for (int i = 1; i < attempt && d < BACKOFF_CAP_MS; i++)
+		d *= 2;
+	if (d > BACKOFF_CAP_MS)
+		d = BACKOFF_CAP_MS;
+	/* half fixed, half random: retries of many events spread out */
+	return d / 2 + (long long)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+/* Runs a statement whose result is not needed; 0, or -1 when it failed. */
+static int run(struct db *db, enum db_stmt s, const char *const *params)
+{
+	enum db_err err;
+	PGresult *r = db_run(db, s, params, &err, NULL);
+
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+static void give_up(struct db *db, const char *id, const char *state, int status,
+		    const char *why)
+{
+	char st[16];
+	const char *p[4] = { id, state, status ? st : NULL, why };
+
+	snprintf(st, sizeof st, "%d", status);
+	run(db, DB_OUTBOX_GIVE_UP, p);
+}
+
+/* Delivers claimed row i of r and records the outcome. */
+static void deliver(struct db *db, const struct config *cfg, PGresult *r, int i)
+{
+	const char *id = PQgetvalue(r, i, 0), *event_id = PQgetvalue(r, i, 1);
+	const char *type = PQgetvalue(r, i, 2), *url = PQgetvalue(r, i, 6);
+	const char *errstr;
+	int attempt = (int)util_parse_int(PQgetvalue(r, i, 5), 1, INT32_MAX, &errstr);
+	struct webhook_result res;
+	struct buf body;
+
+	if (url[0] == '\0') {
+		give_up(db, id, "skipped", 0, "the tenant has no webhook_url");
+		return;
+	}
+	if (PQgetvalue(r, i, 8)[0] == 't') {
+		give_up(db, id, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
+			"set the webhook_url again to enable them");
+		return;
+	}
+	buf_init(&body, BODY_MAX);
+	if (webhook_body(type, PQgetvalue(r, i, 4), PQgetvalue(r, i, 3), &body) < 0) {
+		give_up(db, id, "dead", 0, "the event is too large to send");
+		buf_free(&body);
+		return;
+	}
+	webhook_send(cfg, url, PQgetvalue(r, i, 7), event_id, body.data, &res);
+	buf_free(&body);
+	if (res.status >= 200 && res.status <= 299) {
+		char st[16];
+		const char *p[2] = { id, st };
+		snprintf(st, sizeof st, "%d", res.status);
+		log_info("event %s (%s): delivered, %d", event_id, type, res.status);
+		run(db, DB_OUTBOX_DELIVERED, p);
+		return;
+	}
+	if (res.status == 410) {
+		const char *t[1] = { PQgetvalue(r, i, 9) };
+		log_warnx("event %s: the endpoint answered 410 Gone; disabling webhooks of tenant %s",
+			  event_id, t[0]);
+		run(db, DB_TENANT_DISABLE_WEBHOOK, t);
+		give_up(db, id, "dead", 410, "410 Gone: webhooks disabled for the tenant");
+		return;
+	}
+	{
+		long long delay = outbox_backoff_ms(cfg->webhook_retry_base_ms, attempt);
+		char d[24], st[16], max[16];
+		const char *p[5] = { id, d, res.status ? st : NULL, res.error, max };
+		enum db_err err;
+		PGresult *u;
+
+		/* 429 and 503 may say when to come back */
+		if ((res.status == 429 || res.status == 503) && res.retry_after * 1000LL > delay)
+			delay = res.retry_after * 1000LL;
+		if (delay > BACKOFF_CAP_MS)
+			delay = BACKOFF_CAP_MS;
+		snprintf(d, sizeof d, "%lld", delay);
+		snprintf(st, sizeof st, "%d", res.status);
+		snprintf(max, sizeof max, "%d", cfg->webhook_max_attempts);
+		if ((u = db_run(db, DB_OUTBOX_RETRY, p, &err, NULL)) == NULL)
+			return;
+		if (PQntuples(u) == 1 && strcmp(PQgetvalue(u, 0, 0), "dead") == 0)
+			log_warnx("event %s (%s): attempt %d failed (%s); no attempts left, dead",
+				  event_id, type, attempt, res.error);
+		else
+			log_info("event %s (%s): attempt %d failed (%s); next in %lld ms", event_id,
+				 type, attempt, res.error, delay);
+		PQclear(u);
+	}
+}
+
+int outbox_drain(struct db *db, const struct config *cfg, int batch,
+		 const volatile sig_atomic_t *stop)
+{
+	char b[16], lease[16];
+	const char *p[2] = { b, lease };
+	enum db_err err;
+	PGresult *r;
+	int n;
+
+	snprintf(b, sizeof b, "%d", batch);
+	/* long enough for every event of the batch to time out once */
+	snprintf(lease, sizeof lease, "%d", batch * cfg->webhook_timeout_ms + 2000);
+	if ((r = db_run(db, DB_OUTBOX_CLAIM, p, &err, NULL)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		if (*stop) {
+			/* hand the rest back at once rather than after the lease */
+			for (; i < n; i++) {
+				const char *q[1] = { PQgetvalue(r, i, 0) };
+				run(db, DB_OUTBOX_RELEASE, q);
+			}
+			break;
+		}
+		deliver(db, cfg, r, i);
+	}
+	PQclear(r);
+	return n;
+}

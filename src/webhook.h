@@ -1,0 +1,49 @@
+/*
+ * Webhook delivery (Standard Webhooks): the body, the signature headers,
+ * and one POST with libcurl.  Private and loopback addresses are refused
+ * when curl opens the socket, after DNS, so a name cannot be re-pointed at
+ * an internal host between a check and the connect; webhook_allow_private
+ * turns that off for hosts that deliver to their own network.
+ */
+#ifndef MAILPROOF_WEBHOOK_H
+#define MAILPROOF_WEBHOOK_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct config;
+
+#define WEBHOOK_ERROR_MAX 200
+
+struct webhook_result {
+	int status;		/* HTTP status, 0 when none came */
+	int retry_after;	/* seconds from Retry-After, 0 when absent */
+	char error[WEBHOOK_ERROR_MAX];	/* what went wrong, "" on a 2xx */
+};
+
+/* Once per process, before any send; cleanup at exit. */
+int webhook_global_init(void);
+void webhook_global_cleanup(void);
+
+/*
+ * True when url may be a webhook endpoint: http or https, a host, no user
+ * name, a port of 80, 443 or 1024-65535.  why says what is wrong.
+ */
+int webhook_url_ok(const char *url, const char **why);
+
+/* {"type":...,"timestamp":...,"data":payload}; payload is JSON text. */
+int webhook_body(const char *type, const char *timestamp, const char *payload, struct buf *out);
+
+/*
+ * "v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the decoded
+ * whsec_ secret.  Returns 0, or -1 when the secret is malformed.
+ */
+int webhook_signature(const char *whsec, const char *id, long long timestamp, const char *body,
+		      char *out, size_t outlen);
+
+/* POSTs body to url with the signature headers; fills res. */
+void webhook_send(const struct config *cfg, const char *url, const char *whsec,
+		  const char *event_id, const char *body, struct webhook_result *res);
+
+#endif

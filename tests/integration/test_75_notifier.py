@@ -1,0 +1,369 @@
+"""mailproof-notifier (issue 4): webhooks to a real HTTP receiver with
+signatures checked by the standardwebhooks npm package, retries and
+back-off, 410, dead events and revival, the address guard, killed and
+concurrent notifiers, queued mail, the expiry sweep, retention and --once.
+The stack's own notifier is stopped while these run, so each test owns the
+notifiers it starts."""
+import os
+import signal
+import subprocess
+import time
+
+from harness import Master, Notifier, Receiver, check, free_port, verify_signatures
+
+FAST = dict(webhook_retry_base_ms=200, webhook_timeout_ms=2000)
+
+
+def setup(env):
+    env.service("notifier", "stop")
+
+
+def teardown(env):
+    env.service("notifier", "start")
+
+
+def hooked_tenant(env, receiver_url, name="hooks"):
+    t, k = env.tenant_with_key("%s-%s" % (name, os.urandom(4).hex()), webhook_url=receiver_url)
+    return t, k["key"]
+
+
+def outbox(env, tenant_id):
+    return env.psql("SELECT type, state, attempts, coalesce(last_error, '') FROM outbox"
+                    " WHERE tenant_id = :'p1' ORDER BY id", tenant_id)
+
+
+def start_and_code(env, key, **fields):
+    addr = env.new_address()
+    st, _, body = env.start(key, addr, **fields)
+    check(st == 201, "start: %d %r" % (st, body))
+    return body["data"]["id"], env.code_from_mail(addr)
+
+
+def verify(env, key, vid, code):
+    return env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": code},
+                       key=key)
+
+
+def test_each_event_arrives_signed_with_the_verification(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, **FAST)
+    try:
+        v1, c1 = start_and_code(env, key, userId="u-1")
+        check(verify(env, key, v1, c1)[0] == 200)
+        v2, _ = start_and_code(env, key, maxAttempts=1)
+        verify(env, key, v2, "0")
+        v3, _ = start_and_code(env, key)
+        env.request("POST", "/v1/verifications/email/%s/cancel" % v3, key=key)
+        v4, _ = start_and_code(env, key)
+        env.psql("UPDATE verifications SET expires_at = now() - interval '1 second'"
+                 " WHERE id = :'p1'", v4)
+        n.stop()
+        n = Notifier(env, args=["--once"], **FAST)  # --once also sweeps
+        check(n.wait() == 0, "--once exits 0")
+        got = {}
+        for wid, ev in rx.events():
+            got.setdefault(ev["data"]["id"], []).append(ev["type"])
+        check(got.get(v1) == ["verification.initiated", "email.verified"], "v1: %r" % got.get(v1))
+        check(got.get(v2) == ["verification.initiated", "email.failed"], "v2: %r" % got.get(v2))
+        check(got.get(v3) == ["verification.initiated", "verification.canceled"], "v3")
+        check(got.get(v4) == ["verification.initiated", "email.expired"], "v4: %r" % got.get(v4))
+        for wid, ev in rx.events():
+            d = ev["data"]
+            check(set(ev) == {"type", "timestamp", "data"} and ev["timestamp"].endswith("Z"),
+                  "envelope: %r" % ev)
+            want = {"email.verified": "VERIFIED", "email.failed": "FAILED",
+                    "verification.canceled": "CANCELED", "email.expired": "EXPIRED",
+                    "verification.initiated": "PENDING"}[ev["type"]]
+            check(d["status"] == want, "%s carries status %s: %r" % (ev["type"], want, d))
+            for field in ("id", "email", "userId", "delivery", "metadata", "linkViews"):
+                check(field in d, "data lacks %s" % field)
+            check(wid.startswith("msg_"), "webhook-id")
+        results = verify_signatures(env, t["webhookSecret"], rx.requests)
+        check(len(results) == 8 and all(r == "ok" for r in results),
+              "standardwebhooks verifies every signature: %r" % results)
+        # and a tampered body does not verify
+        bad = dict(rx.requests[0], body=rx.requests[0]["body"].replace("PENDING", "VERIFIED"))
+        check(verify_signatures(env, t["webhookSecret"], [bad])[0].startswith("fail"),
+              "a changed body fails")
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_retries_keep_the_id_and_back_off(env):
+    rx = Receiver(responses=[500, 500])
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, webhook_retry_base_ms=400)
+    try:
+        vid, _ = start_and_code(env, key)
+        env.wait("delivery after two 500s", lambda: len(rx.requests) >= 3, timeout=15)
+        reqs = rx.requests[:3]
+        check([r["status"] for r in reqs] == [500, 500, 200], "statuses")
+        ids = {r["headers"]["webhook-id"] for r in reqs}
+        check(len(ids) == 1, "the same webhook-id each time: %r" % ids)
+        check(len({r["body"] for r in reqs}) == 1, "the same body each time")
+        gap1, gap2 = reqs[1]["time"] - reqs[0]["time"], reqs[2]["time"] - reqs[1]["time"]
+        check(gap1 >= 0.2 and gap2 >= 0.4, "back-off: %.2f s then %.2f s" % (gap1, gap2))
+        env.wait("recorded", lambda: outbox(env, t["id"])[0][1] == "delivered")
+        check(outbox(env, t["id"])[0][2] == "3", "three attempts recorded")
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_receiver_down_for_a_while_then_up(env):
+    port = free_port()
+    t, key = hooked_tenant(env, "http://127.0.0.1:%d/hooks" % port)
+    n = Notifier(env, webhook_retry_base_ms=200, webhook_max_attempts=30)
+    rx = None
+    try:
+        start_and_code(env, key)
+        env.wait("a failed attempt", lambda: int(outbox(env, t["id"])[0][2]) >= 2, timeout=10)
+        check(outbox(env, t["id"])[0][1] == "pending", "still pending")
+        rx = Receiver(port=port)
+        env.wait("delivery once the receiver is up", lambda: rx.events(), timeout=20)
+        env.wait("recorded", lambda: outbox(env, t["id"])[0][1] == "delivered")
+    finally:
+        n.stop()
+        if rx:
+            rx.stop()
+
+
+def test_410_disables_the_endpoint_until_it_is_set_again(env):
+    rx = Receiver(responses=[410])
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, **FAST)
+    try:
+        start_and_code(env, key)
+        env.wait("dead after 410", lambda: outbox(env, t["id"])[0][1] == "dead")
+        shown = env.ctl_json("tenant", "show", t["name"])
+        check(shown["webhookEnabled"] is False and shown["webhookDisabledAt"], "show: %r" % shown)
+        check("DISABLED" in env.ctl("tenant", "show", t["name"])[1], "text form says so")
+        start_and_code(env, key)
+        env.wait("skipped while disabled", lambda: outbox(env, t["id"])[1][1] == "skipped")
+        check(len(rx.requests) == 1, "nothing sent to a disabled endpoint")
+        env.ctl("tenant", "update", t["name"], "--webhook-url", rx.url)
+        check(env.ctl_json("tenant", "show", t["name"])["webhookEnabled"], "enabled again")
+        for row_id in env.psql("SELECT id FROM outbox WHERE tenant_id = :'p1' AND state IN"
+                               " ('dead', 'skipped') ORDER BY id", t["id"]):
+            env.ctl("outbox", "retry", row_id[0])
+        env.wait("both delivered", lambda: [r[1] for r in outbox(env, t["id"])] ==
+                 ["delivered", "delivered"])
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_exhausted_events_are_dead_and_can_be_revived(env):
+    rx = Receiver(responses=[500, 503, 500])
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, webhook_retry_base_ms=100, webhook_max_attempts=2)
+    try:
+        start_and_code(env, key)
+        env.wait("dead", lambda: outbox(env, t["id"])[0][1] == "dead", timeout=15)
+        listed = env.ctl_json("outbox", "list", "--state", "dead", "--tenant", t["name"])
+        check(len(listed) == 1 and listed[0]["attempts"] == 2 and listed[0]["lastStatus"] == 503,
+              "outbox list: %r" % listed)
+        rc, _, err = env.ctl("outbox", "retry", "999999999", check=False)
+        check(rc == 1 and "no event" in err, "unknown id")
+        out = env.ctl_json("outbox", "retry", str(listed[0]["id"]))
+        check(out["was"] == "dead" and out["state"] == "pending", "%r" % out)
+        env.wait("delivered after revival", lambda: outbox(env, t["id"])[0][1] == "delivered",
+                 timeout=15)
+        rc, _, err = env.ctl("outbox", "retry", str(listed[0]["id"]), check=False)
+        check(rc == 1 and "delivered" in err, "a delivered event is not retried: %r" % err)
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_private_addresses_are_refused_unless_allowed(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, webhook_allow_private="false", webhook_retry_base_ms=100,
+                 webhook_max_attempts=2)
+    try:
+        start_and_code(env, key)
+        env.wait("given up", lambda: outbox(env, t["id"])[0][1] == "dead", timeout=15)
+        check(rx.requests == [], "nothing reached the receiver")
+        err = outbox(env, t["id"])[0][3]
+        check("127.0.0.1" in err and "private" in err, "recorded why: %r" % err)
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_killed_notifier_loses_nothing(env):
+    rx = Receiver(delay=0.3)
+    t, key = hooked_tenant(env, rx.url)
+    for _ in range(6):
+        start_and_code(env, key)
+    n = Notifier(env, args=["--batch", "3"], webhook_timeout_ms=1000)
+    env.wait("the batch under way", lambda: len(rx.requests) >= 1, timeout=10)
+    n.stop(signal.SIGKILL)
+    claimed = env.psql("SELECT count(*) FROM outbox WHERE tenant_id = :'p1' AND state ="
+                       " 'sending'", t["id"])[0][0]
+    check(int(claimed) >= 1, "rows were leased when it died")
+    n = Notifier(env, args=["--batch", "3"], webhook_timeout_ms=1000)
+    try:
+        # the leased rows come back when the lease (3 x 1 s + 2 s) runs out
+        env.wait("every event delivered", lambda: all(
+            r[1] == "delivered" for r in outbox(env, t["id"])), timeout=30)
+        ids = {wid for wid, _ in rx.events()}
+        check(len(ids) == 6, "all six events arrived (at least once): %d" % len(ids))
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_two_notifiers_share_the_work(env):
+    rx = Receiver(delay=0.02)
+    t, key = hooked_tenant(env, rx.url)
+    n1 = Notifier(env, args=["--batch", "2"])
+    n2 = Notifier(env, args=["--batch", "2"])
+    try:
+        for _ in range(15):
+            start_and_code(env, key)
+        env.wait("all delivered", lambda: len(rx.events()) >= 15, timeout=30)
+        time.sleep(0.5)
+        ids = [wid for wid, _ in rx.events()]
+        check(len(ids) == 15 and len(set(ids)) == 15, "each once: %d for %d" %
+              (len(ids), len(set(ids))))
+        check("delivered" in n1.text() and "delivered" in n2.text(), "both took part")
+    finally:
+        n1.stop()
+        n2.stop()
+        rx.stop()
+
+
+def test_sigterm_finishes_the_delivery_in_hand(env):
+    rx = Receiver(delay=1.0)
+    t, key = hooked_tenant(env, rx.url)
+    for _ in range(3):
+        start_and_code(env, key)
+    n = Notifier(env, args=["--batch", "3"], webhook_timeout_ms=5000)
+    env.wait("a delivery under way", lambda: env.psql(
+        "SELECT count(*) FROM outbox WHERE tenant_id = :'p1' AND state = 'sending'",
+        t["id"])[0][0] != "0", timeout=10)
+    time.sleep(0.2)
+    rc = n.stop()
+    check(rc == 0, "clean exit: %r" % rc)
+    states = [r[1] for r in outbox(env, t["id"])]
+    check(states.count("delivered") >= 1, "the event in hand was delivered: %r" % states)
+    check("sending" not in states, "nothing left leased: %r" % states)
+
+
+def test_reconnects_after_a_database_restart(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, **FAST)
+    try:
+        start_and_code(env, key)
+        env.wait("first event", lambda: len(rx.events()) == 1)
+        env.service("pg", "stop")
+        time.sleep(1.5)
+        env.service("pg", "start")
+        env.wait("the API again", lambda: env.request("GET", "/healthz")[0] == 200, timeout=15)
+        start_and_code(env, key)
+        env.wait("an event after the restart", lambda: len(rx.events()) == 2, timeout=20)
+        check(n.proc.poll() is None, "the notifier kept running")
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_queued_mail_survives_an_smtp_outage(env):
+    port = free_port()
+    t, key = hooked_tenant(env, Receiver().url, name="queue")
+    m = Master(env, mail_delivery="queue", smtp_port=port)
+    n = Notifier(env, smtp_port=port, mail_retry_base_ms=300, smtp_timeout_ms=1000, **FAST)
+    catcher = None
+    try:
+        addr = env.new_address()
+        st, body = m.start(key, {"email": addr})
+        check(st == 201 and body["data"]["sent"] is False and
+              body["data"]["delivery"]["status"] == "QUEUED", "queued: %d %r" % (st, body))
+        vid = body["data"]["id"]
+        env.wait("a deferred attempt", lambda: int(env.psql(
+            "SELECT attempts FROM mail_jobs WHERE verification_id = :'p1'", vid)[0][0]) >= 2,
+            timeout=10)
+        st, _, got = env.request("GET", "/v1/verifications/email/" + vid, key=key)
+        check(st == 200 and got["data"]["delivery"]["status"] == "QUEUED",
+              "still queued while SMTP is down: %d %r" % (st, got))
+        mail_dir = os.path.join(env.var, "mail-queue-%d" % port)
+        catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
+            env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
+        env.wait("SENT", lambda: env.request("GET", "/v1/verifications/email/" + vid,
+                                             key=key)[2]["data"]["delivery"]["status"] == "SENT",
+                 timeout=20)
+        files = [f for f in os.listdir(mail_dir) if f.endswith(".eml") and f[0] != "."]
+        check(len(files) == 1, "one mail arrived")
+        raw = open(os.path.join(mail_dir, files[0]), "rb").read().decode()
+        import re
+        code = re.search(r"^ {4}(\d{6})\r?$", raw, re.M).group(1)
+        check(verify(env, key, vid, code)[0] == 200, "the queued code verifies")
+        sealed = env.psql("SELECT octet_length(sealed_message) FROM mail_jobs"
+                          " WHERE verification_id = :'p1'", vid)
+        check(sealed == [["0"]], "the sealed message is dropped once sent")
+    finally:
+        n.stop()
+        m.stop()
+        if catcher:
+            catcher.terminate()
+            catcher.wait(10)
+
+
+def test_queued_mail_refused_with_5xx_fails_at_once(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="queue5xx")
+    m = Master(env, mail_delivery="queue")
+    n = Notifier(env, **FAST)
+    try:
+        st, body = m.start(key, {"email": env.new_address("reject")})
+        check(st == 201, "queued: %d" % st)
+        vid = body["data"]["id"]
+        env.wait("FAILED", lambda: env.request("GET", "/v1/verifications/email/" + vid,
+                                               key=key)[2]["data"]["status"] == "FAILED")
+        d = env.request("GET", "/v1/verifications/email/" + vid, key=key)[2]["data"]["delivery"]
+        check(d["status"] == "FAILED" and d["smtpCode"] == 550 and d["attempts"] == 1,
+              "one attempt, the 550 recorded: %r" % d)
+        env.wait("email.failed delivered", lambda: "email.failed" in
+                 [ev["type"] for _, ev in rx.events()])
+    finally:
+        n.stop()
+        m.stop()
+        rx.stop()
+
+
+def test_once_drains_sweeps_purges_and_exits(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="once")
+    for _ in range(3):
+        start_and_code(env, key)
+    old, _ = start_and_code(env, key)
+    env.psql("UPDATE verifications SET created_at = now() - interval '40 days',"
+             " expires_at = now() - interval '40 days' WHERE id = :'p1'", old)
+    n = Notifier(env, args=["--once"])
+    check(n.wait() == 0, "exit 0")
+    types = [ev["type"] for _, ev in rx.events()]
+    check(types.count("verification.initiated") == 4 and types.count("email.expired") == 1,
+          "everything due was delivered, the sweep's event too: %r" % types)
+    n = Notifier(env, args=["--once"])
+    check(n.wait() == 0, "second run")
+    check(env.psql("SELECT count(*) FROM verifications WHERE id = :'p1'", old) == [["0"]],
+          "a verification past retention_days is purged with its delivered events")
+    check(env.psql("SELECT count(*) FROM outbox WHERE verification_id = :'p1'", old) == [["0"]],
+          "its events too")
+    rx.stop()
+
+
+def test_bad_config_and_usage(env):
+    p = subprocess.run([os.path.join(env.build, "mailproof-notifier"), "--batch", "0"],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 2 and "--batch" in p.stderr, "%d %r" % (p.returncode, p.stderr))
+    p = subprocess.run([os.path.join(env.build, "mailproof-notifier"), "--once"],
+                       capture_output=True, text=True, timeout=10,
+                       env=dict(os.environ, MAILPROOF_CONFIG=env.config_file,
+                                MAILPROOF_WEBHOOK_MAX_ATTEMPTS="zero"))
+    check(p.returncode == 1 and "webhook_max_attempts" in p.stderr, "%r" % p.stderr)
