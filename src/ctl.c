@@ -518,6 +518,28 @@ static int cmd_outbox_retry(struct ctx *c)
 	return 0;
 }
 
+static int cmd_stats(struct ctx *c)
+{
+	static const char *const heads[] = { "KIND", "STATE", "COUNT" };
+	const char *tenant = opt_get(c, "tenant");
+	char err[512];
+	PGresult *r = db_admin_stats(c->conn, tenant, err, sizeof err);
+
+	if (r == NULL)
+		return fail("stats: %s", err);
+	if (c->json) {
+		json_t *o = json_pack("{s:{},s:{},s:{}}", "verifications", "outbox", "mail_jobs");
+		for (int i = 0; i < PQntuples(r); i++)
+			json_object_set_new(json_object_get(o, PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
+					    json_integer(num(PQgetvalue(r, i, 2))));
+		PQclear(r);
+		return print_json(o);
+	}
+	print_table(r, heads, 3);
+	PQclear(r);
+	return 0;
+}
+
 static const char *const o_migrate[] = { "sql-dir", NULL };
 static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow", NULL };
 static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", "monthly-quota",
@@ -527,6 +549,7 @@ static const char *const o_none[] = { NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
 static const char *const o_outbox_list[] = { "state", "tenant", "limit", NULL };
+static const char *const o_stats[] = { "tenant", NULL };
 
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
@@ -545,6 +568,7 @@ static const struct command g_commands[] = {
 	{ "outbox", "list", "outbox list [--state pending|sending|delivered|dead|skipped] "
 	  "[--tenant NAME] [--limit N]", o_outbox_list, NULL, NULL, cmd_outbox_list },
 	{ "outbox", "retry", "outbox retry ID", o_none, NULL, "ID", cmd_outbox_retry },
+	{ "stats", NULL, "stats [--tenant NAME]", o_stats, NULL, NULL, cmd_stats },
 };
 #define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])
 

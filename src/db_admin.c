@@ -129,3 +129,18 @@ PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t err
 		      " WHERE o.id = $1::bigint"
 		      " RETURNING (SELECT b.state FROM outbox b WHERE b.id = o.id)", 1, p, err, errlen);
 }
+
+PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)
+{
+	const char *p[1] = { tenant };
+
+	return run(c, "WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
+		      " SELECT 'verifications', mp_status(v), count(*) FROM verifications v"
+		      "  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+		      " UNION ALL SELECT 'outbox', o.state, count(*) FROM outbox o"
+		      "  WHERE o.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+		      " UNION ALL SELECT 'mail_jobs', j.state, count(*) FROM mail_jobs j"
+		      "  JOIN verifications v ON v.id = j.verification_id"
+		      "  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+		      " ORDER BY 1, 2", 1, p, err, errlen);
+}

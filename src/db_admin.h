@@ -47,4 +47,7 @@ PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 /* Makes a dead or skipped event due again.  Returns its state before, or no row. */
 PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen);
 
+/* Columns: kind (verifications, outbox, mail_jobs), state, count; $1 tenant or NULL. */
+PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
+
 #endif

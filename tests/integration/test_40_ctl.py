@@ -148,3 +148,15 @@ def test_environment_overrides_the_file(env):
     rc, err = _run_with_config(env, good.replace("secret_key", "#secret_key"),
                                {"MAILPROOF_SECRET_KEY": "ab" * 32})
     check(rc == 0, "secret from the environment: %r" % err)
+
+
+def test_stats_counts_by_state(env):
+    name = "stats-" + os.urandom(4).hex()
+    t = env.ctl_json("tenant", "create", "--name", name)
+    for status in ("PENDING", "VERIFIED", "VERIFIED"):
+        env.insert_verification(t["id"], status=status)
+    env.insert_verification(t["id"], expires_in="-1 minute")
+    s = env.ctl_json("stats", "--tenant", name)
+    check(s["verifications"] == {"PENDING": 1, "VERIFIED": 2, "EXPIRED": 1}, "%r" % s)
+    _, text, _ = env.ctl("stats", "--tenant", name)
+    check(text.splitlines()[0].split() == ["KIND", "STATE", "COUNT"], "text: %r" % text)

@@ -112,6 +112,20 @@ def test_retries_keep_the_id_and_back_off(env):
         rx.stop()
 
 
+def test_retry_after_of_429_is_honoured(env):
+    rx = Receiver(responses=[429])  # answers with Retry-After: 1
+    t, key = hooked_tenant(env, rx.url)
+    n = Notifier(env, webhook_retry_base_ms=100)
+    try:
+        start_and_code(env, key)
+        env.wait("the retry", lambda: len(rx.requests) >= 2, timeout=15)
+        gap = rx.requests[1]["time"] - rx.requests[0]["time"]
+        check(gap >= 1.0, "waited for Retry-After, not the 100 ms back-off: %.2f s" % gap)
+    finally:
+        n.stop()
+        rx.stop()
+
+
 def test_receiver_down_for_a_while_then_up(env):
     port = free_port()
     t, key = hooked_tenant(env, "http://127.0.0.1:%d/hooks" % port)
