@@ -350,6 +350,28 @@ def test_queued_mail_refused_with_5xx_fails_at_once(env):
         rx.stop()
 
 
+def test_queued_mail_with_4xx_is_retried_then_failed(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="queue4xx")
+    m = Master(env, mail_delivery="queue")
+    n = Notifier(env, mail_max_attempts=3, mail_retry_base_ms=200, **FAST)
+    try:
+        st, body = m.start(key, {"email": env.new_address("tempfail")})
+        vid = body["data"]["id"]
+        env.wait("FAILED after the last attempt", lambda: env.request(
+            "GET", "/v1/verifications/email/" + vid, key=key)[2]["data"]["status"] == "FAILED",
+            timeout=15)
+        d = env.request("GET", "/v1/verifications/email/" + vid, key=key)[2]["data"]["delivery"]
+        check(d["attempts"] == 3 and d["smtpCode"] == 451 and d["status"] == "FAILED",
+              "three attempts, each a 451: %r" % d)
+        env.wait("email.failed delivered", lambda: "email.failed" in
+                 [ev["type"] for _, ev in rx.events()])
+    finally:
+        n.stop()
+        m.stop()
+        rx.stop()
+
+
 def test_once_drains_sweeps_purges_and_exits(env):
     rx = Receiver()
     t, key = hooked_tenant(env, rx.url, name="once")
