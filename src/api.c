@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "hosted.h"
 #include "jsonx.h"
 #include "metrics.h"
 #include "request.h"
@@ -63,6 +64,10 @@ static const struct route g_routes[] = {
 	{ "POST", "/v1/verifications/email/{id}/verify", SCOPE_CHECK, 1, api_verification_verify },
 	{ "POST", "/v1/verifications/email/{id}/resend", SCOPE_WRITE, 0, api_verification_resend },
 	{ "POST", "/v1/verifications/email/{id}/cancel", SCOPE_WRITE, 0, api_verification_cancel },
+	{ "GET", "/v1/link/{token}", 0, 0, hosted_link_get },
+	{ "POST", "/v1/link/{token}", 0, 0, hosted_link_post },
+	{ "GET", "/v1/hosted/{id}", 0, 0, hosted_otp_get },
+	{ "POST", "/v1/hosted/{id}", 0, 0, hosted_otp_post },
 };
 
 void api_db_error(struct request *rq, int err)

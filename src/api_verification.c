@@ -115,7 +115,7 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata", NULL
 	};
 	const struct config *cfg = rq->cfg;
-	const char *method = "OTP", *format = "numeric", *redirect, *idem;
+	const char *method = "OTP", *format = "numeric", *redirect = NULL, *idem;
 	json_t *body = rq->json, *meta;
 	char msg[200], *canon;
 
@@ -149,18 +149,21 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 		goto bad;
 	if (method == NULL)
 		method = "OTP";
-	if (strcmp(method, "MAGIC_LINK") == 0) {
-		snprintf(msg, sizeof msg, "method MAGIC_LINK is not available in this version yet");
-		goto bad;
-	}
-	if (strcmp(method, "OTP") != 0) {
+	if (strcmp(method, "OTP") != 0 && strcmp(method, "MAGIC_LINK") != 0) {
 		snprintf(msg, sizeof msg, "'method' must be OTP or MAGIC_LINK");
 		goto bad;
 	}
-	if (json_object_get(body, "redirectUrl")) {
+	sr->magic_link = strcmp(method, "MAGIC_LINK") == 0;
+	if (!sr->magic_link && json_object_get(body, "redirectUrl")) {
 		snprintf(msg, sizeof msg, "'redirectUrl' is for the MAGIC_LINK method only");
 		goto bad;
 	}
+	if (sr->magic_link && (json_object_get(body, "tokenFormat") ||
+			       json_object_get(body, "codeLength"))) {
+		snprintf(msg, sizeof msg, "'tokenFormat' and 'codeLength' are for the OTP method only");
+		goto bad;
+	}
+	sr->redirect_url = redirect;
 	if (format == NULL || strcmp(format, "numeric") == 0) {
 		sr->token_format = "numeric";
 		sr->alphabet = TOK_FORMAT_NUMERIC;

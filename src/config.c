@@ -76,6 +76,7 @@ static const struct key g_keys[] = {
 	INT(rate_per_ip_per_minute, "60", 0, 1000000),
 	INT(failed_attempts_per_email_per_day, "10", 0, 1000000),
 	BOOL(link_confirm_page, "true"),
+	STR(trusted_proxies, ""),
 	BOOL(reject_disposable, "false"),
 	BOOL(reject_undeliverable, "false"),
 	STR(disposable_domains_file, PKGDATADIR "/disposable-domains.txt"),

@@ -45,6 +45,7 @@ struct config {
 	int rate_per_ip_per_minute;
 	int failed_attempts_per_email_per_day;
 	int link_confirm_page;
+	char *trusted_proxies;
 	int reject_disposable;
 	int reject_undeliverable;
 	char *disposable_domains_file;

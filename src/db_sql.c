@@ -38,7 +38,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" WHERE v.id = $1 AND v.tenant_id = $2::bigint" },
 
 	/*
-	 * Checks a code: $1 verification id, $2 tenant id, $3 and $4 the keyed
+	 * Checks a code: $1 verification id, $2 tenant id (NULL from the hosted
+	 * page, where the unguessable id is the credential), $3 and $4 the keyed
 	 * hashes of the submitted code under secret_key and secret_key_previous
 	 * ($4 NULL when there is none).
 	 * cur locks the row and so sees the latest committed state; upd applies
@@ -55,7 +56,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"WITH cur AS ("
 		"  SELECT v.id, v.status, mp_status(v) AS eff,"
 		"   (v.secret_hash = $3::bytea OR coalesce(v.secret_hash = $4::bytea, false)) AS matched"
-		"  FROM verifications v WHERE v.id = $1 AND v.tenant_id = $2::bigint"
+		"  FROM verifications v WHERE v.id = $1"
+		"   AND ($2::bigint IS NULL OR v.tenant_id = $2::bigint) AND v.method = 'OTP'"
 		"  FOR UPDATE),"
 		" upd AS ("
 		"  UPDATE verifications v SET"
@@ -83,6 +85,55 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  greatest((upd.v).max_attempts - (upd.v).attempts, 0),"
 		"  mp_verification_json(upd.v)::text"
 		" FROM cur LEFT JOIN upd ON true" },
+
+	/*
+	 * A fetch of a magic link page: $1 and $2 the keyed hashes of the token
+	 * under secret_key and secret_key_previous.  Counts the view (a mail
+	 * scanner's or a person's, who has not confirmed yet).  Returns id,
+	 * effective status, redirect URL.
+	 */
+	[DB_LINK_VIEW] = { "link_view", 2, 0,
+		"UPDATE verifications v SET link_views = v.link_views + 1"
+		" WHERE v.method = 'MAGIC_LINK'"
+		"  AND (v.secret_hash = $1::bytea OR v.secret_hash = $2::bytea)"
+		" RETURNING v.id, mp_status(v), coalesce(v.redirect_url, '')" },
+
+	/*
+	 * The confirming POST of a magic link: $1 and $2 as above.  Verifies a
+	 * PENDING, unexpired verification with its email.verified event, once.
+	 * Returns id, effective status before, redirect URL, new status or NULL.
+	 */
+	[DB_LINK_CONFIRM] = { "link_confirm", 2, 0,
+		"WITH cur AS ("
+		"  SELECT v.id, mp_status(v) AS eff, coalesce(v.redirect_url, '') AS redirect"
+		"  FROM verifications v WHERE v.method = 'MAGIC_LINK'"
+		"   AND (v.secret_hash = $1::bytea OR v.secret_hash = $2::bytea) FOR UPDATE),"
+		" upd AS ("
+		"  UPDATE verifications v SET status = 'VERIFIED', verified_at = now(),"
+		"   updated_at = now()"
+		"  FROM cur WHERE v.id = cur.id AND cur.eff = 'PENDING' RETURNING v),"
+		" ev AS ("
+		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
+		"  SELECT (mp_event(upd.v, 'email.verified')).* FROM upd)"
+		" SELECT cur.id, cur.eff, cur.redirect, (upd.v).status FROM cur LEFT JOIN upd ON true" },
+
+	/* The hosted code page: $1 id.  Returns effective status, attempts left, method, format. */
+	[DB_HOSTED_INFO] = { "hosted_info", 1, 1,
+		"SELECT mp_status(v), greatest(v.max_attempts - v.attempts, 0), v.method,"
+		"  coalesce(v.token_format, '')"
+		" FROM verifications v WHERE v.id = $1" },
+
+	/*
+	 * One request from client address $1 against rate_per_ip_per_minute $2.
+	 * Returns whether it is over, and the seconds left in the minute.
+	 */
+	[DB_IP_HIT] = { "ip_hit", 2, 0,
+		"SELECT mp_count('ip:' || $1, date_trunc('minute', now())) > $2::int,"
+		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute')" },
+
+	/* The redirect prefixes a tenant allows: $1 tenant. */
+	[DB_TENANT_REDIRECTS] = { "tenant_redirects", 1, 1,
+		"SELECT unnest(redirect_allow) FROM tenants WHERE id = $1::bigint" },
 
 	/*
 	 * Lists a tenant's verifications, newest first: $1 tenant, $2 email,

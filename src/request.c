@@ -1,6 +1,7 @@
 /* See request.h. */
 #include "request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -97,9 +98,9 @@ static int query_decode(const char *s, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-int request_query(const struct request *rq, const char *name, char *out, size_t outlen)
+/* Finds name in a query or form string q and decodes it (see request_query). */
+static int kv_find(const char *q, const char *name, char *out, size_t outlen)
 {
-	const char *q = request_param(rq, "QUERY_STRING");
 	size_t nlen = strlen(name);
 
 	while (q && *q) {
@@ -116,6 +117,66 @@ int request_query(const struct request *rq, const char *name, char *out, size_t 
 			q++;
 	}
 	return 0;
+}
+
+int request_query(const struct request *rq, const char *name, char *out, size_t outlen)
+{
+	return kv_find(request_param(rq, "QUERY_STRING"), name, out, outlen);
+}
+
+int request_form(const struct request *rq, const char *name, char *out, size_t outlen)
+{
+	return kv_find(rq->body.data, name, out, outlen);
+}
+
+/* True when ip is one of the comma-separated addresses of list. */
+static int ip_listed(const char *ip, const char *list)
+{
+	size_t n = strlen(ip);
+
+	while (*list) {
+		size_t len = strcspn(list, ",");
+		const char *item = list;
+		while (len && *item == ' ')
+			item++, len--;
+		while (len && item[len - 1] == ' ')
+			len--;
+		if (len == n && strncmp(item, ip, n) == 0)
+			return 1;
+		list += strcspn(list, ",");
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+void request_client_ip(const struct request *rq, char *out, size_t outlen)
+{
+	const char *remote = request_param(rq, "REMOTE_ADDR");
+	const char *xff = request_param(rq, "HTTP_X_FORWARDED_FOR");
+	unsigned char bin[16];
+
+	snprintf(out, outlen, "%s", remote ? remote : "unknown");
+	if (xff == NULL || !ip_listed(out, rq->cfg->trusted_proxies))
+		return;
+	/* from the right: the first hop that is not one of our proxies */
+	for (size_t end = strlen(xff); end > 0;) {
+		size_t start = end;
+		char hop[64];
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		snprintf(hop, sizeof hop, "%.*s", (int)(end - start), xff + start);
+		{
+			char *h = hop + strspn(hop, " ");
+			h[strcspn(h, " ")] = '\0';
+			if (inet_pton(AF_INET, h, bin) != 1 && inet_pton(AF_INET6, h, bin) != 1)
+				return;	/* garbage: keep the proxy's own address */
+			snprintf(out, outlen, "%s", h);
+			if (!ip_listed(h, rq->cfg->trusted_proxies))
+				return;
+		}
+		end = start ? start - 1 : 0;
+	}
 }
 
 int request_query_only(const struct request *rq, const char *const *allowed, char *msg,

@@ -53,6 +53,15 @@ const char *request_param(const struct request *rq, const char *name);
  */
 int request_query(const struct request *rq, const char *name, char *out, size_t outlen);
 
+/* Like request_query, for a form-urlencoded body already read. */
+int request_form(const struct request *rq, const char *name, char *out, size_t outlen);
+
+/*
+ * The client's address: REMOTE_ADDR, or, when that is one of
+ * trusted_proxies, the nearest address in X-Forwarded-For that is not.
+ */
+void request_client_ip(const struct request *rq, char *out, size_t outlen);
+
 /*
  * Fails (-1, naming it in msg) when the query has a parameter not in the
  * NULL-terminated list allowed.

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mail.h"
 #include "metrics.h"
+#include "redirect.h"
 #include "request.h"
 #include "smtp.h"
 #include "token.h"
@@ -26,6 +27,9 @@
 
 #define DEFAULT_SUBJECT "Your verification code"
 #define DEFAULT_LINE "Use this code to confirm your email address."
+#define DEFAULT_LINK_SUBJECT "Confirm your email address"
+#define DEFAULT_LINK_LINE "Confirm that this email address is yours."
+#define LINK_MAX 600
 #define MAIL_MAX_BYTES (256 * 1024)
 #define HEX_HASH_LEN (2 + 2 * TOK_HASH_BYTES + 1)
 
@@ -33,7 +37,8 @@
 struct verify_mail {
 	const char *id;
 	const char *email;
-	const char *code;
+	const char *code;		/* OTP, else NULL */
+	const char *link;		/* MAGIC_LINK, else NULL */
 	const char *subject;		/* NULL: default */
 	const char *verification_line;	/* NULL: default */
 	int ttl_seconds;
@@ -69,8 +74,7 @@ static void hash_hex(const unsigned char *key, const char *id, const char *code,
 	sodium_bin2hex(out + 2, 2 * TOK_HASH_BYTES + 1, h, sizeof h);
 }
 
-/* Answers a check that changed nothing, from the row's state before it. */
-static void verify_refused(struct request *rq, const char *stored, const char *effective)
+void verify_refused(struct request *rq, const char *stored, const char *effective)
 {
 	if (strcmp(effective, "EXPIRED") == 0)
 		request_error(rq, 410, "VERIFICATION_EXPIRED", "the verification has expired", NULL, NULL);
@@ -84,65 +88,150 @@ static void verify_refused(struct request *rq, const char *stored, const char *e
 		request_error(rq, 409, "VERIFICATION_FAILED", "the verification has failed", NULL, NULL);
 }
 
-void verify_check_code(struct request *rq, const char *id, const char *code)
+enum verify_result verify_code(struct request *rq, const char *id, const char *tenant,
+			       const char *code, int *remaining, json_t **verified)
 {
 	char h1[HEX_HASH_LEN], h2[sizeof h1];
-	const char *params[4] = { id, rq->auth.tenant_id, h1, NULL };
-	const char *after, *errstr;
-	int remaining;
+	const char *params[4] = { id, tenant, h1, NULL };
+	const char *after, *before, *stored, *errstr;
+	enum verify_result vr;
 	enum db_err err;
 	PGresult *r;
-	json_t *data;
 
-	if (!verify_id_valid(id)) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
-		return;
-	}
+	*verified = NULL;
+	if (!verify_id_valid(id))
+		return VR_NOT_FOUND;
 	hash_hex(rq->cfg->secret_key, id, code, h1);
 	if (rq->cfg->have_secret_key_previous) {
 		hash_hex(rq->cfg->secret_key_previous, id, code, h2);
 		params[3] = h2;
 	}
-	if ((r = db_run(rq->db, DB_VERIFY_CODE, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return;
-	}
+	if ((r = db_run(rq->db, DB_VERIFY_CODE, params, &err, NULL)) == NULL)
+		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
 	if (PQntuples(r) == 0) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
-		goto out;
+		PQclear(r);
+		return VR_NOT_FOUND;
 	}
-	if (PQgetisnull(r, 0, 2)) {
-		verify_refused(rq, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
-		goto out;
-	}
+	stored = PQgetvalue(r, 0, 0);
+	before = PQgetvalue(r, 0, 1);
 	after = PQgetvalue(r, 0, 2);
-	if (strcmp(after, "VERIFIED") == 0) {
-		json_t *v = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
+	if (PQgetisnull(r, 0, 2))
+		vr = strcmp(before, "EXPIRED") == 0 ? VR_EXPIRED :
+		     strcmp(stored, "VERIFIED") == 0 ? VR_ALREADY_VERIFIED :
+		     strcmp(stored, "CANCELED") == 0 ? VR_CANCELED : VR_FAILED;
+	else if (strcmp(after, "VERIFIED") == 0)
+		vr = VR_VERIFIED;
+	else if (strcmp(after, "FAILED") == 0)
+		vr = VR_ATTEMPTS_EXHAUSTED;
+	else
+		vr = VR_INVALID_CODE;
+	switch (vr) {
+	case VR_VERIFIED:
 		log_info("verification %s: PENDING -> VERIFIED", id);
 		metrics_outcome(METRICS_VERIFIED);
-		data = v ? json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id", json_object_get(v, "id"),
-				     "status", "VERIFIED", "email", json_object_get(v, "email"),
-				     "userId", json_object_get(v, "userId"), "verifiedAt",
-				     json_object_get(v, "verifiedAt")) : NULL;
-		json_decref(v);
-		if (data)
-			request_ok(rq, 200, data);
-		goto out;
-	}
-	if (strcmp(after, "FAILED") == 0) {
+		*verified = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
+		break;
+	case VR_ATTEMPTS_EXHAUSTED:
 		log_info("verification %s: PENDING -> FAILED (attempts exhausted)", id);
 		metrics_outcome(METRICS_FAILED);
+		break;
+	case VR_INVALID_CODE:
+		metrics_outcome(METRICS_INVALID_CODE);
+		*remaining = (int)util_parse_int(PQgetvalue(r, 0, 3), 0, 10, &errstr);
+		break;
+	default:
+		break;
+	}
+	PQclear(r);
+	return vr;
+}
+
+void verify_check_code(struct request *rq, const char *id, const char *code)
+{
+	int remaining = 0;
+	json_t *v = NULL;
+
+	switch (verify_code(rq, id, rq->auth.tenant_id, code, &remaining, &v)) {
+	case VR_VERIFIED:
+		if (v == NULL)
+			break;
+		request_ok(rq, 200, json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id",
+					      json_object_get(v, "id"), "status", "VERIFIED",
+					      "email", json_object_get(v, "email"), "userId",
+					      json_object_get(v, "userId"), "verifiedAt",
+					      json_object_get(v, "verifiedAt")));
+		break;
+	case VR_INVALID_CODE:
+		request_error(rq, 422, "INVALID_CODE", "wrong code",
+			      json_pack("{s:i}", "attemptsRemaining", remaining), NULL);
+		break;
+	case VR_ATTEMPTS_EXHAUSTED:
 		request_error(rq, 422, "MAX_ATTEMPTS_EXCEEDED",
 			      "wrong code; no attempts remain and the verification has failed",
 			      json_pack("{s:i}", "attemptsRemaining", 0), NULL);
-		goto out;
+		break;
+	case VR_EXPIRED:
+		verify_refused(rq, "PENDING", "EXPIRED");
+		break;
+	case VR_ALREADY_VERIFIED:
+		verify_refused(rq, "VERIFIED", "VERIFIED");
+		break;
+	case VR_CANCELED:
+		verify_refused(rq, "CANCELED", "CANCELED");
+		break;
+	case VR_FAILED:
+		verify_refused(rq, "FAILED", "FAILED");
+		break;
+	case VR_NOT_FOUND:
+		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		break;
+	case VR_UNAVAILABLE:
+		api_db_error(rq, DB_UNAVAILABLE);
+		break;
+	case VR_ERROR:
+		api_db_error(rq, DB_FAILED);
+		break;
 	}
-	metrics_outcome(METRICS_INVALID_CODE);
-	remaining = (int)util_parse_int(PQgetvalue(r, 0, 3), 0, 10, &errstr);
-	request_error(rq, 422, "INVALID_CODE", "wrong code",
-		      json_pack("{s:i}", "attemptsRemaining", remaining), NULL);
-out:
+	json_decref(v);
+}
+
+/*
+ * A new magic link secret: token (43 base64url characters, only ever in
+ * the mail), the link, and the keyed hash stored for it (hex bytea).
+ */
+static void link_secret(const struct config *cfg, char token[48], char link[LINK_MAX],
+			char hash[HEX_HASH_LEN])
+{
+	unsigned char raw[32], h[TOK_HASH_BYTES];
+
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(token, 48, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	snprintf(link, LINK_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
+	tok_hash(cfg->secret_key, "link", token, NULL, h);
+	memcpy(hash, "\\x", 2);
+	sodium_bin2hex(hash + 2, HEX_HASH_LEN - 2, h, sizeof h);
+}
+
+/* True when url is one of the tenant's redirect prefixes; -1 after a 503/500. */
+static int redirect_ok(struct request *rq, const char *url)
+{
+	const char *params[1] = { rq->auth.tenant_id };
+	const char *prefixes[64];
+	enum db_err err;
+	PGresult *r;
+	int n, ok;
+
+	if ((r = db_run(rq->db, DB_TENANT_REDIRECTS, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return -1;
+	}
+	n = PQntuples(r) < 64 ? PQntuples(r) : 64;
+	for (int i = 0; i < n; i++)
+		prefixes[i] = PQgetvalue(r, i, 0);
+	ok = redirect_allowed(url, prefixes, (size_t)n);
 	PQclear(r);
+	return ok;
 }
 
 /* Renders the templates and composes the message into out; -1 logged. */
@@ -159,13 +248,17 @@ static int verify_compose(const struct config *cfg, const struct verify_mail *vm
 	buf_init(&text, MAIL_MAX_BYTES);
 	buf_init(&html, MAIL_MAX_BYTES);
 	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
+	/* an OTP mail links to the hosted page where the code can be typed */
 	snprintf(link, sizeof link, "%s/v1/hosted/%s", cfg->public_base_url, vm->id);
-	vars.code = vm->code;
-	vars.link = link;
+	vars.code = vm->code ? vm->code : "";
+	vars.link = vm->link ? vm->link : link;
 	vars.expires_minutes = minutes;
-	vars.verification_line = vm->verification_line ? vm->verification_line : DEFAULT_LINE;
-	if (mail_template_load(cfg->template_dir, "otp.txt", &tt, err, sizeof err) < 0 ||
-	    mail_template_load(cfg->template_dir, "otp.html", &th, err, sizeof err) < 0) {
+	vars.verification_line = vm->verification_line ? vm->verification_line :
+				 vm->link ? DEFAULT_LINK_LINE : DEFAULT_LINE;
+	if (mail_template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
+			       sizeof err) < 0 ||
+	    mail_template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
+			       sizeof err) < 0) {
 		log_errx("%s", err);
 		goto out;
 	}
@@ -176,7 +269,7 @@ static int verify_compose(const struct config *cfg, const struct verify_mail *vm
 	msg.from = cfg->mail_from;
 	msg.from_name = cfg->mail_from_name;
 	msg.to = vm->email;
-	msg.subject = vm->subject ? vm->subject : DEFAULT_SUBJECT;
+	msg.subject = vm->subject ? vm->subject : vm->link ? DEFAULT_LINK_SUBJECT : DEFAULT_SUBJECT;
 	msg.text = text.data;
 	msg.html = html.data;
 	if (mail_compose(&msg, out) < 0) {
@@ -203,7 +296,7 @@ static json_t *verify_with_links(struct request *rq, const char *verification_js
 {
 	json_t *v = verification_json ? json_loads(verification_json, 0, NULL) : NULL;
 	char url[512];
-	const char *id;
+	const char *id, *method;
 
 	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
 		json_decref(v);
@@ -212,7 +305,9 @@ static json_t *verify_with_links(struct request *rq, const char *verification_js
 	}
 	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, id);
 	json_object_set_new(v, "sent", json_boolean(sent));
-	json_object_set_new(v, "hostedVerifyUrl", json_string(url));
+	method = json_string_value(json_object_get(v, "method"));
+	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
+							  ? json_string(url) : json_null());
 	return v;
 }
 
@@ -312,7 +407,7 @@ static int verify_limit_refusal(struct request *rq, const char *outcome, const c
 void verify_start(struct request *rq, const struct verify_start_req *sr)
 {
 	char id[40], code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], idem[HEX_HASH_LEN];
-	char len[8], ttl[16], att[8], per_hour[16], fail_day[16];
+	char len[8], ttl[16], att[8], per_hour[16], fail_day[16], token[48], link[LINK_MAX];
 	const char *params[22];
 	const char *outcome, *domain = strchr(sr->email, '@') + 1;
 	enum deliverability deliverable;
@@ -337,12 +432,29 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 			      NULL, NULL);
 		return;
 	}
+	if (sr->magic_link && sr->redirect_url) {
+		int ok = redirect_ok(rq, sr->redirect_url);
+		if (ok < 0)
+			return;
+		if (!ok) {
+			request_error(rq, 400, "REDIRECT_NOT_ALLOWED",
+				      "redirectUrl does not match an allowed redirect prefix of this "
+				      "account", NULL, NULL);
+			return;
+		}
+	}
 	tok_random_id("ev_", id, sizeof id);
-	tok_code(sr->alphabet, sr->code_length, code);
-	hash_hex(rq->cfg->secret_key, id, code, hash);
+	code[0] = '\0';
+	if (sr->magic_link) {
+		link_secret(rq->cfg, token, link, hash);
+	} else {
+		tok_code(sr->alphabet, sr->code_length, code);
+		hash_hex(rq->cfg->secret_key, id, code, hash);
+	}
 	vm.id = id;
 	vm.email = sr->email;
-	vm.code = code;
+	vm.code = sr->magic_link ? NULL : code;
+	vm.link = sr->magic_link ? link : NULL;
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
@@ -366,13 +478,13 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	params[2] = id;
 	params[3] = sr->email;
 	params[4] = sr->user_id;
-	params[5] = "OTP";
-	params[6] = sr->token_format;
-	params[7] = len;
+	params[5] = sr->magic_link ? "MAGIC_LINK" : "OTP";
+	params[6] = sr->magic_link ? NULL : sr->token_format;
+	params[7] = sr->magic_link ? NULL : len;
 	params[8] = hash;
 	params[9] = att;
 	params[10] = ttl;
-	params[11] = NULL;	/* redirectUrl: MAGIC_LINK only */
+	params[11] = sr->magic_link ? sr->redirect_url : NULL;
 	params[12] = sr->subject;
 	params[13] = sr->verification_line;
 	params[14] = sr->metadata;
@@ -436,6 +548,8 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	reply_text(rq, status, text);
 out:
 	sodium_memzero(code, sizeof code);
+	sodium_memzero(token, sizeof token);
+	sodium_memzero(link, sizeof link);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	buf_free(&sealed);
@@ -444,6 +558,7 @@ out:
 void verify_resend(struct request *rq, const char *id)
 {
 	char code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], per_hour[16], fail_day[16];
+	char token[48], link[LINK_MAX];
 	const char *info_params[2] = { id, rq->auth.tenant_id };
 	const char *params[6] = { rq->auth.tenant_id, id, hash, per_hour, fail_day, NULL };
 	const char *outcome, *errstr;
@@ -454,9 +569,10 @@ void verify_resend(struct request *rq, const char *id)
 	enum db_err err;
 	json_t *v;
 	char *text;
-	int status, length;
+	int status, length, is_link;
 
 	code[0] = '\0';
+	token[0] = '\0';
 	buf_init(&msg, MAIL_MAX_BYTES);
 	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
 	if (!verify_id_valid(id)) {
@@ -471,16 +587,22 @@ void verify_resend(struct request *rq, const char *id)
 		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
 		goto out;
 	}
-	length = (int)util_parse_int(PQgetvalue(info, 0, 3), 4, TOK_CODE_MAX, &errstr);
-	tok_code(strcmp(PQgetvalue(info, 0, 2), "alpha") == 0 ? TOK_FORMAT_ALPHA :
-		 strcmp(PQgetvalue(info, 0, 2), "alphanumeric") == 0 ? TOK_FORMAT_ALNUM :
-		 TOK_FORMAT_NUMERIC, errstr ? 6 : length, code);
-	hash_hex(rq->cfg->secret_key, id, code, hash);
+	is_link = strcmp(PQgetvalue(info, 0, 1), "MAGIC_LINK") == 0;
+	if (is_link) {
+		link_secret(rq->cfg, token, link, hash);
+	} else {
+		length = (int)util_parse_int(PQgetvalue(info, 0, 3), 4, TOK_CODE_MAX, &errstr);
+		tok_code(strcmp(PQgetvalue(info, 0, 2), "alpha") == 0 ? TOK_FORMAT_ALPHA :
+			 strcmp(PQgetvalue(info, 0, 2), "alphanumeric") == 0 ? TOK_FORMAT_ALNUM :
+			 TOK_FORMAT_NUMERIC, errstr ? 6 : length, code);
+		hash_hex(rq->cfg->secret_key, id, code, hash);
+	}
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
 	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
 	vm.id = id;
 	vm.email = PQgetvalue(info, 0, 0);
-	vm.code = code;
+	vm.code = is_link ? NULL : code;
+	vm.link = is_link ? link : NULL;
 	vm.subject = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
 	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
 	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
@@ -521,6 +643,7 @@ void verify_resend(struct request *rq, const char *id)
 	reply_text(rq, status, text);
 out:
 	sodium_memzero(code, sizeof code);
+	sodium_memzero(token, sizeof token);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	buf_free(&sealed);

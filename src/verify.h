@@ -7,6 +7,8 @@
 #ifndef MAILPROOF_VERIFY_H
 #define MAILPROOF_VERIFY_H
 
+#include <jansson.h>
+
 #include "token.h"
 
 struct request;
@@ -14,6 +16,8 @@ struct request;
 /* A validated start request (api_verification.c checks every field). */
 struct verify_start_req {
 	const char *email;
+	int magic_link;			/* method MAGIC_LINK, else OTP */
+	const char *redirect_url;	/* MAGIC_LINK only; NULL: the hosted result page */
 	const char *user_id;		/* NULL when absent */
 	const char *alphabet;		/* TOK_FORMAT_* */
 	const char *token_format;	/* its name */
@@ -36,8 +40,25 @@ int verify_id_valid(const char *id);
  */
 void verify_normalize_code(char *code);
 
+/* What checking a code came to. */
+enum verify_result {
+	VR_VERIFIED, VR_INVALID_CODE, VR_ATTEMPTS_EXHAUSTED, VR_FAILED, VR_EXPIRED,
+	VR_ALREADY_VERIFIED, VR_CANCELED, VR_NOT_FOUND, VR_UNAVAILABLE, VR_ERROR
+};
+
+/*
+ * Checks code against verification id (of tenant, or of any tenant when
+ * tenant is NULL: the hosted page).  On VR_INVALID_CODE *remaining is set;
+ * on VR_VERIFIED *verified gets the verification (caller owns it).
+ */
+enum verify_result verify_code(struct request *rq, const char *id, const char *tenant,
+			       const char *code, int *remaining, json_t **verified);
+
 /* Checks code against verification id of the request's tenant; answers rq. */
 void verify_check_code(struct request *rq, const char *id, const char *code);
+
+/* Answers a refused change from the row's stored and effective status. */
+void verify_refused(struct request *rq, const char *stored, const char *effective);
 
 /* Starts a verification and mails its code; answers 201, 502 or an error. */
 void verify_start(struct request *rq, const struct verify_start_req *sr);

@@ -1,0 +1,413 @@
+/* See hosted.h. */
+#include "hosted.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "redirect.h"
+#include "request.h"
+#include "token.h"
+#include "util.h"
+#include "verify.h"
+
+#define PAGE_MAX (64 * 1024)
+
+static const char g_css[] =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+	"margin:0;padding:24px 16px;background:#f5f7fa;color:#1f2933}"
+	"main{max-width:420px;margin:0 auto;background:#fff;border-radius:10px;padding:24px;"
+	"box-shadow:0 1px 3px rgba(0,0,0,.15)}"
+	"h1{font-size:1.4rem;margin:0 0 12px}p{line-height:1.5;margin:0 0 12px}"
+	"label{display:block;font-weight:600;margin:16px 0 6px}"
+	"input{box-sizing:border-box;width:100%;font-size:1.5rem;padding:10px;letter-spacing:.15em;"
+	"border:1px solid #7b8794;border-radius:6px}"
+	"button{margin-top:16px;width:100%;font-size:1.1rem;padding:12px;border:0;border-radius:6px;"
+	"background:#1f5fc7;color:#fff;cursor:pointer}"
+	".error{color:#b42318;font-weight:600}.ok{color:#067647;font-weight:600}";
+
+/* 'sha256-...' of the style element, for the CSP: no 'unsafe-inline'. */
+static const char *css_hash(void)
+{
+	static char out[64];
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+
+	if (out[0] == '\0') {
+		crypto_hash_sha256(h, (const unsigned char *)g_css, sizeof g_css - 1);
+		sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+		snprintf(out, sizeof out, "'sha256-%s'", b64);
+	}
+	return out;
+}
+
+static void put_escaped(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" :
+				*s == '"' ? "&quot;" : *s == '\'' ? "&#39;" : NULL;
+		if (e)
+			buf_puts(b, e);
+		else
+			buf_append(b, s, 1);
+	}
+}
+
+/* The security headers of every page and redirect; form_origin may be NULL. */
+static void security_headers(struct buf *h, const char *form_origin)
+{
+	buf_printf(h, "Content-Security-Policy: default-src 'none'; style-src %s; "
+		      "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'\r\n"
+		      "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n",
+		   css_hash(), form_origin ? " " : "", form_origin ? form_origin : "");
+}
+
+/*
+ * Answers a page: title and message are text; form (HTML we made), the
+ * origin a form may post to besides ours, and extra headers may be NULL.
+ */
+static void page_ex(struct request *rq, int status, const char *title, const char *cls,
+		    const char *message, const char *form, const char *form_origin,
+		    const char *extra)
+{
+	struct buf b, h;
+
+	buf_init(&b, PAGE_MAX);
+	buf_init(&h, 4096);
+	buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		     "<meta name=\"robots\" content=\"noindex\">\n<title>");
+	put_escaped(&b, title);
+	buf_printf(&b, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>", g_css);
+	put_escaped(&b, title);
+	buf_puts(&b, "</h1>\n");
+	if (message) {
+		buf_printf(&b, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+		put_escaped(&b, message);
+		buf_puts(&b, "</p>\n");
+	}
+	if (form)
+		buf_puts(&b, form);
+	buf_puts(&b, "</main>\n</body>\n</html>\n");
+	security_headers(&h, form_origin);
+	if (extra)
+		buf_puts(&h, extra);
+	request_reply(rq, status, "text/html; charset=utf-8", h.data, b.data, b.len);
+	buf_free(&b);
+	buf_free(&h);
+}
+
+static void page(struct request *rq, int status, const char *title, const char *cls,
+		 const char *message, const char *form, const char *form_origin)
+{
+	page_ex(rq, status, title, cls, message, form, form_origin, NULL);
+}
+
+static void see_other(struct request *rq, const char *location)
+{
+	struct buf h;
+
+	buf_init(&h, 8192);
+	security_headers(&h, NULL);
+	buf_printf(&h, "Location: %s\r\n", location);
+	request_reply(rq, 303, "text/html; charset=utf-8", h.data, "", 0);
+	buf_free(&h);
+}
+
+/* Counts this request against its client address; 0, or -1 after answering. */
+static int ip_allowed(struct request *rq)
+{
+	char ip[64], limit[16];
+	const char *p[2] = { ip, limit }, *errstr;
+	enum db_err err;
+	PGresult *r;
+	int over;
+
+	if (rq->cfg->rate_per_ip_per_minute == 0)
+		return 0;
+	request_client_ip(rq, ip, sizeof ip);
+	snprintf(limit, sizeof limit, "%d", rq->cfg->rate_per_ip_per_minute);
+	if ((r = db_run(rq->db, DB_IP_HIT, p, &err, NULL)) == NULL) {
+		page(rq, 503, "Please try again", "error",
+		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		return -1;
+	}
+	over = PQgetvalue(r, 0, 0)[0] == 't';
+	if (over) {
+		char hdr[64], msg[120];
+		int secs = (int)util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
+		snprintf(msg, sizeof msg, "Too many requests from your network. Please try again in "
+			 "%d seconds.", errstr ? 60 : secs);
+		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", errstr ? 60 : secs);
+		log_warnx("request %s: client %s over rate_per_ip_per_minute", rq->request_id, ip);
+		page_ex(rq, 429, "Too many requests", "error", msg, NULL, NULL, hdr);
+	}
+	PQclear(r);
+	return over ? -1 : 0;
+}
+
+/* The keyed hashes of a link token (hex bytea); 0, or -1 for a malformed token. */
+static int link_hashes(const struct config *cfg, const char *token, char h1[70], char h2[70],
+		       const char **p2)
+{
+	unsigned char h[TOK_HASH_BYTES];
+
+	if (strlen(token) != 43 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					      "0123456789-_") != 43)
+		return -1;
+	tok_hash(cfg->secret_key, "link", token, NULL, h);
+	memcpy(h1, "\\x", 2);
+	sodium_bin2hex(h1 + 2, 67, h, sizeof h);
+	*p2 = NULL;
+	if (cfg->have_secret_key_previous) {
+		tok_hash(cfg->secret_key_previous, "link", token, NULL, h);
+		memcpy(h2, "\\x", 2);
+		sodium_bin2hex(h2 + 2, 67, h, sizeof h);
+		*p2 = h2;
+	}
+	return 0;
+}
+
+static void link_invalid(struct request *rq, const char *redirect)
+{
+	struct buf to;
+
+	if (redirect && *redirect) {
+		buf_init(&to, 4096);
+		redirect_with_params(redirect, "verified=false&error=invalid-or-expired-token", &to);
+		see_other(rq, to.data);
+		buf_free(&to);
+		return;
+	}
+	page(rq, 410, "This link cannot be used", "error",
+	     "The link is invalid, was already used, or has expired. Ask for a new one.", NULL, NULL);
+}
+
+/* The confirming action: the POST, or the GET when link_confirm_page is off. */
+static void link_confirm(struct request *rq, const char *token)
+{
+	char h1[70], h2[70];
+	const char *p[2] = { h1, NULL };
+	enum db_err err;
+	PGresult *r;
+
+	if (link_hashes(rq->cfg, token, h1, h2, &p[1]) < 0) {
+		link_invalid(rq, NULL);
+		return;
+	}
+	if ((r = db_run(rq->db, DB_LINK_CONFIRM, p, &err, NULL)) == NULL) {
+		page(rq, 503, "Please try again", "error",
+		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		return;
+	}
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 3)) {
+		const char *id = PQgetvalue(r, 0, 0), *redirect = PQgetvalue(r, 0, 2);
+		log_info("verification %s: PENDING -> VERIFIED (magic link)", id);
+		if (*redirect) {
+			struct buf to, q;
+			buf_init(&to, 4096);
+			buf_init(&q, 128);
+			buf_printf(&q, "verified=true&verificationId=%s", id);
+			redirect_with_params(redirect, q.data, &to);
+			see_other(rq, to.data);
+			buf_free(&to);
+			buf_free(&q);
+		} else {
+			page(rq, 200, "Email address confirmed", "ok",
+			     "Thank you: your email address is confirmed. You can close this page.",
+			     NULL, NULL);
+		}
+	} else {
+		link_invalid(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 2) : NULL);
+	}
+	PQclear(r);
+}
+
+void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	char h1[70], h2[70], origin[300];
+	const char *p[2] = { h1, NULL }, *redirect;
+	enum db_err err;
+	PGresult *r;
+
+	if (ip_allowed(rq) < 0)
+		return;
+	if (!rq->cfg->link_confirm_page && strcmp(rq->method, "GET") == 0) {
+		link_confirm(rq, args[0]);
+		return;
+	}
+	if (link_hashes(rq->cfg, args[0], h1, h2, &p[1]) < 0) {
+		link_invalid(rq, NULL);
+		return;
+	}
+	if ((r = db_run(rq->db, DB_LINK_VIEW, p, &err, NULL)) == NULL) {
+		page(rq, 503, "Please try again", "error",
+		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		return;
+	}
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "PENDING") != 0) {
+		page(rq, 410, "This link cannot be used", "error",
+		     "The link is invalid, was already used, or has expired. Ask for a new one.",
+		     NULL, NULL);
+		PQclear(r);
+		return;
+	}
+	redirect = PQgetvalue(r, 0, 2);
+	/* the POST may be redirected there, which form-action must allow */
+	page(rq, 200, "Confirm your email address", NULL,
+	     "Press the button to confirm that this email address is yours.",
+	     "<form method=\"post\" action=\"\">\n"
+	     "<button type=\"submit\">Confirm my email address</button>\n</form>\n",
+	     *redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL);
+	PQclear(r);
+}
+
+void hosted_link_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	if (ip_allowed(rq) < 0)
+		return;
+	link_confirm(rq, args[0]);
+}
+
+/* The code form; message is shown above it (may be NULL). */
+static void otp_form(struct request *rq, int status, const char *format, const char *cls,
+		     const char *message)
+{
+	int numeric = strcmp(format, "numeric") == 0;
+	char form[640];
+
+	snprintf(form, sizeof form,
+		 "<form method=\"post\" action=\"\">\n"
+		 "<label for=\"code\">Verification code</label>\n"
+		 "<input id=\"code\" name=\"code\" type=\"text\" inputmode=\"%s\" "
+		 "autocomplete=\"one-time-code\" autocapitalize=\"characters\" spellcheck=\"false\" "
+		 "maxlength=\"32\" required autofocus>\n"
+		 "<button type=\"submit\">Verify</button>\n</form>\n",
+		 numeric ? "numeric" : "text");
+	page(rq, status, "Enter your verification code", cls,
+	     message ? message : "Type the code from the email we sent you.", form, NULL);
+}
+
+/* The page for a verification that takes no code any more. */
+static int otp_finished(struct request *rq, const char *eff)
+{
+	if (strcmp(eff, "VERIFIED") == 0)
+		page(rq, 200, "Email address confirmed", "ok",
+		     "This email address is confirmed. You can close this page.", NULL, NULL);
+	else if (strcmp(eff, "EXPIRED") == 0)
+		page(rq, 410, "This code has expired", "error",
+		     "The code has expired. Ask for a new one.", NULL, NULL);
+	else if (strcmp(eff, "CANCELED") == 0)
+		page(rq, 410, "This code is no longer valid", "error",
+		     "A newer code was sent, or the verification was canceled.", NULL, NULL);
+	else if (strcmp(eff, "FAILED") == 0)
+		page(rq, 410, "This verification has failed", "error",
+		     "Too many wrong codes were entered. Ask for a new code.", NULL, NULL);
+	else
+		return 0;
+	return 1;
+}
+
+/* Looks up the verification of the page; 0 with status and format, or -1 after answering. */
+static int otp_lookup(struct request *rq, const char *id, char eff[16], char format[16])
+{
+	const char *p[1] = { id };
+	enum db_err err;
+	PGresult *r;
+
+	if (!verify_id_valid(id)) {
+		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		return -1;
+	}
+	if ((r = db_run(rq->db, DB_HOSTED_INFO, p, &err, NULL)) == NULL) {
+		page(rq, 503, "Please try again", "error",
+		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		return -1;
+	}
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "OTP") != 0) {
+		PQclear(r);
+		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		return -1;
+	}
+	snprintf(eff, 16, "%s", PQgetvalue(r, 0, 0));
+	snprintf(format, 16, "%s", PQgetvalue(r, 0, 3));
+	PQclear(r);
+	return 0;
+}
+
+void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	char eff[16], format[16];
+
+	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], eff, format) < 0)
+		return;
+	if (!otp_finished(rq, eff))
+		otp_form(rq, 200, format, NULL, NULL);
+}
+
+void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	const char *ct = request_param(rq, "CONTENT_TYPE");
+	char eff[16], format[16], code[80], msg[120];
+	int remaining = 0;
+	json_t *v = NULL;
+
+	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], eff, format) < 0)
+		return;
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+		page(rq, 415, "Unsupported form", "error", "Please use the form on this page.", NULL,
+		     NULL);
+		return;
+	}
+	if (request_read_body(rq) < 0)
+		return;
+	if (request_form(rq, "code", code, sizeof code) != 1) {
+		otp_form(rq, 400, format, "error", "Please type the code.");
+		return;
+	}
+	verify_normalize_code(code);
+	if (code[0] == '\0') {
+		otp_form(rq, 400, format, "error", "Please type the code.");
+		return;
+	}
+	switch (verify_code(rq, args[0], NULL, code, &remaining, &v)) {
+	case VR_VERIFIED:
+		page(rq, 200, "Email address confirmed", "ok",
+		     "Thank you: your email address is confirmed. You can close this page.", NULL, NULL);
+		break;
+	case VR_INVALID_CODE:
+		snprintf(msg, sizeof msg, "That code is not right. %d %s left.", remaining,
+			 remaining == 1 ? "attempt" : "attempts");
+		otp_form(rq, 422, format, "error", msg);
+		break;
+	case VR_ATTEMPTS_EXHAUSTED:
+	case VR_FAILED:
+		otp_finished(rq, "FAILED");
+		break;
+	case VR_EXPIRED:
+		otp_finished(rq, "EXPIRED");
+		break;
+	case VR_ALREADY_VERIFIED:
+		otp_finished(rq, "VERIFIED");
+		break;
+	case VR_CANCELED:
+		otp_finished(rq, "CANCELED");
+		break;
+	case VR_NOT_FOUND:
+		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		break;
+	case VR_UNAVAILABLE:
+	case VR_ERROR:
+		page(rq, 503, "Please try again", "error",
+		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		break;
+	}
+	json_decref(v);
+}
