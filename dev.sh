@@ -383,15 +383,23 @@ run_suite() {
   rm -rf "$var"
 }
 
-# The test-side npm package that checks webhook signatures independently.
+# What only the tests need: Debian's Chromium, node, and the npm packages of
+# tests/node (standardwebhooks checks webhook signatures independently,
+# playwright-core drives Chromium; it never downloads a browser of its own).
 node_deps() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    [ "$(id -u)" = 0 ] || die "node and npm are needed for the tests"
+  local want=()
+  command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
+  [ -x /usr/bin/chromium ] || want+=(chromium)
+  if [ ${#want[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "the tests need: ${want[*]}"
+    say "installing ${want[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
   fi
-  [ -d "$top/tests/node/node_modules/standardwebhooks" ] ||
-    (cd "$top/tests/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  [ -d "$top/tests/node/node_modules/standardwebhooks" ] &&
+    [ -d "$top/tests/node/node_modules/playwright-core" ] ||
+    (cd "$top/tests/node" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+      npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 cmd_test() {
