@@ -371,6 +371,11 @@ run_suite() {
   if [ "${f:-1}" != 0 ]; then
     say "[$label] logs of the failed run:"; tail -n 40 "$var"/log/fcgi.log >&2 || true
   fi
+  # screenshots of the browser tests outlive the throw-away directory
+  if [ -d "$var/artifacts" ]; then
+    mkdir -p "$top/test-artifacts/$label"
+    cp "$var"/artifacts/* "$top/test-artifacts/$label/" 2>/dev/null || true
+  fi
   ( VAR=$var; . "$var/dev.env"; stack_down
     case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac )
   # A sanitizer report anywhere in the logs fails the run, even if every
@@ -390,6 +395,7 @@ node_deps() {
   local want=()
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
   [ -x /usr/bin/chromium ] || want+=(chromium)
+  command -v tidy >/dev/null || want+=(tidy)
   if [ ${#want[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "the tests need: ${want[*]}"
     say "installing ${want[*]}"

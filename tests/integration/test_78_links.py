@@ -190,6 +190,23 @@ def test_hosted_pages_carry_every_header(env):
           "labelled code input with one-time-code: %s" % page)
 
 
+def test_hosted_pages_are_valid_html(env):
+    """Every kind of page through HTML Tidy; tidy 5.6 predates two attributes
+    the HTML standard has (inputmode, autocapitalize), which are allowed."""
+    known = re.compile(r'proprietary attribute "(inputmode|autocapitalize)"')
+    key = tenant(env)["key"]
+    d, link, _ = start_link(env)
+    otp = env.start(key)[2]["data"]["hostedVerifyUrl"]
+    pages = [page_req(env, "GET", link), page_req(env, "GET", otp),
+             page_req(env, "POST", otp, body="code=1"), page_req(env, "POST", link, body=""),
+             page_req(env, "GET", link)]
+    for st, _, html in pages:
+        p = subprocess.run(["tidy", "-errors", "-quiet"], input=html, capture_output=True,
+                           text=True, timeout=30)
+        problems = [l for l in p.stderr.splitlines() if l.strip() and not known.search(l)]
+        check(problems == [], "tidy on a %d page: %r" % (st, problems))
+
+
 def test_hosted_otp_page_counts_attempts_like_the_api(env):
     key = tenant(env)["key"]
     addr = env.new_address()
