@@ -88,7 +88,7 @@ static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYT
 		api_db_error(rq, err);
 		return -1;
 	}
-	if (PQntuples(r) != 1 || PQnfields(r) != 8) {
+	if (PQntuples(r) != 1 || PQnfields(r) != 9) {
 		rc = 0;
 		goto out;
 	}
@@ -100,6 +100,7 @@ static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYT
 	}
 	snprintf(rq->auth.key_id, sizeof rq->auth.key_id, "%s", PQgetvalue(r, 0, 0));
 	snprintf(rq->auth.tenant_id, sizeof rq->auth.tenant_id, "%s", PQgetvalue(r, 0, 1));
+	snprintf(rq->auth.mail_from, sizeof rq->auth.mail_from, "%s", PQgetvalue(r, 0, 8));
 	*revoked = PQgetvalue(r, 0, 3)[0] == 't';
 	lim = util_parse_int(PQgetvalue(r, 0, 5), 0, INT_MAX, &errstr);
 	count = util_parse_int(PQgetvalue(r, 0, 6), 0, LLONG_MAX, &errstr);

@@ -21,6 +21,7 @@
 #include "db_admin.h"
 #include "db_migrate.h"
 #include "log.h"
+#include "mail.h"
 #include "token.h"
 #include "util.h"
 #include "webhook.h"
@@ -179,6 +180,7 @@ static int cmd_migrate(struct ctx *c)
 static int cmd_tenant_create(struct ctx *c)
 {
 	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url"), *why;
+	const char *from = opt_get(c, "mail-from");
 	char secret[TOK_WHSEC_LEN + 1], err[512];
 	struct buf allow;
 	PGresult *r;
@@ -189,6 +191,8 @@ static int cmd_tenant_create(struct ctx *c)
 			    "starting with a letter or digit");
 	if (hook && !webhook_url_ok(hook, &why))
 		return fail("tenant create: --webhook-url: %s", why);
+	if (from && !mail_address_valid(from))
+		return fail("tenant create: --mail-from must be one address (local@domain)");
 	for (int i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant create: --redirect-allow %s: must be an http:// or "
@@ -199,7 +203,7 @@ static int cmd_tenant_create(struct ctx *c)
 		return fail("tenant create: too many --redirect-allow prefixes");
 	}
 	tok_webhook_secret(secret);
-	r = db_admin_tenant_create(c->conn, name, hook, secret, allow.data, err, sizeof err);
+	r = db_admin_tenant_create(c->conn, name, hook, secret, allow.data, from, err, sizeof err);
 	buf_free(&allow);
 	if (r == NULL) {
 		rc = fail("tenant create: %s", strstr(err, "tenants_name_key") ?
@@ -381,27 +385,28 @@ static int cmd_tenant_show(struct ctx *c)
 #define V(i) PQgetvalue(r, 0, i)
 #define OPT(i) (*V(i) ? V(i) : NULL)
 	if (c->json) {
-		json_t *o = json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s}",
+		json_t *o = json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?}",
 			"id", num(V(0)), "name", V(1), "webhookUrl", OPT(2),
 			"webhookEnabled", *V(3) == '\0', "webhookDisabledAt", OPT(3),
 			"redirectAllow", V(4),
 			"monthlyQuota", *V(5) ? json_integer(num(V(5))) : json_null(),
 			"ratePerEmailPerHour", *V(6) ? json_integer(num(V(6))) : json_null(),
 			"ratePerKeyPerMinute", *V(7) ? json_integer(num(V(7))) : json_null(),
-			"activeKeys", num(V(8)), "createdAt", V(9));
+			"activeKeys", num(V(8)), "createdAt", V(9), "mailFrom", OPT(10));
 		rc = print_json(o);
 	} else {
 		printf("id                       %s\nname                     %s\n"
 		       "webhook url              %s\nwebhooks                 %s%s%s\n"
 		       "redirect allow           %s\nmonthly quota            %s\n"
 		       "rate per email per hour  %s\nrate per key per minute  %s\n"
-		       "active keys              %s\ncreated                  %s\n",
+		       "active keys              %s\ncreated                  %s\n"
+		       "mail from                %s\n",
 		       V(0), V(1), *V(2) ? V(2) : "(none)",
 		       *V(3) ? "DISABLED since " : "enabled", V(3),
 		       *V(3) ? " (410 Gone; set --webhook-url to enable)" : "",
 		       *V(4) ? V(4) : "(none)", *V(5) ? V(5) : "(none)",
 		       *V(6) ? V(6) : "(configured default)", *V(7) ? V(7) : "(configured default)",
-		       V(8), V(9));
+		       V(8), V(9), *V(10) ? V(10) : "(configured mail_from)");
 	}
 #undef OPT
 #undef V
@@ -426,6 +431,7 @@ static int cmd_tenant_update(struct ctx *c)
 	const char *quota = opt_get(c, "monthly-quota");
 	const char *hour = opt_get(c, "rate-per-email-per-hour");
 	const char *minute = opt_get(c, "rate-per-key-per-minute");
+	const char *from = opt_get(c, "mail-from");
 	struct buf allow;
 	char err[512];
 	PGresult *r;
@@ -433,6 +439,8 @@ static int cmd_tenant_update(struct ctx *c)
 
 	if (hook && *hook && !webhook_url_ok(hook, &why))
 		return fail("tenant update: --webhook-url: %s", why);
+	if (from && *from && !mail_address_valid(from))
+		return fail("tenant update: --mail-from must be one address (local@domain)");
 	if (!override_ok(quota) || !override_ok(hour) || !override_ok(minute))
 		return fail("tenant update: quotas and rates are whole numbers, or '' to remove");
 	for (int i = 0; i < c->nopts; i++)
@@ -444,8 +452,8 @@ static int cmd_tenant_update(struct ctx *c)
 		buf_free(&allow);
 		return fail("tenant update: too many --redirect-allow prefixes");
 	}
-	r = db_admin_tenant_update(c->conn, c->pos[0], hook, allow.data, quota, hour, minute, err,
-				   sizeof err);
+	r = db_admin_tenant_update(c->conn, c->pos[0], hook, allow.data, quota, hour, minute, from,
+				   err, sizeof err);
 	buf_free(&allow);
 	if (r == NULL)
 		return fail("tenant update: %s", err);
@@ -541,10 +549,11 @@ static int cmd_stats(struct ctx *c)
 }
 
 static const char *const o_migrate[] = { "sql-dir", NULL };
-static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow", NULL };
+static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow",
+					       "mail-from", NULL };
 static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", "monthly-quota",
 					       "rate-per-email-per-hour",
-					       "rate-per-key-per-minute", NULL };
+					       "rate-per-key-per-minute", "mail-from", NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
@@ -554,12 +563,14 @@ static const char *const o_stats[] = { "tenant", NULL };
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
 	{ "tenant", "create", "tenant create --name NAME [--webhook-url URL] "
-	  "[--redirect-allow PREFIX]...", o_tenant_create, "name", NULL, cmd_tenant_create },
+	  "[--redirect-allow PREFIX]... [--mail-from ADDR]", o_tenant_create, "name", NULL,
+	  cmd_tenant_create },
 	{ "tenant", "list", "tenant list", o_none, NULL, NULL, cmd_tenant_list },
 	{ "tenant", "show", "tenant show NAME", o_none, NULL, "NAME", cmd_tenant_show },
 	{ "tenant", "update", "tenant update NAME [--webhook-url URL|''] [--redirect-allow PREFIX]...\n"
 	  "                [--monthly-quota N|''] [--rate-per-email-per-hour N|'']\n"
-	  "                [--rate-per-key-per-minute N|'']", o_tenant_update, NULL, "NAME",
+	  "                [--rate-per-key-per-minute N|''] [--mail-from ADDR|'']", o_tenant_update,
+	  NULL, "NAME",
 	  cmd_tenant_update },
 	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", NULL,
 	  cmd_key_create },

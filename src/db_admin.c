@@ -20,12 +20,13 @@ static PGresult *run(PGconn *c, const char *sql, int n, const char *const *p, ch
 
 PGresult *db_admin_tenant_create(PGconn *c, const char *name, const char *webhook_url,
 				 const char *webhook_secret, const char *redirect_allow_array,
-				 char *err, size_t errlen)
+				 const char *mail_from, char *err, size_t errlen)
 {
-	const char *p[4] = { name, webhook_url, webhook_secret, redirect_allow_array };
+	const char *p[5] = { name, webhook_url, webhook_secret, redirect_allow_array, mail_from };
 
-	return run(c, "INSERT INTO tenants (name, webhook_url, webhook_secret, redirect_allow)"
-		      " VALUES ($1, $2, $3, $4::text[]) RETURNING id, name", 4, p, err, errlen);
+	return run(c, "INSERT INTO tenants (name, webhook_url, webhook_secret, redirect_allow,"
+		      " mail_from) VALUES ($1, $2, $3, $4::text[], $5) RETURNING id, name", 5, p, err,
+		   errlen);
 }
 
 PGresult *db_admin_tenant_list(PGconn *c, char *err, size_t errlen)
@@ -80,16 +81,17 @@ PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t er
 		      " coalesce(t.rate_per_email_per_hour::text, ''),"
 		      " coalesce(t.rate_per_key_per_minute::text, ''),"
 		      " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
-		      "  AND k.revoked_at IS NULL), mp_ts(t.created_at)"
+		      "  AND k.revoked_at IS NULL), mp_ts(t.created_at), coalesce(t.mail_from, '')"
 		      " FROM tenants t WHERE t.name = $1", 1, p, err, errlen);
 }
 
 PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
 				 const char *redirect_allow_array, const char *quota,
-				 const char *per_hour, const char *per_minute, char *err,
-				 size_t errlen)
+				 const char *per_hour, const char *per_minute, const char *mail_from,
+				 char *err, size_t errlen)
 {
-	const char *p[6] = { name, webhook_url, redirect_allow_array, quota, per_hour, per_minute };
+	const char *p[7] = { name, webhook_url, redirect_allow_array, quota, per_hour, per_minute,
+			     mail_from };
 
 	return run(c, "UPDATE tenants SET"
 		      " webhook_url = CASE WHEN $2::text IS NULL THEN webhook_url"
@@ -101,8 +103,9 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 		      " rate_per_email_per_hour = CASE WHEN $5::text IS NULL THEN rate_per_email_per_hour"
 		      "  ELSE nullif($5, '')::int END,"
 		      " rate_per_key_per_minute = CASE WHEN $6::text IS NULL THEN rate_per_key_per_minute"
-		      "  ELSE nullif($6, '')::int END"
-		      " WHERE name = $1 RETURNING id", 6, p, err, errlen);
+		      "  ELSE nullif($6, '')::int END,"
+		      " mail_from = CASE WHEN $7::text IS NULL THEN mail_from ELSE nullif($7, '') END"
+		      " WHERE name = $1 RETURNING id", 7, p, err, errlen);
 }
 
 PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,

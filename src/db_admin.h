@@ -13,7 +13,7 @@
 /* Columns: id, name. */
 PGresult *db_admin_tenant_create(PGconn *c, const char *name, const char *webhook_url,
 				 const char *webhook_secret, const char *redirect_allow_array,
-				 char *err, size_t errlen);
+				 const char *mail_from, char *err, size_t errlen);
 /* Columns: id, name, webhook_url, redirect_allow (text), keys, created_at. */
 PGresult *db_admin_tenant_list(PGconn *c, char *err, size_t errlen);
 /* Columns: id, scopes (comma list).  No row: no such tenant. */
@@ -28,19 +28,19 @@ PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errle
 /*
  * Columns: id, name, webhook_url, webhook_disabled_at, redirect_allow
  * (space separated), monthly_quota, rate_per_email_per_hour,
- * rate_per_key_per_minute, active keys, created_at.  No row: no tenant.
+ * rate_per_key_per_minute, active keys, created_at, mail_from.  No row: no tenant.
  */
 PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t errlen);
 /*
  * Changes what is not NULL: webhook URL ("" removes it; setting it
  * re-enables a disabled endpoint), redirect prefixes (a text[] literal),
- * quota and rate overrides ("" removes the override).  Returns the id, or
+ * quota, rate and sender overrides ("" removes the override).  Returns the id, or
  * no row when there is no such tenant.
  */
 PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
 				 const char *redirect_allow_array, const char *quota,
-				 const char *per_hour, const char *per_minute, char *err,
-				 size_t errlen);
+				 const char *per_hour, const char *per_minute, const char *mail_from,
+				 char *err, size_t errlen);
 /* Columns: id, event id, tenant, type, state, attempts, run_at, last_status, last_error. */
 PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 			       const char *limit, char *err, size_t errlen);

@@ -14,12 +14,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * configured requests per key per minute.  Counts the request against
 	 * the key's usage and its per-minute window in the same round trip.
 	 * Returns id, tenant, scopes, revoked, hash (hex), limit, count in
-	 * this minute, seconds left in it.
+	 * this minute, seconds left in it, the tenant's mail_from override.
 	 */
 	[DB_KEY_LOOKUP] = { "key_lookup", 2, 0,
 		"WITH k AS ("
 		"  SELECT k.id, k.tenant_id, k.scopes, k.revoked_at IS NOT NULL AS revoked,"
-		"   k.key_hash, coalesce(t.rate_per_key_per_minute, $2::int) AS lim"
+		"   k.key_hash, coalesce(t.rate_per_key_per_minute, $2::int) AS lim,"
+		"   coalesce(t.mail_from, '') AS mail_from"
 		"  FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
 		"  WHERE k.key_hash = $1::bytea),"
 		" used AS ("
@@ -29,7 +30,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  encode(k.key_hash, 'hex'), k.lim,"
 		"  CASE WHEN k.revoked OR k.lim = 0 THEN 0"
 		"   ELSE mp_count('key:' || k.id, date_trunc('minute', now())) END,"
-		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute')"
+		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute'), k.mail_from"
 		" FROM k" },
 
 	/* $1 verification id, $2 tenant id. */
@@ -273,7 +274,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, now())"
 		" WHERE id = $1::bigint" },
 
-	/* $1 batch, $2 lease ms.  Returns job id, verification id, address, sealed mail, attempts, status. */
+	/*
+	 * $1 batch, $2 lease ms.  Returns job id, verification id, address,
+	 * sealed mail, attempts, status, the tenant's sender override.
+	 */
 	[DB_MAILQ_CLAIM] = { "mailq_claim", 2, 0,
 		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
 		"  locked_until = now() + $2::int * interval '1 millisecond'"
@@ -281,10 +285,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"       WHERE (state = 'pending' AND run_at <= now())"
 		"          OR (state = 'sending' AND locked_until < now())"
 		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
-		"  verifications v"
-		" WHERE j.id = due.id AND v.id = j.verification_id"
+		"  verifications v, tenants t"
+		" WHERE j.id = due.id AND v.id = j.verification_id AND t.id = v.tenant_id"
 		" RETURNING j.id, v.id, v.email, encode(j.sealed_message, 'hex'), j.attempts,"
-		"  mp_status(v)" },
+		"  mp_status(v), coalesce(t.mail_from, '')" },
 
 	/*
 	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 SMTP

@@ -57,7 +57,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, PQgetvalue(r, i, 2), msg.data, &res);
+	smtp_send(cfg, PQgetvalue(r, i, 6), PQgetvalue(r, i, 2), msg.data, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || attempt >= cfg->mail_max_attempts;

@@ -22,6 +22,7 @@ struct db;
 struct auth_ctx {
 	char key_id[24];
 	char tenant_id[24];
+	char mail_from[256];	/* the tenant's sender override, "" for the configured one */
 	unsigned scopes;
 };
 

@@ -115,8 +115,8 @@ static void set_reply(struct smtp_result *res, int code, const char *text)
 static int is2xx(const smtp_status_t *st) { return st && st->code >= 200 && st->code < 300; }
 
 /* The child's work: one libESMTP session. */
-static void smtp_session_run(const struct config *cfg, const char *rcpt, const char *msg,
-			     struct smtp_result *res)
+static void smtp_session_run(const struct config *cfg, const char *sender, const char *rcpt,
+			     const char *msg, struct smtp_result *res)
 {
 	struct creds creds = { cfg->smtp_user, cfg->smtp_password };
 	struct dialogue dlg = { "", NULL };
@@ -177,7 +177,7 @@ static void smtp_session_run(const struct config *cfg, const char *rcpt, const c
 		auth_set_interact_cb(auth, auth_interact, &creds);
 		smtp_auth_set_context(s, auth);
 	}
-	smtp_set_reverse_path(m, cfg->mail_from);
+	smtp_set_reverse_path(m, sender && *sender ? sender : cfg->mail_from);
 	smtp_set_message_str(m, (void *)msg);
 	r = smtp_add_recipient(m, rcpt);
 
@@ -216,7 +216,7 @@ out:
 	SSL_CTX_free(ctx);
 }
 
-void smtp_send(const struct config *cfg, const char *rcpt, const char *msg,
+void smtp_send(const struct config *cfg, const char *sender, const char *rcpt, const char *msg,
 	       struct smtp_result *res)
 {
 	int fds[2], status;
@@ -243,7 +243,7 @@ void smtp_send(const struct config *cfg, const char *rcpt, const char *msg,
 		signal(SIGPIPE, SIG_IGN);
 		close(fds[0]);
 		memset(&child, 0, sizeof child);
-		smtp_session_run(cfg, rcpt, msg, &child);
+		smtp_session_run(cfg, sender, rcpt, msg, &child);
 		if (write(fds[1], &child, sizeof child) != (ssize_t)sizeof child)
 			_exit(1);
 		_exit(0);

@@ -20,8 +20,8 @@ struct smtp_result {
 	char reply[SMTP_REPLY_MAX];	/* the server's text, or what went wrong */
 };
 
-/* Sends msg (a whole RFC 5322 message) from mail_from to rcpt. */
-void smtp_send(const struct config *cfg, const char *rcpt, const char *msg,
+/* Sends msg (a whole RFC 5322 message) from sender (NULL: mail_from) to rcpt. */
+void smtp_send(const struct config *cfg, const char *sender, const char *rcpt, const char *msg,
 	       struct smtp_result *res);
 
 #endif

@@ -234,8 +234,12 @@ static int redirect_ok(struct request *rq, const char *url)
 	return ok;
 }
 
-/* Renders the templates and composes the message into out; -1 logged. */
-static int verify_compose(const struct config *cfg, const struct verify_mail *vm, struct buf *out)
+/*
+ * Renders the templates and composes the message into out; -1 logged.
+ * from overrides mail_from when it is not empty (the tenant's sender).
+ */
+static int verify_compose(const struct config *cfg, const char *from,
+			  const struct verify_mail *vm, struct buf *out)
 {
 	struct buf tt, th, text, html;
 	char minutes[16], link[512], err[512];
@@ -266,7 +270,7 @@ static int verify_compose(const struct config *cfg, const struct verify_mail *vm
 		log_errx("verification %s: the rendered mail is too large", vm->id);
 		goto out;
 	}
-	msg.from = cfg->mail_from;
+	msg.from = from && *from ? from : cfg->mail_from;
 	msg.from_name = cfg->mail_from_name;
 	msg.to = vm->email;
 	msg.subject = vm->subject ? vm->subject : vm->link ? DEFAULT_LINK_SUBJECT : DEFAULT_SUBJECT;
@@ -327,11 +331,11 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 	PGresult *r;
 
 	buf_init(&msg, MAIL_MAX_BYTES);
-	if (verify_compose(rq->cfg, vm, &msg) < 0) {
+	if (verify_compose(rq->cfg, rq->auth.mail_from, vm, &msg) < 0) {
 		memset(&res, 0, sizeof res);
 		snprintf(res.reply, sizeof res.reply, "the message could not be built");
 	} else {
-		smtp_send(rq->cfg, vm->email, msg.data, &res);
+		smtp_send(rq->cfg, rq->auth.mail_from, vm->email, msg.data, &res);
 	}
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
@@ -461,7 +465,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	buf_init(&msg, MAIL_MAX_BYTES);
 	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
 	/* queue mode: the message is stored sealed, with the verification */
-	if (queued && (verify_compose(rq->cfg, &vm, &msg) < 0 ||
+	if (queued && (verify_compose(rq->cfg, rq->auth.mail_from, &vm, &msg) < 0 ||
 		       tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0)) {
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		goto out;
@@ -607,7 +611,7 @@ void verify_resend(struct request *rq, const char *id)
 	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
 	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
 	if (queued) {
-		if (verify_compose(rq->cfg, &vm, &msg) < 0 ||
+		if (verify_compose(rq->cfg, rq->auth.mail_from, &vm, &msg) < 0 ||
 		    tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0) {
 			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 			goto out;

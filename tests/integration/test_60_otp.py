@@ -402,3 +402,22 @@ def test_monthly_quota_is_402(env):
     env.psql("UPDATE tenants SET monthly_quota = 2 WHERE id = :'p1'", tid)
     check(env.start(key)[0] == 201 and env.start(key)[0] == 201, "within the quota")
     expect_error(env.start(key), 402, "QUOTA_EXCEEDED")
+
+
+def test_tenant_mail_from_override(env):
+    tid, key = fresh_tenant(env, "sender")
+    name = env.psql("SELECT name FROM tenants WHERE id = :'p1'", tid)[0][0]
+    env.ctl("tenant", "update", name, "--mail-from", "hello@shop.example")
+    check(env.ctl_json("tenant", "show", name)["mailFrom"] == "hello@shop.example", "shown")
+    addr = env.new_address()
+    check(env.start(key, addr)[0] == 201, "start")
+    m = env.wait("the mail", lambda: env.mails_to(addr))[-1]
+    check(m["From"].addresses[0].addr_spec == "hello@shop.example", "From: %s" % m["From"])
+    check(m["X-Envelope-From"] == "hello@shop.example", "envelope sender too")
+    rc, _, err = env.ctl("tenant", "update", name, "--mail-from", "not an address", check=False)
+    check(rc == 1 and "--mail-from" in err, "validated: %r" % err)
+    env.ctl("tenant", "update", name, "--mail-from", "")
+    addr = env.new_address()
+    env.start(key, addr)
+    m = env.wait("the mail", lambda: env.mails_to(addr))[-1]
+    check(m["From"].addresses[0].addr_spec == "verify@mailproof.test", "back to mail_from")
