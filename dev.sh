@@ -191,46 +191,45 @@ svc_pg_stop() {
   as_pg "$bin/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# start_bg NAME CMD...: runs CMD in the background once, its output in
+# log/NAME.log and its pid in run/NAME.pid.
+start_bg() {
+  local name=$1; shift
+  pid_alive "$VAR/run/$name.pid" && return 1
+  "$@" >>"$VAR/log/$name.log" 2>&1 &
+  echo $! >"$VAR/run/$name.pid"
+}
+
+port_open() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)"; }
+
 svc_smtp_start() {
-  pid_alive "$VAR/run/smtp.pid" && return 0
-  $PY "$top/tests/tools/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" \
-    >>"$VAR/log/smtp.log" 2>&1 &
-  echo $! >"$VAR/run/smtp.pid"
-  wait_for "SMTP catcher" $PY -c "import socket; socket.create_connection(('127.0.0.1', $SMTP_PORT), 1)"
+  start_bg smtp $PY "$top/tests/tools/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" ||
+    return 0
+  wait_for "SMTP catcher" port_open "$SMTP_PORT"
 }
 svc_smtp_stop() { stop_pid "$VAR/run/smtp.pid"; }
 
 svc_fcgi_start() {
-  pid_alive "$VAR/run/fcgi.pid" && return 0
-  "$BUILD/mailproof-fcgi" --listen "unix:$VAR/run/fcgi.sock" --workers "${MAILPROOF_WORKERS:-2}" \
-    >>"$VAR/log/fcgi.log" 2>&1 &
-  echo $! >"$VAR/run/fcgi.pid"
+  start_bg fcgi "$BUILD/mailproof-fcgi" --listen "unix:$VAR/run/fcgi.sock" \
+    --workers "${MAILPROOF_WORKERS:-2}" || return 0
   wait_for "mailproof-fcgi" test -S "$VAR/run/fcgi.sock"
 }
 svc_fcgi_stop() { stop_pid "$VAR/run/fcgi.pid"; }
 
 svc_hooks_start() {
-  pid_alive "$VAR/run/hooks.pid" && return 0
-  $PY "$top/tests/tools/webhook_catcher.py" --port "$HOOKS_PORT" --file "$VAR/webhooks.jsonl" \
-    >>"$VAR/log/webhooks.log" 2>&1 &
-  echo $! >"$VAR/run/hooks.pid"
-  wait_for "webhook catcher" $PY -c "import socket; socket.create_connection(('127.0.0.1', $HOOKS_PORT), 1)"
+  start_bg hooks $PY "$top/tests/tools/webhook_catcher.py" --port "$HOOKS_PORT" \
+    --file "$VAR/webhooks.jsonl" || return 0
+  wait_for "webhook catcher" port_open "$HOOKS_PORT"
 }
 svc_hooks_stop() { stop_pid "$VAR/run/hooks.pid"; }
 
-svc_notifier_start() {
-  pid_alive "$VAR/run/notifier.pid" && return 0
-  "$BUILD/mailproof-notifier" >>"$VAR/log/notifier.log" 2>&1 &
-  echo $! >"$VAR/run/notifier.pid"
-}
+svc_notifier_start() { start_bg notifier "$BUILD/mailproof-notifier" || true; }
 svc_notifier_stop() { stop_pid "$VAR/run/notifier.pid"; }
 
 svc_lighttpd_start() {
-  pid_alive "$VAR/run/lighttpd.pid" && return 0
   sed -e "s|@VAR@|$VAR|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" "$top/lighttpd/dev.conf.in" \
     >"$VAR/lighttpd.conf"
-  lighttpd -D -f "$VAR/lighttpd.conf" >>"$VAR/log/lighttpd.log" 2>&1 &
-  echo $! >"$VAR/run/lighttpd.pid"
+  start_bg lighttpd lighttpd -D -f "$VAR/lighttpd.conf" || return 0
   wait_for "lighttpd" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 }
 svc_lighttpd_stop() { stop_pid "$VAR/run/lighttpd.pid"; }

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
+#include "queue.h"
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
@@ -70,29 +71,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 int mailq_drain(struct db *db, const struct config *cfg, int batch,
 		const volatile sig_atomic_t *stop)
 {
-	char b[16], lease[16];
-	const char *p[2] = { b, lease };
-	enum db_err err;
-	PGresult *r;
-	int n;
+	static const struct queue q = { DB_MAILQ_CLAIM, DB_MAILQ_RELEASE, send_one };
 
-	snprintf(b, sizeof b, "%d", batch);
-	snprintf(lease, sizeof lease, "%d", batch * cfg->smtp_timeout_ms + 2000);
-	if ((r = db_run(db, DB_MAILQ_CLAIM, p, &err, NULL)) == NULL)
-		return -1;
-	n = PQntuples(r);
-	for (int i = 0; i < n; i++) {
-		if (*stop) {
-			/* hand the rest back at once rather than after the lease */
-			for (; i < n; i++) {
-				const char *q[1] = { PQgetvalue(r, i, 0) };
-				PGresult *u = db_run(db, DB_MAILQ_RELEASE, q, &err, NULL);
-				PQclear(u);
-			}
-			break;
-		}
-		send_one(db, cfg, r, i);
-	}
-	PQclear(r);
-	return n;
+	return queue_drain(&q, db, cfg, batch, batch * cfg->smtp_timeout_ms + 2000, stop);
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "queue.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -123,29 +124,8 @@ static void deliver(struct db *db, const struct config *cfg, PGresult *r, int i)
 int outbox_drain(struct db *db, const struct config *cfg, int batch,
 		 const volatile sig_atomic_t *stop)
 {
-	char b[16], lease[16];
-	const char *p[2] = { b, lease };
-	enum db_err err;
-	PGresult *r;
-	int n;
+	static const struct queue q = { DB_OUTBOX_CLAIM, DB_OUTBOX_RELEASE, deliver };
 
-	snprintf(b, sizeof b, "%d", batch);
 	/* long enough for every event of the batch to time out once */
-	snprintf(lease, sizeof lease, "%d", batch * cfg->webhook_timeout_ms + 2000);
-	if ((r = db_run(db, DB_OUTBOX_CLAIM, p, &err, NULL)) == NULL)
-		return -1;
-	n = PQntuples(r);
-	for (int i = 0; i < n; i++) {
-		if (*stop) {
-			/* hand the rest back at once rather than after the lease */
-			for (; i < n; i++) {
-				const char *q[1] = { PQgetvalue(r, i, 0) };
-				run(db, DB_OUTBOX_RELEASE, q);
-			}
-			break;
-		}
-		deliver(db, cfg, r, i);
-	}
-	PQclear(r);
-	return n;
+	return queue_drain(&q, db, cfg, batch, batch * cfg->webhook_timeout_ms + 2000, stop);
 }

@@ -1,0 +1,32 @@
+/*
+ * The claim loop the notifier's two queues share: lease a batch of due rows
+ * with one statement, handle them one by one, and when asked to stop, hand
+ * the rows not yet handled back at once instead of after their lease.
+ */
+#ifndef MAILPROOF_QUEUE_H
+#define MAILPROOF_QUEUE_H
+
+#include <signal.h>
+
+#include <libpq-fe.h>
+
+#include "db_sql.h"
+
+struct config;
+struct db;
+
+struct queue {
+	enum db_stmt claim;	/* $1 batch, $2 lease ms; row id in column 0 */
+	enum db_stmt release;	/* $1 row id */
+	/* handles claimed row i of r */
+	void (*each)(struct db *db, const struct config *cfg, PGresult *r, int i);
+};
+
+/*
+ * Claims at most batch rows for lease_ms and handles them.  Returns how
+ * many it claimed, or -1 when the database cannot be reached.
+ */
+int queue_drain(const struct queue *q, struct db *db, const struct config *cfg, int batch,
+		int lease_ms, const volatile sig_atomic_t *stop);
+
+#endif
