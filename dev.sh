@@ -25,7 +25,8 @@ die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(gcc make autoconf automake libtool pkgconf check
   libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev
-  postgresql lighttpd python3 python3-aiosmtpd curl procps valgrind openssl)
+  postgresql lighttpd apache2 libapache2-mod-fcgid python3 python3-aiosmtpd curl procps
+  valgrind openssl)
 
 install_packages() {
   local missing=() p
@@ -379,9 +380,12 @@ run_suite() {
     case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac )
   # A sanitizer report anywhere in the logs fails the run, even if every
   # request looked right.
+  # (processes Apache spawns write to its own error log)
   if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
-       "$var"/log/*.log >&2 2>/dev/null; then
-    say "[$label] sanitizer reports:"; grep -h -A20 "Sanitizer\|runtime error:" "$var"/log/*.log | head -n 60 >&2
+       "$var"/log/*.log "$var"/apache-*/error.log >&2 2>/dev/null; then
+    say "[$label] sanitizer reports:"
+    grep -h -A20 "Sanitizer\|runtime error:" "$var"/log/*.log "$var"/apache-*/error.log 2>/dev/null |
+      head -n 60 >&2
     TOTAL_FAIL=$((TOTAL_FAIL + 1))
   fi
   rm -rf "$var"
