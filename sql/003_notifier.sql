@@ -27,7 +27,8 @@ CREATE INDEX mail_jobs_verification ON mail_jobs (verification_id);
 
 -- Deletes what is older than the retention period: finished events,
 -- verifications none of whose events still wait (their mail jobs go with
--- them), and expired idempotency keys and rate windows.
+-- them), and expired idempotency keys and rate windows (a key's windows
+-- first added to its usage_count).
 CREATE FUNCTION mp_purge(p_days integer, OUT events bigint, OUT verifications bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -41,5 +42,14 @@ BEGIN
                       AND o.state IN ('pending', 'sending'));
     GET DIAGNOSTICS verifications = ROW_COUNT;
     DELETE FROM idempotency_keys k WHERE k.created_at < now() - interval '24 hours';
+    -- a key's minute windows are its usage: fold the old ones into the total
+    UPDATE api_keys k SET usage_count = k.usage_count + f.n,
+        last_used_at = greatest(k.last_used_at, f.last)
+    FROM (SELECT substr(c.bucket, 5)::bigint AS id, sum(c.count) AS n,
+                 max(c.window_start) + interval '1 minute' AS last
+          FROM rate_counters c
+          WHERE c.bucket LIKE 'key:%' AND c.window_start < now() - interval '32 days'
+          GROUP BY 1) f
+    WHERE k.id = f.id;
     DELETE FROM rate_counters c WHERE c.window_start < now() - interval '32 days';
 END $$;

@@ -53,10 +53,13 @@ PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t err
 {
 	const char *p[1] = { tenant };
 
+	/* usage: the folded total plus the minute windows not yet folded */
 	return run(c, "SELECT k.id, t.name, k.key_prefix, array_to_string(k.scopes, ','),"
 		      " mp_ts(k.created_at), coalesce(mp_ts(k.revoked_at), ''),"
-		      " coalesce(mp_ts(k.last_used_at), ''), k.usage_count"
-		      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+		      " coalesce(mp_ts(greatest(k.last_used_at, w.last)), ''), k.usage_count + w.n"
+		      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id,"
+		      " LATERAL (SELECT coalesce(sum(c.count), 0) AS n, max(c.window_start) AS last"
+		      "  FROM rate_counters c WHERE c.bucket = 'key:' || k.id) w"
 		      " WHERE $1::text IS NULL OR t.name = $1 ORDER BY k.id", 1, p, err, errlen);
 }
 

@@ -11,10 +11,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/*
 	 * Authenticates: $1 keyed hash of the presented key (hex bytea), $2 the
-	 * configured requests per key per minute.  Counts the request against
-	 * the key's usage and its per-minute window in the same round trip.
-	 * Returns id, tenant, scopes, revoked, hash (hex), limit, count in
-	 * this minute, seconds left in it, the tenant's mail_from override.
+	 * configured requests per key per minute.  Counts the request in the
+	 * key's minute window in the same round trip; that window is also the
+	 * key's usage (mp_purge folds old windows into api_keys.usage_count),
+	 * so no request writes the api_keys row, which would serialize every
+	 * request of a key.  Returns id, tenant, scopes, revoked, hash (hex),
+	 * limit, count in this minute, seconds left in it, the tenant's
+	 * mail_from override.
 	 */
 	[DB_KEY_LOOKUP] = { "key_lookup", 2, 0,
 		"WITH k AS ("
@@ -22,13 +25,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"   k.key_hash, coalesce(t.rate_per_key_per_minute, $2::int) AS lim,"
 		"   coalesce(t.mail_from, '') AS mail_from"
 		"  FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
-		"  WHERE k.key_hash = $1::bytea),"
-		" used AS ("
-		"  UPDATE api_keys a SET usage_count = a.usage_count + 1, last_used_at = now()"
-		"  FROM k WHERE a.id = k.id AND NOT k.revoked)"
+		"  WHERE k.key_hash = $1::bytea)"
 		" SELECT k.id, k.tenant_id, array_to_string(k.scopes, ','), k.revoked,"
 		"  encode(k.key_hash, 'hex'), k.lim,"
-		"  CASE WHEN k.revoked OR k.lim = 0 THEN 0"
+		"  CASE WHEN k.revoked THEN 0"
 		"   ELSE mp_count('key:' || k.id, date_trunc('minute', now())) END,"
 		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute'), k.mail_from"
 		" FROM k" },
