@@ -3,23 +3,16 @@
 -- Any number of notifiers LISTEN here; a notification is only a hint to
 -- look for due rows (they also poll), sent when the inserting transaction
 -- commits.
-CREATE FUNCTION mp_notify_outbox() RETURNS trigger
+CREATE FUNCTION mp_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('mailproof_outbox', '');
+    PERFORM pg_notify(TG_ARGV[0], '');	-- the channel, named by the trigger
     RETURN NULL;
 END $$;
 CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION mp_notify_outbox();
-
-CREATE FUNCTION mp_notify_mail() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('mailproof_mail', '');
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION mp_notify('mailproof_outbox');
 CREATE TRIGGER mail_jobs_notify AFTER INSERT ON mail_jobs
-    FOR EACH STATEMENT EXECUTE FUNCTION mp_notify_mail();
+    FOR EACH STATEMENT EXECUTE FUNCTION mp_notify('mailproof_mail');
 
 CREATE INDEX outbox_tenant_state ON outbox (tenant_id, state, id);
 CREATE INDEX outbox_verification ON outbox (verification_id);

@@ -225,8 +225,14 @@ int main(int argc, char **argv)
 		wait_ms = next_due_ms(db);
 		if (next_sweep - util_mono_ms() < wait_ms)
 			wait_ms = (int)(next_sweep - util_mono_ms());
-		if (db_wait(db, wait_ms) < 0)
+		switch (db_wait(db, wait_ms)) {
+		case 1:
+			log_debug("woken by a notification");
+			break;
+		case -1:
 			sleep(1);
+			break;
+		}
 	}
 	log_info("stopped");
 	db_free(db);

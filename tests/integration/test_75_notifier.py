@@ -91,6 +91,33 @@ def test_each_event_arrives_signed_with_the_verification(env):
         rx.stop()
 
 
+def test_new_events_notify_and_wake_the_notifier(env):
+    # the trigger: a LISTENing session is told when an event is written
+    listener = subprocess.Popen(
+        ["psql", "-h", "127.0.0.1", "-p", str(env.pg_port), "-U", "mailproof", "-d",
+         "mailproof", "-qAtX"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url)
+    try:
+        listener.stdin.write("LISTEN mailproof_outbox;\n")
+        listener.stdin.flush()
+        start_and_code(env, key)
+        out, _ = listener.communicate("SELECT 'done';\n", timeout=30)
+        check('notification "mailproof_outbox"' in out, "NOTIFY on insert: %r" % out)
+        # the notifier: it says when a notification woke it
+        n = Notifier(env, log_level="debug", **FAST)
+        try:
+            env.wait("the first event", lambda: len(rx.events()) == 1)
+            start_and_code(env, key)
+            env.wait("woken", lambda: "woken by a notification" in n.text())
+            env.wait("the event", lambda: len(rx.events()) == 2)
+        finally:
+            n.stop()
+    finally:
+        rx.stop()
+
+
 def test_retries_keep_the_id_and_back_off(env):
     rx = Receiver(responses=[500, 500])
     t, key = hooked_tenant(env, rx.url)
