@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 from harness import check, fcgi_request, free_port
 
@@ -13,6 +12,15 @@ from harness import check, fcgi_request, free_port
 def _children(pid):
     p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
     return [int(x) for x in p.stdout.split()]
+
+
+def _running(pid):
+    """Alive and not a zombie (an exited child nobody has reaped yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
 
 
 def _comm(pid):
@@ -43,6 +51,7 @@ fastcgi.server = ( "/" => ((
 """ % (port, env.var, env.build, env.var, env.config_file))
     log = open(os.path.join(env.var, "log", "lighttpd-binpath.log"), "w")
     lt = subprocess.Popen(["lighttpd", "-D", "-f", conf], stdout=log, stderr=log)
+    backends = []
     try:
         import http.client
 
@@ -63,9 +72,7 @@ fastcgi.server = ( "/" => ((
         lt.send_signal(signal.SIGTERM)
         lt.wait(15)
         log.close()
-    time.sleep(0.3)
-    left = subprocess.run(["pgrep", "-f", "binpath.sock"], capture_output=True, text=True)
-    check(left.stdout.strip() == "", "backends stopped with lighttpd")
+    env.wait("the backends to stop with lighttpd", lambda: not any(_running(b) for b in backends))
 
 
 def _try(fn):
