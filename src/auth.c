@@ -73,7 +73,7 @@ static int key_well_formed(const char *k)
 static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYTES], int *revoked,
 		       int *over, int *retry_after)
 {
-	char hex[2 + 2 * TOK_HASH_BYTES + 1] = "\\x", limit[16];
+	char hex[TOK_HASH_HEX_LEN], limit[16];
 	const char *params[2] = { hex, limit };
 	const char *errstr;
 	long long lim, count;
@@ -82,7 +82,7 @@ static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYT
 	PGresult *r;
 	int rc = -1;
 
-	sodium_bin2hex(hex + 2, sizeof hex - 2, hash, TOK_HASH_BYTES);
+	tok_hex(hash, hex);
 	snprintf(limit, sizeof limit, "%d", rq->cfg->rate_per_key_per_minute);
 	if ((r = db_run(rq->db, DB_KEY_LOOKUP, params, &err, NULL)) == NULL) {
 		api_db_error(rq, err);

@@ -259,9 +259,8 @@ static int cmd_tenant_list(struct ctx *c)
 static int cmd_key_create(struct ctx *c)
 {
 	const char *tenant = opt_get(c, "tenant"), *scopes = opt_get(c, "scopes");
-	char key[TOK_API_KEY_LEN + 1], hex[2 + 2 * TOK_HASH_BYTES + 1] = "\\x", prefix[16];
+	char key[TOK_API_KEY_LEN + 1], hex[TOK_HASH_HEX_LEN], prefix[16];
 	char err[512], arr[128];
-	unsigned char hash[TOK_HASH_BYTES];
 	unsigned bits;
 	PGresult *r;
 	int rc = 1;
@@ -278,8 +277,7 @@ static int cmd_key_create(struct ctx *c)
 		 bits & SCOPE_CHECK && bits & SCOPE_READ ? "," : "",
 		 bits & SCOPE_READ ? "verifications:read" : "");
 	tok_api_key(key);
-	tok_hash(c->cfg.secret_key, "apikey", key, NULL, hash);
-	sodium_bin2hex(hex + 2, sizeof hex - 2, hash, sizeof hash);
+	tok_hash_hex(c->cfg.secret_key, "apikey", key, NULL, hex);
 	snprintf(prefix, sizeof prefix, "%.12s", key);
 	if ((r = db_admin_key_create(c->conn, tenant, hex, prefix, arr, err, sizeof err)) == NULL) {
 		rc = fail("key create: %s", err);

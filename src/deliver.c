@@ -96,10 +96,25 @@ int deliver_is_disposable(const struct config *cfg, const char *domain)
 	return 0;
 }
 
+/*
+ * The resolver state of this process: /etc/resolv.conf is read once, not
+ * for every question (a SIGHUP replaces the workers, which reads it again).
+ * NULL when it cannot be read.
+ */
+static res_state resolver(void)
+{
+	static struct __res_state st;
+	static int state;	/* 0 not yet, 1 ready, -1 failed */
+
+	if (state == 0)
+		state = res_ninit(&st) == 0 ? 1 : -1;
+	return state == 1 ? &st : NULL;
+}
+
 /* The resolver to ask: dns_server, else the first of resolv.conf. */
 static int resolver_addr(const struct config *cfg, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct __res_state st;
+	res_state st = resolver();
 	struct addrinfo hints, *ai = NULL;
 	char host[80];
 	const char *port = "53", *colon;
@@ -125,14 +140,10 @@ static int resolver_addr(const struct config *cfg, struct sockaddr_storage *ss, 
 		freeaddrinfo(ai);
 		return 0;
 	}
-	memset(&st, 0, sizeof st);
-	if (res_ninit(&st) != 0 || st.nscount == 0) {
-		res_nclose(&st);
+	if (st == NULL || st->nscount == 0)
 		return -1;
-	}
-	memcpy(ss, &st.nsaddr_list[0], sizeof st.nsaddr_list[0]);
-	*len = sizeof st.nsaddr_list[0];
-	res_nclose(&st);
+	memcpy(ss, &st->nsaddr_list[0], sizeof st->nsaddr_list[0]);
+	*len = sizeof st->nsaddr_list[0];
 	return 0;
 }
 
@@ -144,15 +155,13 @@ static int dns_exchange(int fd, const char *domain, int type, unsigned char *ans
 			int64_t deadline)
 {
 	unsigned char q[NS_PACKETSZ];
-	struct __res_state st;
+	res_state st = resolver();
 	int qlen, n;
 	uint16_t id = (uint16_t)randombytes_uniform(65536);
 
-	memset(&st, 0, sizeof st);
-	if (res_ninit(&st) != 0)
+	if (st == NULL)
 		return -1;
-	qlen = res_nmkquery(&st, ns_o_query, domain, ns_c_in, type, NULL, 0, NULL, q, sizeof q);
-	res_nclose(&st);
+	qlen = res_nmkquery(st, ns_o_query, domain, ns_c_in, type, NULL, 0, NULL, q, sizeof q);
 	if (qlen < NS_HFIXEDSZ)
 		return -1;
 	q[0] = (unsigned char)(id >> 8);	/* our own id, from libsodium */

@@ -110,6 +110,24 @@ static void page(struct request *rq, int status, const char *title, const char *
 	page_ex(rq, status, title, cls, message, form, form_origin, NULL);
 }
 
+/* The pages several handlers answer with. */
+static void page_busy(struct request *rq)
+{
+	page(rq, 503, "Please try again", "error",
+	     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+}
+
+static void page_not_found(struct request *rq)
+{
+	page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+}
+
+static void page_link_gone(struct request *rq)
+{
+	page(rq, 410, "This link cannot be used", "error",
+	     "The link is invalid, was already used, or has expired. Ask for a new one.", NULL, NULL);
+}
+
 static void see_other(struct request *rq, const char *location)
 {
 	struct buf h;
@@ -135,8 +153,7 @@ static int ip_allowed(struct request *rq)
 	request_client_ip(rq, ip, sizeof ip);
 	snprintf(limit, sizeof limit, "%d", rq->cfg->rate_per_ip_per_minute);
 	if ((r = db_run(rq->db, DB_IP_HIT, p, &err, NULL)) == NULL) {
-		page(rq, 503, "Please try again", "error",
-		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		page_busy(rq);
 		return -1;
 	}
 	over = PQgetvalue(r, 0, 0)[0] == 't';
@@ -153,23 +170,21 @@ static int ip_allowed(struct request *rq)
 	return over ? -1 : 0;
 }
 
-/* The keyed hashes of a link token (hex bytea); 0, or -1 for a malformed token. */
-static int link_hashes(const struct config *cfg, const char *token, char h1[70], char h2[70],
-		       const char **p2)
+/*
+ * The keyed hashes of a link token (bytea literals) under secret_key and,
+ * when set, secret_key_previous (*p2 is then h2, else NULL); -1 for a
+ * malformed token.
+ */
+static int link_hashes(const struct config *cfg, const char *token, char h1[TOK_HASH_HEX_LEN],
+		       char h2[TOK_HASH_HEX_LEN], const char **p2)
 {
-	unsigned char h[TOK_HASH_BYTES];
-
 	if (strlen(token) != 43 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					      "0123456789-_") != 43)
 		return -1;
-	tok_hash(cfg->secret_key, "link", token, NULL, h);
-	memcpy(h1, "\\x", 2);
-	sodium_bin2hex(h1 + 2, 67, h, sizeof h);
+	tok_hash_hex(cfg->secret_key, "link", token, NULL, h1);
 	*p2 = NULL;
 	if (cfg->have_secret_key_previous) {
-		tok_hash(cfg->secret_key_previous, "link", token, NULL, h);
-		memcpy(h2, "\\x", 2);
-		sodium_bin2hex(h2 + 2, 67, h, sizeof h);
+		tok_hash_hex(cfg->secret_key_previous, "link", token, NULL, h2);
 		*p2 = h2;
 	}
 	return 0;
@@ -186,14 +201,13 @@ static void link_invalid(struct request *rq, const char *redirect)
 		buf_free(&to);
 		return;
 	}
-	page(rq, 410, "This link cannot be used", "error",
-	     "The link is invalid, was already used, or has expired. Ask for a new one.", NULL, NULL);
+	page_link_gone(rq);
 }
 
 /* The confirming action: the POST, or the GET when link_confirm_page is off. */
 static void link_confirm(struct request *rq, const char *token)
 {
-	char h1[70], h2[70];
+	char h1[TOK_HASH_HEX_LEN], h2[TOK_HASH_HEX_LEN];
 	const char *p[2] = { h1, NULL };
 	enum db_err err;
 	PGresult *r;
@@ -203,8 +217,7 @@ static void link_confirm(struct request *rq, const char *token)
 		return;
 	}
 	if ((r = db_run(rq->db, DB_LINK_CONFIRM, p, &err, NULL)) == NULL) {
-		page(rq, 503, "Please try again", "error",
-		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		page_busy(rq);
 		return;
 	}
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 3)) {
@@ -232,7 +245,7 @@ static void link_confirm(struct request *rq, const char *token)
 
 void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	char h1[70], h2[70], origin[300];
+	char h1[TOK_HASH_HEX_LEN], h2[TOK_HASH_HEX_LEN], origin[300];
 	const char *p[2] = { h1, NULL }, *redirect;
 	enum db_err err;
 	PGresult *r;
@@ -248,14 +261,11 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		return;
 	}
 	if ((r = db_run(rq->db, DB_LINK_VIEW, p, &err, NULL)) == NULL) {
-		page(rq, 503, "Please try again", "error",
-		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		page_busy(rq);
 		return;
 	}
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "PENDING") != 0) {
-		page(rq, 410, "This link cannot be used", "error",
-		     "The link is invalid, was already used, or has expired. Ask for a new one.",
-		     NULL, NULL);
+		page_link_gone(rq);
 		PQclear(r);
 		return;
 	}
@@ -323,17 +333,16 @@ static int otp_lookup(struct request *rq, const char *id, char eff[16], char for
 	PGresult *r;
 
 	if (!verify_id_valid(id)) {
-		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		page_not_found(rq);
 		return -1;
 	}
 	if ((r = db_run(rq->db, DB_HOSTED_INFO, p, &err, NULL)) == NULL) {
-		page(rq, 503, "Please try again", "error",
-		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		page_busy(rq);
 		return -1;
 	}
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "OTP") != 0) {
 		PQclear(r);
-		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		page_not_found(rq);
 		return -1;
 	}
 	snprintf(eff, 16, "%s", PQgetvalue(r, 0, 0));
@@ -401,12 +410,11 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		otp_finished(rq, "CANCELED");
 		break;
 	case VR_NOT_FOUND:
-		page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+		page_not_found(rq);
 		break;
 	case VR_UNAVAILABLE:
 	case VR_ERROR:
-		page(rq, 503, "Please try again", "error",
-		     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+		page_busy(rq);
 		break;
 	}
 	json_decref(v);

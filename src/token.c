@@ -89,6 +89,22 @@ void tok_hash(const unsigned char key[32], const char *domain, const char *part1
 	crypto_generichash_final(&st, out, TOK_HASH_BYTES);
 }
 
+void tok_hex(const unsigned char hash[TOK_HASH_BYTES], char out[TOK_HASH_HEX_LEN])
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	sodium_bin2hex(out + 2, TOK_HASH_HEX_LEN - 2, hash, TOK_HASH_BYTES);
+}
+
+void tok_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
+		  const char *part2, char out[TOK_HASH_HEX_LEN])
+{
+	unsigned char h[TOK_HASH_BYTES];
+
+	tok_hash(key, domain, part1, part2, h);
+	tok_hex(h, out);
+}
+
 int tok_hash_equal(const unsigned char *a, const unsigned char *b)
 {
 	return sodium_memcmp(a, b, TOK_HASH_BYTES) == 0;

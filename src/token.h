@@ -72,6 +72,13 @@ int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct bu
  */
 int tok_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 
+/* tok_hash() written as a PostgreSQL bytea literal: "\\x" and 64 hex digits. */
+#define TOK_HASH_HEX_LEN (2 + 2 * TOK_HASH_BYTES + 1)
+void tok_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
+		  const char *part2, char out[TOK_HASH_HEX_LEN]);
+/* Any hash (or TOK_HASH_BYTES of bytes) as that literal. */
+void tok_hex(const unsigned char hash[TOK_HASH_BYTES], char out[TOK_HASH_HEX_LEN]);
+
 /* Constant-time equality of two hashes. */
 int tok_hash_equal(const unsigned char *a, const unsigned char *b);
 

@@ -31,7 +31,6 @@
 #define DEFAULT_LINK_LINE "Confirm that this email address is yours."
 #define LINK_MAX 600
 #define MAIL_MAX_BYTES (256 * 1024)
-#define HEX_HASH_LEN (2 + 2 * TOK_HASH_BYTES + 1)
 
 /* What a mail needs, from a start or from the stored row for a resend. */
 struct verify_mail {
@@ -64,16 +63,6 @@ void verify_normalize_code(char *code)
 	*w = '\0';
 }
 
-static void hash_hex(const unsigned char *key, const char *id, const char *code,
-		     char out[HEX_HASH_LEN])
-{
-	unsigned char h[TOK_HASH_BYTES];
-
-	tok_hash(key, "otp", id, code, h);
-	memcpy(out, "\\x", 2);
-	sodium_bin2hex(out + 2, 2 * TOK_HASH_BYTES + 1, h, sizeof h);
-}
-
 void verify_refused(struct request *rq, const char *stored, const char *effective)
 {
 	if (strcmp(effective, "EXPIRED") == 0)
@@ -91,7 +80,7 @@ void verify_refused(struct request *rq, const char *stored, const char *effectiv
 enum verify_result verify_code(struct request *rq, const char *id, const char *tenant,
 			       const char *code, int *remaining, json_t **verified)
 {
-	char h1[HEX_HASH_LEN], h2[sizeof h1];
+	char h1[TOK_HASH_HEX_LEN], h2[sizeof h1];
 	const char *params[4] = { id, tenant, h1, NULL };
 	const char *after, *before, *stored, *errstr;
 	enum verify_result vr;
@@ -101,9 +90,9 @@ enum verify_result verify_code(struct request *rq, const char *id, const char *t
 	*verified = NULL;
 	if (!verify_id_valid(id))
 		return VR_NOT_FOUND;
-	hash_hex(rq->cfg->secret_key, id, code, h1);
+	tok_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
 	if (rq->cfg->have_secret_key_previous) {
-		hash_hex(rq->cfg->secret_key_previous, id, code, h2);
+		tok_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
 		params[3] = h2;
 	}
 	if ((r = db_run(rq->db, DB_VERIFY_CODE, params, &err, NULL)) == NULL)
@@ -200,17 +189,15 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
  * the mail), the link, and the keyed hash stored for it (hex bytea).
  */
 static void link_secret(const struct config *cfg, char token[48], char link[LINK_MAX],
-			char hash[HEX_HASH_LEN])
+			char hash[TOK_HASH_HEX_LEN])
 {
-	unsigned char raw[32], h[TOK_HASH_BYTES];
+	unsigned char raw[32];
 
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2base64(token, 48, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	snprintf(link, LINK_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
-	tok_hash(cfg->secret_key, "link", token, NULL, h);
-	memcpy(hash, "\\x", 2);
-	sodium_bin2hex(hash + 2, HEX_HASH_LEN - 2, h, sizeof h);
+	tok_hash_hex(cfg->secret_key, "link", token, NULL, hash);
 }
 
 /* True when url is one of the tenant's redirect prefixes; -1 after a 503/500. */
@@ -355,6 +342,27 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 }
 
 /*
+ * Queue mode: composes the mail and seals it into sealed (a bytea literal)
+ * for the notifier, wiping the plain text.  Returns 0, or -1 after a 500.
+ */
+static int verify_seal(struct request *rq, const struct verify_mail *vm, struct buf *sealed)
+{
+	struct buf msg;
+	int rc = 0;
+
+	buf_init(&msg, MAIL_MAX_BYTES);
+	if (verify_compose(rq->cfg, rq->auth.mail_from, vm, &msg) < 0 ||
+	    tok_seal(rq->cfg->secret_key, msg.data, msg.len, sealed) < 0) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		rc = -1;
+	}
+	sodium_memzero(msg.data, msg.len);
+	buf_free(&msg);
+	return rc;
+}
+
+
+/*
  * The answer to a send: 201 (or 200 for a resend) with the verification,
  * or 502 EMAIL_SEND_FAILED naming it.  Steals v; returns the envelope text
  * (caller frees) and the status, so that a start can remember it.
@@ -376,6 +384,29 @@ static char *verify_send_answer(json_t *v, int ok_status, int *status)
 				   "the mail server did not accept the message; the verification has failed",
 				   d);
 	}
+}
+
+/*
+ * The mail of a stored start or resend, and the answer to it: in queue mode
+ * the verification as stored (stored_json, its mail waiting for the
+ * notifier) with ok_status; else the mail sent now and its outcome (ok_status
+ * or 502).  Returns the envelope text (caller frees) and sets *status, or
+ * NULL after answering an error.
+ */
+static char *verify_deliver(struct request *rq, const struct verify_mail *vm,
+			    const char *stored_json, int ok_status, int *status)
+{
+	json_t *v;
+
+	if (rq->cfg->mail_delivery == MAIL_QUEUE) {
+		if ((v = verify_with_links(rq, stored_json, 0)) == NULL)
+			return NULL;
+		*status = ok_status;
+		return jsonx_ok(v);
+	}
+	if ((v = verify_mail_and_record(rq, vm)) == NULL)
+		return NULL;
+	return verify_send_answer(v, ok_status, status);
 }
 
 static void reply_text(struct request *rq, int status, char *text)
@@ -410,17 +441,16 @@ static int verify_limit_refusal(struct request *rq, const char *outcome, const c
 
 void verify_start(struct request *rq, const struct verify_start_req *sr)
 {
-	char id[40], code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], idem[HEX_HASH_LEN];
+	char id[40], code[TOK_CODE_MAX + 1], hash[TOK_HASH_HEX_LEN], idem[TOK_HASH_HEX_LEN];
 	char len[8], ttl[16], att[8], per_hour[16], fail_day[16], token[48], link[LINK_MAX];
 	const char *params[22];
 	const char *outcome, *domain = strchr(sr->email, '@') + 1;
 	enum deliverability deliverable;
 	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct verify_mail vm;
-	struct buf msg, sealed;
+	struct buf sealed;
 	enum db_err err;
 	PGresult *r;
-	json_t *v;
 	char *text;
 	int status;
 
@@ -453,7 +483,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 		link_secret(rq->cfg, token, link, hash);
 	} else {
 		tok_code(sr->alphabet, sr->code_length, code);
-		hash_hex(rq->cfg->secret_key, id, code, hash);
+		tok_hash_hex(rq->cfg->secret_key, "otp", id, code, hash);
 	}
 	vm.id = id;
 	vm.email = sr->email;
@@ -462,16 +492,11 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
-	buf_init(&msg, MAIL_MAX_BYTES);
 	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
 	/* queue mode: the message is stored sealed, with the verification */
-	if (queued && (verify_compose(rq->cfg, rq->auth.mail_from, &vm, &msg) < 0 ||
-		       tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0)) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+	if (queued && verify_seal(rq, &vm, &sealed) < 0)
 		goto out;
-	}
-	memcpy(idem, "\\x", 2);
-	sodium_bin2hex(idem + 2, sizeof idem - 2, sr->idem_hash, TOK_HASH_BYTES);
+	tok_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
 	snprintf(ttl, sizeof ttl, "%d", sr->expires_seconds);
 	snprintf(att, sizeof att, "%d", sr->max_attempts);
@@ -529,20 +554,11 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	}
 	log_info("verification %s: started%s", id, queued ? ", mail queued" : "");
 	metrics_outcome(METRICS_STARTED);
-	if (queued) {
-		v = verify_with_links(rq, PQgetvalue(r, 0, 2), 0);
-		PQclear(r);
-		if (v == NULL)
-			goto out;
-		status = 201;
-		text = jsonx_ok(v);
-	} else {
-		PQclear(r);
-		if ((v = verify_mail_and_record(rq, &vm)) == NULL)
-			goto out;
-		text = verify_send_answer(v, 201, &status);
-	}
-	if (text && sr->idem_key) {
+	text = verify_deliver(rq, &vm, PQgetvalue(r, 0, 2), 201, &status);
+	PQclear(r);
+	if (text == NULL)
+		goto out;
+	if (sr->idem_key) {
 		char st[8];
 		const char *p[4] = { rq->auth.tenant_id, sr->idem_key, st, text };
 		snprintf(st, sizeof st, "%d", status);
@@ -554,30 +570,26 @@ out:
 	sodium_memzero(code, sizeof code);
 	sodium_memzero(token, sizeof token);
 	sodium_memzero(link, sizeof link);
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
 	buf_free(&sealed);
 }
 
 void verify_resend(struct request *rq, const char *id)
 {
-	char code[TOK_CODE_MAX + 1], hash[HEX_HASH_LEN], per_hour[16], fail_day[16];
+	char code[TOK_CODE_MAX + 1], hash[TOK_HASH_HEX_LEN], per_hour[16], fail_day[16];
 	char token[48], link[LINK_MAX];
 	const char *info_params[2] = { id, rq->auth.tenant_id };
 	const char *params[6] = { rq->auth.tenant_id, id, hash, per_hour, fail_day, NULL };
 	const char *outcome, *errstr;
 	int queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct verify_mail vm;
-	struct buf msg, sealed;
+	struct buf sealed;
 	PGresult *info = NULL, *r = NULL;
 	enum db_err err;
-	json_t *v;
 	char *text;
 	int status, length, is_link;
 
 	code[0] = '\0';
 	token[0] = '\0';
-	buf_init(&msg, MAIL_MAX_BYTES);
 	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
 	if (!verify_id_valid(id)) {
 		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
@@ -599,7 +611,7 @@ void verify_resend(struct request *rq, const char *id)
 		tok_code(strcmp(PQgetvalue(info, 0, 2), "alpha") == 0 ? TOK_FORMAT_ALPHA :
 			 strcmp(PQgetvalue(info, 0, 2), "alphanumeric") == 0 ? TOK_FORMAT_ALNUM :
 			 TOK_FORMAT_NUMERIC, errstr ? 6 : length, code);
-		hash_hex(rq->cfg->secret_key, id, code, hash);
+		tok_hash_hex(rq->cfg->secret_key, "otp", id, code, hash);
 	}
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
 	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
@@ -611,11 +623,8 @@ void verify_resend(struct request *rq, const char *id)
 	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
 	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
 	if (queued) {
-		if (verify_compose(rq->cfg, rq->auth.mail_from, &vm, &msg) < 0 ||
-		    tok_seal(rq->cfg->secret_key, msg.data, msg.len, &sealed) < 0) {
-			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		if (verify_seal(rq, &vm, &sealed) < 0)
 			goto out;
-		}
 		params[5] = sealed.data;
 	}
 	if ((r = db_run(rq->db, DB_RESEND, params, &err, NULL)) == NULL) {
@@ -634,22 +643,11 @@ void verify_resend(struct request *rq, const char *id)
 	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
 		goto out;
 	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
-	if (queued) {
-		if ((v = verify_with_links(rq, PQgetvalue(r, 0, 4), 0)) == NULL)
-			goto out;
-		status = 200;
-		text = jsonx_ok(v);
-	} else {
-		if ((v = verify_mail_and_record(rq, &vm)) == NULL)
-			goto out;
-		text = verify_send_answer(v, 200, &status);
-	}
-	reply_text(rq, status, text);
+	if ((text = verify_deliver(rq, &vm, PQgetvalue(r, 0, 4), 200, &status)) != NULL)
+		reply_text(rq, status, text);
 out:
 	sodium_memzero(code, sizeof code);
 	sodium_memzero(token, sizeof token);
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
 	buf_free(&sealed);
 	PQclear(r);
 	PQclear(info);
