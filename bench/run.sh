@@ -1,43 +1,85 @@
 #!/usr/bin/env bash
-# Throughput of mailproof behind lighttpd, as ratios to a baseline measured
-# in the same run: lighttpd serving a small static file (the ceiling of the
-# web server on this machine).  Needs the stack of ./dev.sh up, and wrk.
-#   bench/run.sh [seconds per case, default 10] [connections, default 16]
-# The machine is shared and noisy: compare ratios, not absolute numbers.
+# bench/run.sh: mailproof against its peers, all in one run on this machine,
+# with PostgreSQL durable (fsync and synchronous_commit on).
+#
+#   bench/run.sh [--seconds N] [--workers N] [--large] [--keep] [--only CASES]
+#                [--pg 'name = value']...
+#
+# It installs what is missing (wrk, spawn-fcgi, PHP-FPM with pdo_pgsql),
+# builds, and starts a private stack in a throw-away directory: a durable
+# PostgreSQL cluster, mailproof-fcgi (prefork, --workers, mail_delivery =
+# queue, no notifier), the libfcgi hello responder (spawn-fcgi, the same
+# worker count), PHP-FPM with the initiate script, and one lighttpd in front
+# of all three.  Then bench/measure.py runs the cases and prints the table
+# (also written to bench/results/), ending with one "ratio NAME VALUE" line
+# per target.  --large first fills 10 M verifications and an hour of rate
+# counters for 100k addresses (bench/large.sql).  --keep leaves the stack
+# running.  --pg adds a PostgreSQL setting (for docs/postgresql.md, which
+# measures each).  See bench/README.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-VAR=${MPDEV_VAR:-$top/var}
-. "$VAR/dev.env"
-secs=${1:-10} conns=${2:-16}
-base=http://127.0.0.1:$HTTP_PORT
-command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 1; }
-export MAILPROOF_CONFIG=$VAR/mailproof.conf
+# shellcheck source=../dev.sh
+. "$top/dev.sh"
 
-# a tenant and a verification of its own; a huge maxAttempts budget is not
-# possible (10 at most), so the verify case re-arms its row while it runs
-name=bench-$(date +%s)
-"$BUILD/mailproofctl" tenant create --name "$name" >/dev/null
-export MPBENCH_KEY
-MPBENCH_KEY=$("$BUILD/mailproofctl" key create --tenant "$name" --json |
-  sed -n 's/.*"key": "\(mpk_[^"]*\)".*/\1/p')
-psql() { command psql -h 127.0.0.1 -p "$PG_PORT" -U mailproof -d mailproof -qAt "$@"; }
-psql -c "UPDATE tenants SET rate_per_key_per_minute = 0 WHERE name = '$name'"
-vid=$(curl -s -X POST "$base/v1/verifications/email" -H "Authorization: Bearer $MPBENCH_KEY" \
-  -H 'Content-Type: application/json' -d '{"email":"bench@example.com","maxAttempts":10}' |
-  sed -n 's/.*"id":"\(ev_[0-9A-Z]*\)".*/\1/p')
-echo "bench static file" >"$VAR/www/bench.txt"
+secs=12 workers=4 large=0 keep=0 only= pg=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pg) pg+=("$2"); shift 2 ;;
+    --seconds) secs=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --large) large=1; shift ;;
+    --keep) keep=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
 
-rate() { wrk -t2 -c"$conns" -d"${secs}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
-printf '%-44s %12s %8s\n' case req/s ratio
-b=$(rate "$base/bench.txt")
-printf '%-44s %12.0f %8.2f\n' "static file (lighttpd alone, baseline)" "$b" 1
-r=$(rate "$base/healthz"); printf '%-44s %12.0f %8.2f\n' "GET /healthz (FastCGI + SELECT 1)" "$r" "$(echo "$r / $b" | bc -l)"
-r=$(rate -s "$top/bench/get.lua" "$base/v1/verifications/email/$vid")
-printf '%-44s %12.0f %8.2f\n' "GET verification (key check + read)" "$r" "$(echo "$r / $b" | bc -l)"
-# keep the row checkable: a wrong code per request would fail it after 10
-( while sleep 0.2; do psql -c "UPDATE verifications SET attempts = 0, status = 'PENDING' WHERE id = '$vid'"; done ) &
-rearm=$!
-r=$(rate -s "$top/bench/verify.lua" "$base/v1/verifications/email/$vid/verify")
-kill $rearm
-printf '%-44s %12.0f %8.2f\n' "POST verify, wrong code (one-statement write)" "$r" "$(echo "$r / $b" | bc -l)"
-echo "($secs s per case, $conns connections, $(nproc) cores; run: $0 $*)"
+install_packages
+install_packages wrk spawn-fcgi php-fpm php-pgsql
+build "$top/build" --enable-werror
+
+var=$(mktemp -d /tmp/mailproof-bench.XXXXXX)
+chmod 755 "$var"
+export MPDEV_DURABLE=1
+init_var "$var" "$top/build"
+echo "mail_delivery = queue" >>"$MAILPROOF_CONFIG"
+
+stop_all() {
+  stop_pid "$VAR/run/lighttpd.pid"
+  stop_pid "$VAR/run/php.pid"
+  if [ -f "$VAR/run/hello.pids" ]; then
+    xargs -r kill <"$VAR/run/hello.pids" 2>/dev/null || true
+  fi
+  svc_fcgi_stop
+  svc_pg_stop
+  case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac
+  rm -rf "$VAR"
+}
+if [ "$keep" = 0 ]; then trap stop_all EXIT; fi
+
+say "durable PostgreSQL in $VAR"
+MPDEV_PG_CONF=$(printf '%s\n' "${pg[@]}") svc_pg_start
+ctl migrate --sql-dir "$top/sql" >/dev/null
+MAILPROOF_WORKERS=$workers svc_fcgi_start
+
+say "peers: hello responder and PHP-FPM ($workers each)"
+cc -O2 -Wall -o "$VAR/hello" "$top/bench/peers/hello.c" -lfcgi
+spawn-fcgi -F "$workers" -s "$VAR/run/hello.sock" -P "$VAR/run/hello.pids" -- "$VAR/hello" \
+  >/dev/null
+sed "s/PGPORT/$PG_PORT/" "$top/bench/peers/initiate.php" >"$VAR/www/initiate.php"
+sed -e "s|@VAR@|$VAR|g" -e "s|@WORKERS@|$workers|g" "$top/bench/php-fpm.conf.in" >"$VAR/php-fpm.conf"
+[ "$(id -u)" != 0 ] || echo "user = root" >>"$VAR/php-fpm.conf"
+fpm=$(ls /usr/sbin/php-fpm* | sort -V | tail -n 1)
+start_bg php "$fpm" -R -F -y "$VAR/php-fpm.conf"
+wait_for "PHP-FPM" test -S "$VAR/run/php.sock"
+
+sed -e "s|@VAR@|$VAR|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" "$top/bench/lighttpd.conf.in" \
+  >"$VAR/lighttpd.conf"
+start_bg lighttpd lighttpd -D -f "$VAR/lighttpd.conf"
+wait_for "lighttpd" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+
+BENCH_VAR=$VAR BENCH_TOP=$top BENCH_SECONDS=$secs BENCH_WORKERS=$workers \
+  BENCH_LARGE=$large BENCH_ONLY=$only $PY "$top/bench/measure.py"
+if [ "$keep" = 1 ]; then
+  say "the stack keeps running in $VAR (MPDEV_VAR=$VAR ./dev.sh down stops most of it)"
+fi

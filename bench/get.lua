@@ -1,2 +1,0 @@
--- wrk script: an authenticated read.
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("MPBENCH_KEY")
