@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "jsonx.h"
@@ -27,20 +28,14 @@
 
 void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	const char *params[2] = { args[0], rq->auth.tenant_id };
-	enum db_err err;
+	/* a malformed id is looked up like any other: the key is counted either way */
+	const char *params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = args[0] };
 	PGresult *r;
 
-	if (!verify_id_valid(args[0])) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+	if ((r = auth_run(rq, DB_API_GET, params)) == NULL)
 		return;
-	}
-	if ((r = db_run(rq->db, DB_VERIFICATION_GET, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return;
-	}
-	if (PQntuples(r) == 1)
-		request_ok_raw(rq, 200, PQgetvalue(r, 0, 0));
+	if (!PQgetisnull(r, 0, 2))
+		request_ok_raw(rq, 200, PQgetvalue(r, 0, 2));
 	else
 		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
 	PQclear(r);
@@ -267,23 +262,22 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	static const char *const statuses[] = { "PENDING", "VERIFIED", "FAILED", "EXPIRED",
 						"CANCELED", NULL };
 	char email[256], user[520], status[16], limit[8], cursor[200], micros[24], cid[40];
-	char lim1[16], msg[160];
-	const char *params[7] = { NULL, NULL, NULL, NULL, NULL, NULL, lim1 };
+	char rows[16], msg[160];
+	const char *params[AUTH_PARAMS + 6] = { [AUTH_PARAMS + 5] = rows };
+	const char **q = params + AUTH_PARAMS;
 	const char *errstr;
 	int n = LIST_DEFAULT, got, ok = 0;
-	enum db_err err;
 	PGresult *r;
 	json_t *items, *data;
 
 	if (request_query_only(rq, allowed, msg, sizeof msg) < 0)
 		goto bad;
-	params[0] = rq->auth.tenant_id;
 	if ((got = request_query(rq, "email", email, sizeof email)) < 0)
 		goto bad_param;
-	params[1] = got ? email : NULL;
+	q[0] = got ? email : NULL;
 	if ((got = request_query(rq, "userId", user, sizeof user)) < 0)
 		goto bad_param;
-	params[2] = got ? user : NULL;
+	q[1] = got ? user : NULL;
 	if ((got = request_query(rq, "status", status, sizeof status)) < 0)
 		goto bad_param;
 	if (got) {
@@ -294,7 +288,7 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 				 "EXPIRED, CANCELED");
 			goto bad;
 		}
-		params[3] = status;
+		q[2] = status;
 	}
 	if ((got = request_query(rq, "limit", limit, sizeof limit)) < 0)
 		goto bad_param;
@@ -311,22 +305,21 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 		goto bad;
 	}
 	if (got) {
-		params[4] = micros;
-		params[5] = cid;
+		q[3] = micros;
+		q[4] = cid;
 	}
-	snprintf(lim1, sizeof lim1, "%d", n + 1);
-	if ((r = db_run(rq->db, DB_VERIFICATION_LIST, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
+	snprintf(rows, sizeof rows, "%d", n);
+	if ((r = auth_run(rq, DB_API_LIST, params)) == NULL)
+		return;
+	if ((items = json_loads(PQgetvalue(r, 0, 2), 0, NULL)) == NULL) {
+		PQclear(r);
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		return;
 	}
-	items = json_array();
-	for (int i = 0; i < PQntuples(r) && i < n; i++)
-		json_array_append_new(items, json_loads(PQgetvalue(r, i, 0), 0, NULL));
 	data = json_pack("{s:o,s:n}", "items", items, "nextCursor");
-	if (PQntuples(r) > n) {
+	if (PQgetvalue(r, 0, 3)[0] == 't') {
 		char raw[96], enc[sodium_base64_ENCODED_LEN(96, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-		int len = snprintf(raw, sizeof raw, "%s.%s", PQgetvalue(r, n - 1, 1),
-				   PQgetvalue(r, n - 1, 2));
+		int len = snprintf(raw, sizeof raw, "%s.%s", PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5));
 		sodium_bin2base64(enc, sizeof enc, (unsigned char *)raw, (size_t)len,
 				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 		json_object_set_new(data, "nextCursor", json_string(enc));

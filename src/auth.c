@@ -1,12 +1,11 @@
 /* See auth.h. */
 #include "auth.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
+#include <jansson.h>
 
 #include "api.h"
 #include "config.h"
@@ -66,88 +65,71 @@ static int key_well_formed(const char *k)
 	return 1;
 }
 
-/*
- * Looks up one hash: 1 found (fills auth, *revoked, *over and *retry_after),
- * 0 not found, -1 answered 503/500.
- */
-static int auth_lookup(struct request *rq, const unsigned char hash[TOK_HASH_BYTES], int *revoked,
-		       int *over, int *retry_after)
-{
-	char hex[TOK_HASH_HEX_LEN], limit[16];
-	const char *params[2] = { hex, limit };
-	const char *errstr;
-	long long lim, count;
-	unsigned char stored[TOK_HASH_BYTES];
-	enum db_err err;
-	PGresult *r;
-	int rc = -1;
-
-	tok_hex(hash, hex);
-	snprintf(limit, sizeof limit, "%d", rq->cfg->rate_per_key_per_minute);
-	if ((r = db_run(rq->db, DB_KEY_LOOKUP, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return -1;
-	}
-	if (PQntuples(r) != 1 || PQnfields(r) != 9) {
-		rc = 0;
-		goto out;
-	}
-	if (sodium_hex2bin(stored, sizeof stored, PQgetvalue(r, 0, 4), 2 * TOK_HASH_BYTES, NULL,
-			   NULL, NULL) != 0 || !tok_hash_equal(stored, hash) ||
-	    auth_parse_scopes(PQgetvalue(r, 0, 2), &rq->auth.scopes) < 0) {
-		rc = 0;
-		goto out;
-	}
-	snprintf(rq->auth.key_id, sizeof rq->auth.key_id, "%s", PQgetvalue(r, 0, 0));
-	snprintf(rq->auth.tenant_id, sizeof rq->auth.tenant_id, "%s", PQgetvalue(r, 0, 1));
-	snprintf(rq->auth.mail_from, sizeof rq->auth.mail_from, "%s", PQgetvalue(r, 0, 8));
-	*revoked = PQgetvalue(r, 0, 3)[0] == 't';
-	lim = util_parse_int(PQgetvalue(r, 0, 5), 0, INT_MAX, &errstr);
-	count = util_parse_int(PQgetvalue(r, 0, 6), 0, LLONG_MAX, &errstr);
-	*over = lim > 0 && count > lim;
-	*retry_after = (int)util_parse_int(PQgetvalue(r, 0, 7), 1, 60, &errstr);
-	rc = 1;
-out:
-	PQclear(r);
-	return rc;
-}
-
-int auth_check(struct request *rq)
+int auth_prepare(struct request *rq, unsigned scopes)
 {
 	const char *key = auth_presented_key(rq);
-	unsigned char hash[TOK_HASH_BYTES];
-	int found, revoked = 0, over = 0, retry_after = 1;
+	struct auth_ctx *a = &rq->auth;
 
+	a->scopes = scopes;
 	if (key == NULL || *key == '\0') {
 		request_error(rq, 401, "UNAUTHORIZED",
 			      "an API key is required (Authorization: Bearer KEY or X-API-Key)",
 			      NULL, "WWW-Authenticate: Bearer\r\n");
 		return -1;
 	}
-	if (!key_well_formed(key))
-		goto unknown;
-	tok_hash(rq->cfg->secret_key, "apikey", key, NULL, hash);
-	found = auth_lookup(rq, hash, &revoked, &over, &retry_after);
-	if (found == 0 && rq->cfg->have_secret_key_previous) {
-		tok_hash(rq->cfg->secret_key_previous, "apikey", key, NULL, hash);
-		found = auth_lookup(rq, hash, &revoked, &over, &retry_after);
-	}
-	if (found < 0)
-		return -1;
-	if (found == 0)
-		goto unknown;
-	if (revoked) {
-		request_error(rq, 401, "UNAUTHORIZED", "the API key has been revoked", NULL,
+	if (!key_well_formed(key)) {
+		request_error(rq, 401, "UNAUTHORIZED", "the API key is not valid", NULL,
 			      "WWW-Authenticate: Bearer\r\n");
 		return -1;
 	}
-	if (over) {
-		api_rate_limited(rq, "too many requests for this API key", retry_after);
-		return -1;
+	tok_hash_hex(rq->cfg->secret_key, "apikey", key, NULL, a->key_hash);
+	a->params[0] = a->key_hash;
+	a->params[1] = NULL;
+	if (rq->cfg->have_secret_key_previous) {
+		tok_hash_hex(rq->cfg->secret_key_previous, "apikey", key, NULL, a->key_hash_prev);
+		a->params[1] = a->key_hash_prev;
 	}
+	snprintf(a->limit, sizeof a->limit, "%d", rq->cfg->rate_per_key_per_minute);
+	a->params[2] = a->limit;
 	return 0;
-unknown:
-	request_error(rq, 401, "UNAUTHORIZED", "the API key is not valid", NULL,
-		      "WWW-Authenticate: Bearer\r\n");
-	return -1;
+}
+
+PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
+{
+	const char *auth, *errstr;
+	enum db_err err;
+	PGresult *r;
+	int secs;
+
+	for (int i = 0; i < AUTH_PARAMS; i++)
+		params[i] = rq->auth.params[i];
+	if ((r = db_run(rq->db, s, params, &err, NULL)) == NULL) {
+		api_db_error(rq, err);
+		return NULL;
+	}
+	if (PQntuples(r) < 1 || PQnfields(r) < 2) {
+		PQclear(r);
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		return NULL;
+	}
+	auth = PQgetvalue(r, 0, 0);
+	if (strcmp(auth, "ok") == 0)
+		return r;
+	if (strcmp(auth, "limited") == 0) {
+		secs = (int)util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
+		api_rate_limited(rq, "too many requests for this API key", errstr ? 60 : secs);
+	} else if (strcmp(auth, "scope") == 0) {
+		unsigned sc = rq->auth.scopes;
+		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
+			      json_pack("{s:s}", "scope",
+					sc == SCOPE_WRITE ? "verifications:write" :
+					sc == SCOPE_CHECK ? "verifications:check" :
+					"verifications:read"), NULL);
+	} else {
+		request_error(rq, 401, "UNAUTHORIZED", strcmp(auth, "revoked") == 0 ?
+			      "the API key has been revoked" : "the API key is not valid", NULL,
+			      "WWW-Authenticate: Bearer\r\n");
+	}
+	PQclear(r);
+	return NULL;
 }

@@ -11,6 +11,8 @@
 #define SCOPE_READ 4u
 #define SCOPE_ALL (SCOPE_WRITE | SCOPE_CHECK | SCOPE_READ)
 
+#include "db.h"
+
 struct request;
 
 /*
@@ -20,10 +22,25 @@ struct request;
 int auth_parse_scopes(const char *list, unsigned *out);
 
 /*
- * Authenticates rq and fills rq->auth, counting the request against the
- * key's usage and per-minute limit.  Returns 0, or -1 after answering 401
- * (missing, malformed, unknown or revoked key), 429 or 503.
+ * The key is checked by the database, in the same statement as the work of
+ * the route (the mp_api_*() functions of sql/lifecycle.sql), so that a
+ * request makes one round trip.  auth_prepare() reads the key of rq and
+ * computes its keyed hashes; auth_run() runs a DB_API_* statement with
+ * them as its first AUTH_PARAMS parameters and answers a refusal.
  */
-int auth_check(struct request *rq);
+#define AUTH_PARAMS 3
+
+/*
+ * Prepares rq->auth for a route that needs scopes.  Returns 0, or -1 after
+ * answering 401 (no key, or one that cannot be ours).
+ */
+int auth_prepare(struct request *rq, unsigned scopes);
+
+/*
+ * Sets params[0..AUTH_PARAMS-1] and runs statement s.  Returns its result
+ * (caller PQclear()s; row 0 starts with the columns auth, retry_after), or
+ * NULL after answering 401 (unknown or revoked key), 403, 429, 503 or 500.
+ */
+PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params);
 
 #endif

@@ -7,6 +7,7 @@
 #include "db.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +250,9 @@ void db_listen(struct db *db, const char *const *channels)
 	db->listen = channels;
 }
 
-int db_wait(struct db *db, int timeout_ms)
+int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask)
 {
+	struct timespec ts;
 	struct pollfd p;
 	PGnotify *n;
 	int got = 0;
@@ -267,7 +269,9 @@ int db_wait(struct db *db, int timeout_ms)
 	p.fd = PQsocket(db->conn);
 	p.events = POLLIN;
 	p.revents = 0;
-	if (poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+	ts.tv_sec = timeout_ms < 0 ? 0 : timeout_ms / 1000;
+	ts.tv_nsec = timeout_ms < 0 ? 0 : (long)(timeout_ms % 1000) * 1000000;
+	if (ppoll(&p, 1, &ts, sigmask) <= 0)
 		return 0;	/* timeout, or a signal to look at */
 	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
 		log_warnx("database connection lost, reconnecting");

@@ -8,6 +8,8 @@
 #ifndef MAILPROOF_DB_H
 #define MAILPROOF_DB_H
 
+#include <signal.h>
+
 #include <libpq-fe.h>
 
 #include "db_sql.h"
@@ -37,11 +39,14 @@ PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 void db_listen(struct db *db, const char *const *channels);
 
 /*
- * Waits up to timeout_ms for a notification on the listened channels.
- * Returns 1 when one came, 0 on timeout or a signal, -1 when the database
- * cannot be reached (the caller backs off).
+ * Waits up to timeout_ms for a notification on the listened channels, with
+ * the signal mask sigmask (NULL: the current one) while it waits, as
+ * ppoll() does: a caller that blocks its signals, checks its flags and
+ * then waits cannot miss a signal that comes in between.  Returns 1 when a
+ * notification came, 0 on timeout or a signal, -1 when the database cannot
+ * be reached (the caller backs off).
  */
-int db_wait(struct db *db, int timeout_ms);
+int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
 
 /* Connects outside the worker pool (mailproofctl); NULL with err filled. */
 PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen);

@@ -53,13 +53,13 @@ PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t err
 {
 	const char *p[1] = { tenant };
 
-	/* usage: the folded total plus the minute windows not yet folded */
+	/* usage: the folded total plus the requests counted since */
 	return run(c, "SELECT k.id, t.name, k.key_prefix, array_to_string(k.scopes, ','),"
 		      " mp_ts(k.created_at), coalesce(mp_ts(k.revoked_at), ''),"
-		      " coalesce(mp_ts(greatest(k.last_used_at, w.last)), ''), k.usage_count + w.n"
+		      " coalesce(mp_ts(greatest(k.last_used_at, CASE WHEN u.requests > 0"
+		      "  THEN u.last_minute + interval '1 minute' END)), ''), k.usage_count + u.requests"
 		      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id,"
-		      " LATERAL (SELECT coalesce(sum(c.count), 0) AS n, max(c.window_start) AS last"
-		      "  FROM rate_counters c WHERE c.bucket = 'key:' || k.id) w"
+		      " LATERAL mp_key_unfolded(k.id) u"
 		      " WHERE $1::text IS NULL OR t.name = $1 ORDER BY k.id", 1, p, err, errlen);
 }
 
@@ -127,13 +127,8 @@ PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t err
 {
 	const char *p[1] = { id };
 
-	/* The subquery sees the row before this statement's update. */
-	return run(c, "UPDATE outbox o SET"
-		      " state = CASE WHEN o.state IN ('dead', 'skipped') THEN 'pending' ELSE o.state END,"
-		      " attempts = CASE WHEN o.state IN ('dead', 'skipped') THEN 0 ELSE o.attempts END,"
-		      " run_at = CASE WHEN o.state IN ('dead', 'skipped') THEN now() ELSE o.run_at END"
-		      " WHERE o.id = $1::bigint"
-		      " RETURNING (SELECT b.state FROM outbox b WHERE b.id = o.id)", 1, p, err, errlen);
+	return run(c, "SELECT was FROM mp_outbox_retry($1::bigint) was WHERE was IS NOT NULL", 1, p,
+		   err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)

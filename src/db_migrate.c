@@ -13,6 +13,7 @@
 
 #define MIGRATE_LOCK_ID "7243501"	/* advisory lock key: any fixed number */
 #define MIGRATION_MAX_BYTES (4 * 1024 * 1024)
+#define FUNCTIONS_FILE "lifecycle.sql"
 
 static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const char *what)
 {
@@ -61,26 +62,29 @@ static int is_applied(PGconn *c, int version, char *err, size_t errlen)
 	return rc;
 }
 
-static int apply_one(PGconn *c, const char *dir, const char *name, int version, char *err,
-		     size_t errlen)
+/* Reads file name of dir into sql; -1 with a message in err. */
+static int read_sql(const char *dir, const char *name, struct buf *sql, char *err, size_t errlen)
 {
-	char path[4096], v[16];
-	const char *p[2] = { v, name };
-	struct buf sql;
-	PGresult *r;
-	int rc = -1;
+	char path[4096];
 
-	buf_init(&sql, MIGRATION_MAX_BYTES);
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	snprintf(v, sizeof v, "%d", version);
-	if (buf_read_file(&sql, path, err, errlen) < 0)
-		goto out;
+	return buf_read_file(sql, path, err, errlen);
+}
+
+/*
+ * Runs sql, then record (a statement with the two parameters p), in one
+ * transaction; -1 with a message naming name in err.
+ */
+static int apply_recorded(PGconn *c, const char *name, const char *sql, const char *record,
+			  const char *const p[2], char *err, size_t errlen)
+{
+	PGresult *r;
+
 	if (exec_ok(c, "BEGIN", err, errlen, name) < 0)
-		goto out;
-	if (sql.len && exec_ok(c, sql.data, err, errlen, name) < 0)
+		return -1;
+	if (*sql && exec_ok(c, sql, err, errlen, name) < 0)
 		goto rollback;
-	r = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
-			 2, NULL, p, NULL, NULL, 0);
+	r = PQexecParams(c, record, 2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		snprintf(err, errlen, "%s: could not record: %.*s", name,
 			 (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
@@ -88,12 +92,61 @@ static int apply_one(PGconn *c, const char *dir, const char *name, int version, 
 		goto rollback;
 	}
 	PQclear(r);
-	if (exec_ok(c, "COMMIT", err, errlen, name) < 0)
-		goto out;
-	rc = 0;
-	goto out;
+	return exec_ok(c, "COMMIT", err, errlen, name);
 rollback:
 	PQclear(PQexec(c, "ROLLBACK"));
+	return -1;
+}
+
+static int apply_one(PGconn *c, const char *dir, const char *name, int version, char *err,
+		     size_t errlen)
+{
+	char v[16];
+	const char *p[2] = { v, name };
+	struct buf sql;
+	int rc = -1;
+
+	buf_init(&sql, MIGRATION_MAX_BYTES);
+	snprintf(v, sizeof v, "%d", version);
+	if (read_sql(dir, name, &sql, err, errlen) == 0)
+		rc = apply_recorded(c, name, sql.data ? sql.data : "",
+				    "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
+				    p, err, errlen);
+	buf_free(&sql);
+	return rc;
+}
+
+/*
+ * Applies dir/lifecycle.sql, in one transaction, unless the database
+ * already has that very text.  1 when it was applied, 0 when unchanged,
+ * -1 on error.
+ */
+static int apply_functions(PGconn *c, const char *dir, char *err, size_t errlen)
+{
+	const char *p[2] = { FUNCTIONS_FILE, NULL };
+	struct buf sql;
+	PGresult *r;
+	int rc = -1;
+
+	buf_init(&sql, MIGRATION_MAX_BYTES);
+	if (read_sql(dir, FUNCTIONS_FILE, &sql, err, errlen) < 0)
+		goto out;
+	p[1] = sql.data ? sql.data : "";
+	r = PQexecParams(c, "SELECT 1 FROM schema_functions WHERE file = $1 AND digest = md5($2)",
+			 2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "could not read schema_functions: %.*s",
+			 (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
+		PQclear(r);
+		goto out;
+	}
+	rc = PQntuples(r) > 0 ? 0 : 1;
+	PQclear(r);
+	if (rc == 1 && apply_recorded(c, FUNCTIONS_FILE, p[1],
+				      "INSERT INTO schema_functions (file, digest) VALUES ($1, md5($2))"
+				      " ON CONFLICT (file) DO UPDATE SET digest = EXCLUDED.digest,"
+				      " applied_at = now()", p, err, errlen) < 0)
+		rc = -1;
 out:
 	buf_free(&sql);
 	return rc;
@@ -116,7 +169,10 @@ int db_migrate(PGconn *c, const char *dir, json_t *applied, int *version, char *
 	locked = 1;
 	if (exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
 		    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-		    err, errlen, "could not create schema_migrations") < 0)
+		    err, errlen, "could not create schema_migrations") < 0 ||
+	    exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_functions (file text PRIMARY KEY,"
+		    " digest text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		    err, errlen, "could not create schema_functions") < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		char digits[4];
@@ -133,6 +189,13 @@ int db_migrate(PGconn *c, const char *dir, json_t *applied, int *version, char *
 			json_array_append_new(applied, json_string(list[i]->d_name));
 		}
 		*version = version_i;
+	}
+	switch (apply_functions(c, dir, err, errlen)) {
+	case -1:
+		goto out;
+	case 1:
+		json_array_append_new(applied, json_string(FUNCTIONS_FILE));
+		break;
 	}
 	rc = 0;
 out:

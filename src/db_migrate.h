@@ -1,7 +1,9 @@
 /*
  * Schema migrations: applies the numbered files NNN_name.sql of a directory
- * that the database has not seen yet, each in its own transaction, under an
- * advisory lock so that two concurrent runs cannot both apply one file.
+ * that the database has not seen yet, each in its own transaction, then
+ * lifecycle.sql (the functions, all CREATE OR REPLACE) when its text
+ * differs from the one applied last, all under an advisory lock so that
+ * two concurrent runs cannot both apply one file.
  */
 #ifndef MAILPROOF_DB_MIGRATE_H
 #define MAILPROOF_DB_MIGRATE_H

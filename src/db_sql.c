@@ -1,122 +1,96 @@
 /*
- * Every SQL statement the FastCGI workers run, prepared once per connection.
- * Parameters are text with casts in the SQL.  State changes are single
- * statements: the data-modifying CTEs below decide the transition, its
- * limits and its outbox event in one round trip and one transaction.
+ * Every SQL statement the FastCGI workers and the notifier run, prepared
+ * once per connection.  Parameters are text with casts in the SQL.  The
+ * state changes and what the API reads are functions of
+ * sql/lifecycle.sql, each called in one statement: one round trip and one
+ * transaction.  The API's statements start with the API key's keyed
+ * hashes and the configured per-minute limit ($1-$3), and their results
+ * with the outcome of authenticating it (auth, retry_after); see
+ * auth_run().
  */
 #include "db_sql.h"
+
+/* The API key's part of every mp_api_*() call. */
+#define AUTH "$1::bytea, $2::bytea, $3::int"
 
 const struct db_statement db_statements[DB__COUNT] = {
 	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
 
-	/*
-	 * Authenticates: $1 keyed hash of the presented key (hex bytea), $2 the
-	 * configured requests per key per minute.  Counts the request in the
-	 * key's minute window in the same round trip; that window is also the
-	 * key's usage (mp_purge folds old windows into api_keys.usage_count),
-	 * so no request writes the api_keys row, which would serialize every
-	 * request of a key.  Returns id, tenant, scopes, revoked, hash (hex),
-	 * limit, count in this minute, seconds left in it, the tenant's
-	 * mail_from override.
-	 */
-	[DB_KEY_LOOKUP] = { "key_lookup", 2, 0,
-		"WITH k AS ("
-		"  SELECT k.id, k.tenant_id, k.scopes, k.revoked_at IS NOT NULL AS revoked,"
-		"   k.key_hash, coalesce(t.rate_per_key_per_minute, $2::int) AS lim,"
-		"   coalesce(t.mail_from, '') AS mail_from"
-		"  FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
-		"  WHERE k.key_hash = $1::bytea)"
-		" SELECT k.id, k.tenant_id, array_to_string(k.scopes, ','), k.revoked,"
-		"  encode(k.key_hash, 'hex'), k.lim,"
-		"  CASE WHEN k.revoked THEN 0"
-		"   ELSE mp_count('key:' || k.id, date_trunc('minute', now())) END,"
-		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute'), k.mail_from"
-		" FROM k" },
-
-	/* $1 verification id, $2 tenant id. */
-	[DB_VERIFICATION_GET] = { "verification_get", 2, 1,
-		"SELECT mp_verification_json(v)::text FROM verifications v"
-		" WHERE v.id = $1 AND v.tenant_id = $2::bigint" },
+	/* $4 id.  Then: the verification as GET shows it, or NULL. */
+	[DB_API_GET] = { "api_get", 4, 0,
+		"SELECT auth, retry_after, body FROM mp_api_get(" AUTH ", $4)" },
 
 	/*
-	 * Checks a code: $1 verification id, $2 tenant id (NULL from the hosted
-	 * page, where the unguessable id is the credential), $3 and $4 the keyed
-	 * hashes of the submitted code under secret_key and secret_key_previous
-	 * ($4 NULL when there is none).
-	 * cur locks the row and so sees the latest committed state; upd applies
-	 * the transition only to a PENDING, unexpired row with attempts left,
-	 * which is what makes concurrent guesses unable to pass max_attempts and
-	 * concurrent right codes verify exactly once.  A wrong code also counts
-	 * against the address's wrong codes of the day.  The comparison is between
-	 * keyed digests, so its timing says nothing about the code.
-	 * Returns one row (none: unknown id): stored status, effective status
-	 * before, new status or NULL, attempts remaining, and the verification
-	 * as GET shows it after the change.
+	 * $4 email, $5 userId, $6 status (each NULL for any), $7 and $8 the
+	 * cursor (created_at in microseconds since the epoch, id) or NULL, $9
+	 * the page size.  Then: the items (a JSON array), whether more follow,
+	 * and the next cursor's parts.
 	 */
-	[DB_VERIFY_CODE] = { "verify_code", 4, 0,
-		"WITH cur AS ("
-		"  SELECT v.id, v.status, mp_status(v) AS eff,"
-		"   (v.secret_hash = $3::bytea OR coalesce(v.secret_hash = $4::bytea, false)) AS matched"
-		"  FROM verifications v WHERE v.id = $1"
-		"   AND ($2::bigint IS NULL OR v.tenant_id = $2::bigint) AND v.method = 'OTP'"
-		"  FOR UPDATE),"
-		" upd AS ("
-		"  UPDATE verifications v SET"
-		"   attempts = v.attempts + CASE WHEN cur.matched THEN 0 ELSE 1 END,"
-		"   status = CASE WHEN cur.matched THEN 'VERIFIED'"
-		"                 WHEN v.attempts + 1 >= v.max_attempts THEN 'FAILED'"
-		"                 ELSE 'PENDING' END,"
-		"   verified_at = CASE WHEN cur.matched THEN now() END,"
-		"   updated_at = now()"
-		"  FROM cur WHERE v.id = cur.id AND cur.eff = 'PENDING'"
-		"   AND v.attempts < v.max_attempts"
-		"  RETURNING v),"
-		" ev AS ("
-		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		"  SELECT (mp_event(upd.v, CASE (upd.v).status WHEN 'VERIFIED' THEN 'email.verified'"
-		"   ELSE 'email.failed' END)).*"
-		"  FROM upd WHERE (upd.v).status IN ('VERIFIED', 'FAILED')),"
-		" wrong AS ("
-		"  INSERT INTO rate_counters (bucket, window_start, count)"
-		"  SELECT 'fail:' || (upd.v).tenant_id || ':' || (upd.v).email_norm,"
-		"   date_trunc('day', now()), 1"
-		"  FROM upd WHERE (upd.v).status <> 'VERIFIED'"
-		"  ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1)"
-		" SELECT cur.status, cur.eff, (upd.v).status,"
-		"  greatest((upd.v).max_attempts - (upd.v).attempts, 0),"
-		"  mp_verification_json(upd.v)::text"
-		" FROM cur LEFT JOIN upd ON true" },
+	[DB_API_LIST] = { "api_list", 9, 0,
+		"SELECT auth, retry_after, items, more, last_us, last_id FROM mp_api_list(" AUTH
+		", $4, $5, $6, $7::bigint, $8, $9::int)" },
 
 	/*
-	 * A fetch of a magic link page: $1 and $2 the keyed hashes of the token
-	 * under secret_key and secret_key_previous.  Counts the view (a mail
-	 * scanner's or a person's, who has not confirmed yet).  Returns id,
-	 * effective status, redirect URL.
+	 * $4 id, $5 and $6 the keyed hashes of the code under secret_key and
+	 * secret_key_previous ($6 NULL when unset).  Then: stored and effective
+	 * status before (NULL: not found), the new status (NULL: refused),
+	 * attempts remaining, and on VERIFIED the verification.
 	 */
+	[DB_API_VERIFY] = { "api_verify", 6, 0,
+		"SELECT auth, retry_after, stored, eff, result, remaining, body FROM mp_api_verify("
+		AUTH ", $4, $5::bytea, $6::bytea)" },
+
+	/* The hosted page's code check: as DB_API_VERIFY less the key, from column 0. */
+	[DB_CHECK_CODE] = { "check_code", 3, 0,
+		"SELECT stored, eff, result, remaining, body"
+		" FROM mp_check_code(NULL, $1, $2::bytea, $3::bytea)" },
+
+	/* The tenant's redirect prefixes, one row each (the start that follows counts). */
+	[DB_API_REDIRECTS] = { "api_redirects", 3, 0,
+		"SELECT a.auth, a.retry_after, p.prefix FROM mp_api_redirects(" AUTH ") a"
+		" LEFT JOIN LATERAL unnest(a.prefixes) AS p(prefix) ON true" },
+
+	/*
+	 * See mp_start() in sql/lifecycle.sql: $4 id, $5 email, $6 userId, $7
+	 * method, $8 token format, $9 code length, $10 secret hash, $11 max
+	 * attempts, $12 lifetime, $13 redirect URL, $14 subject, $15 line, $16
+	 * metadata, $17 the sealed secret in queue mode, $18 deliverability, $19
+	 * disposable, $20 and $21 the idempotency key and body hash, $22 mails
+	 * per address and hour, $23 wrong codes per address and day, $24 a
+	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
+	 * sender override, outcome, body, replayed status.
+	 */
+	[DB_API_START] = { "api_start", 24, 0,
+		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status"
+		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
+		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
+		" $22::int, $23::int, $24)" },
+
+	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
+	[DB_API_MAIL_INFO] = { "api_mail_info", 4, 0,
+		"SELECT auth, retry_after, known, email, method, token_format, code_length, subject,"
+		" line, ttl, mail_from FROM mp_api_mail_info(" AUTH ", $4)" },
+
+	/*
+	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
+	 * the sealed secret in queue mode.  Then: outcome, status, eff, body.
+	 */
+	[DB_API_RESEND] = { "api_resend", 8, 0,
+		"SELECT auth, retry_after, outcome, status, eff, body FROM mp_api_resend(" AUTH
+		", $4, $5::bytea, $6::int, $7::int, $8::bytea)" },
+
+	/* $4 id.  Then: stored and effective status before, the verification after. */
+	[DB_API_CANCEL] = { "api_cancel", 4, 0,
+		"SELECT auth, retry_after, stored, eff, body FROM mp_api_cancel(" AUTH ", $4)" },
+
+	/* A magic link page fetched: $1, $2 the token's hashes.  Returns id, eff, redirect. */
 	[DB_LINK_VIEW] = { "link_view", 2, 0,
-		"UPDATE verifications v SET link_views = v.link_views + 1"
-		" WHERE v.method = 'MAGIC_LINK'"
-		"  AND (v.secret_hash = $1::bytea OR v.secret_hash = $2::bytea)"
-		" RETURNING v.id, mp_status(v), coalesce(v.redirect_url, '')" },
+		"SELECT id, eff, redirect FROM mp_link_view($1::bytea, $2::bytea) WHERE id IS NOT NULL" },
 
-	/*
-	 * The confirming POST of a magic link: $1 and $2 as above.  Verifies a
-	 * PENDING, unexpired verification with its email.verified event, once.
-	 * Returns id, effective status before, redirect URL, new status or NULL.
-	 */
+	/* The confirming POST: as above.  Returns id, eff before, redirect, new status. */
 	[DB_LINK_CONFIRM] = { "link_confirm", 2, 0,
-		"WITH cur AS ("
-		"  SELECT v.id, mp_status(v) AS eff, coalesce(v.redirect_url, '') AS redirect"
-		"  FROM verifications v WHERE v.method = 'MAGIC_LINK'"
-		"   AND (v.secret_hash = $1::bytea OR v.secret_hash = $2::bytea) FOR UPDATE),"
-		" upd AS ("
-		"  UPDATE verifications v SET status = 'VERIFIED', verified_at = now(),"
-		"   updated_at = now()"
-		"  FROM cur WHERE v.id = cur.id AND cur.eff = 'PENDING' RETURNING v),"
-		" ev AS ("
-		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		"  SELECT (mp_event(upd.v, 'email.verified')).* FROM upd)"
-		" SELECT cur.id, cur.eff, cur.redirect, (upd.v).status FROM cur LEFT JOIN upd ON true" },
+		"SELECT id, eff, redirect, result FROM mp_link_confirm($1::bytea, $2::bytea)"
+		" WHERE id IS NOT NULL" },
 
 	/* The hosted code page: $1 id.  Returns effective status, attempts left, method, format. */
 	[DB_HOSTED_INFO] = { "hosted_info", 1, 1,
@@ -124,95 +98,17 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  coalesce(v.token_format, '')"
 		" FROM verifications v WHERE v.id = $1" },
 
-	/*
-	 * One request from client address $1 against rate_per_ip_per_minute $2.
-	 * Returns whether it is over, and the seconds left in the minute.
-	 */
+	/* One hosted page request from client address $1 against the limit $2. */
 	[DB_IP_HIT] = { "ip_hit", 2, 0,
-		"SELECT mp_count('ip:' || $1, date_trunc('minute', now())) > $2::int,"
-		"  mp_retry_after(date_trunc('minute', now()), interval '1 minute')" },
-
-	/* The redirect prefixes a tenant allows: $1 tenant. */
-	[DB_TENANT_REDIRECTS] = { "tenant_redirects", 1, 1,
-		"SELECT unnest(redirect_allow) FROM tenants WHERE id = $1::bigint" },
+		"SELECT over, retry_after FROM mp_ip_hit($1, $2::int)" },
 
 	/*
-	 * Lists a tenant's verifications, newest first: $1 tenant, $2 email,
-	 * $3 userId, $4 status (each NULL for any), $5 and $6 the cursor
-	 * (created_at in microseconds since the epoch, id) or NULL, $7 limit.
-	 * Returns the verification, and its cursor parts.
-	 */
-	[DB_VERIFICATION_LIST] = { "verification_list", 7, 1,
-		"SELECT mp_verification_json(v)::text,"
-		"  (extract(epoch FROM v.created_at) * 1000000)::bigint, v.id"
-		" FROM verifications v WHERE v.tenant_id = $1::bigint"
-		"  AND ($2::text IS NULL OR v.email_norm = lower($2))"
-		"  AND ($3::text IS NULL OR v.user_id = $3)"
-		"  AND ($4::text IS NULL OR mp_status(v) = $4)"
-		"  AND ($5::bigint IS NULL OR (v.created_at, v.id) <"
-		"       ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6))"
-		" ORDER BY v.created_at DESC, v.id DESC LIMIT $7::int" },
-
-	/* Starts a verification; see mp_start() in sql/002_verification_flow.sql. */
-	[DB_START] = { "start", 22, 0,
-		"SELECT outcome, retry_after, body, replay_status FROM mp_start($1::bigint,"
-		" $2::bigint, $3, $4, $5, $6, $7, $8::int, $9::bytea, $10::int, $11::int, $12, $13,"
-		" $14, $15::jsonb, $16::bytea, $17, $18::bool, $19, $20::bytea, $21::int, $22::int)" },
-
-	/* What a resend needs to write the mail: $1 id, $2 tenant. */
-	[DB_MAIL_INFO] = { "mail_info", 2, 1,
-		"SELECT v.email, v.method, coalesce(v.token_format, ''), coalesce(v.code_length, 0),"
-		"  v.subject, v.verification_line, v.ttl_seconds"
-		" FROM verifications v WHERE v.id = $1 AND v.tenant_id = $2::bigint" },
-
-	/*
-	 * Records a send: $1 id, $2 success (bool), $3 SMTP code or NULL, $4
-	 * the server's reply.  A failed send fails a PENDING verification and
-	 * emits email.failed.  Returns the verification as GET shows it.
+	 * A sync-mode send: $1 id, $2 sent (bool), $3 SMTP code or NULL, $4
+	 * the reply.  Returns the verification as GET shows it after.
 	 */
 	[DB_MAIL_RESULT] = { "mail_result", 4, 0,
-		"WITH upd AS ("
-		"  UPDATE verifications v SET"
-		"   delivery_status = CASE WHEN $2::bool THEN 'SENT' ELSE 'FAILED' END,"
-		"   delivery_attempts = v.delivery_attempts + 1, smtp_code = $3::int,"
-		"   smtp_reply = $4, sent_at = CASE WHEN $2::bool THEN now() END,"
-		"   status = CASE WHEN NOT $2::bool AND v.status = 'PENDING' THEN 'FAILED'"
-		"                 ELSE v.status END,"
-		"   updated_at = now()"
-		"  WHERE v.id = $1 RETURNING v),"
-		" ev AS ("
-		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		"  SELECT (mp_event(upd.v, 'email.failed')).*"
-		"  FROM upd WHERE NOT $2::bool AND (upd.v).status = 'FAILED'"
-		"  ON CONFLICT (event_id) DO NOTHING)"
-		" SELECT mp_verification_json(upd.v)::text FROM upd" },
-
-	/*
-	 * See mp_resend(): $1 tenant, $2 id, $3 new hash, $4 per hour, $5 fails
-	 * a day, $6 the sealed mail in queue mode (else NULL).
-	 */
-	[DB_RESEND] = { "resend", 6, 0,
-		"SELECT outcome, retry_after, status, eff, body"
-		" FROM mp_resend($1::bigint, $2, $3::bytea, $4::int, $5::int, $6::bytea)" },
-
-	/*
-	 * Cancels a PENDING verification: $1 id, $2 tenant.  Returns the stored
-	 * and effective status before, and the verification after (NULL when
-	 * nothing changed).
-	 */
-	[DB_CANCEL] = { "cancel", 2, 0,
-		"WITH cur AS ("
-		"  SELECT v.id, v.status, mp_status(v) AS eff FROM verifications v"
-		"  WHERE v.id = $1 AND v.tenant_id = $2::bigint FOR UPDATE),"
-		" upd AS ("
-		"  UPDATE verifications v SET status = 'CANCELED', updated_at = now()"
-		"  FROM cur WHERE v.id = cur.id AND cur.eff = 'PENDING' RETURNING v),"
-		" ev AS ("
-		"  INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		"  SELECT (mp_event(upd.v, 'verification.canceled')).* FROM upd)"
-		" SELECT cur.status, cur.eff,"
-		"  CASE WHEN (upd.v).id IS NOT NULL THEN mp_verification_json(upd.v)::text END"
-		" FROM cur LEFT JOIN upd ON true" },
+		"SELECT mp_verification_json(r)::text"
+		" FROM mp_mail_result($1, $2::bool, true, $3::int, $4) r WHERE r.id IS NOT NULL" },
 
 	/* Remembers the answer to replay: $1 tenant, $2 key, $3 status, $4 body. */
 	[DB_IDEM_STORE] = { "idem_store", 4, 0,
@@ -276,7 +172,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/*
 	 * $1 batch, $2 lease ms.  Returns job id, verification id, address,
-	 * sealed mail, attempts, status, the tenant's sender override.
+	 * attempts, effective status, the tenant's sender override, the sealed
+	 * secret (hex; NULL for a job of version 3, which carries its whole
+	 * sealed message instead), the sealed message, method, subject, line
+	 * and lifetime.
 	 */
 	[DB_MAILQ_CLAIM] = { "mailq_claim", 2, 0,
 		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
@@ -287,66 +186,33 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
 		"  verifications v, tenants t"
 		" WHERE j.id = due.id AND v.id = j.verification_id AND t.id = v.tenant_id"
-		" RETURNING j.id, v.id, v.email, encode(j.sealed_message, 'hex'), j.attempts,"
-		"  mp_status(v), coalesce(t.mail_from, '')" },
+		" RETURNING j.id, v.id, v.email, j.attempts, mp_status(v), coalesce(t.mail_from, ''),"
+		"  encode(j.sealed_secret, 'hex'), encode(j.sealed_message, 'hex'), v.method,"
+		"  v.subject, v.verification_line, v.ttl_seconds" },
 
 	/*
-	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 SMTP
-	 * code or NULL, $4 reply, $5 final (no retry: sent, a 5xx, or the last
-	 * attempt), $6 retry delay ms.  A final failure fails a PENDING
-	 * verification and emits email.failed; a finished job drops its sealed
-	 * message.
+	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 final
+	 * (no retry: sent, a 5xx, or the last attempt), $4 SMTP code or NULL,
+	 * $5 reply, $6 retry delay ms.  See mp_mail_job_result().
 	 */
 	[DB_MAILQ_RESULT] = { "mailq_result", 6, 0,
-		"WITH job AS ("
-		"  UPDATE mail_jobs j SET locked_until = NULL,"
-		"   state = CASE WHEN $2::bool THEN 'sent' WHEN $5::bool THEN 'failed' ELSE 'pending' END,"
-		"   run_at = now() + $6::int * interval '1 millisecond',"
-		"   sealed_message = CASE WHEN $5::bool THEN ''::bytea ELSE j.sealed_message END"
-		"  WHERE j.id = $1::bigint RETURNING j.verification_id),"
-		" upd AS ("
-		"  UPDATE verifications v SET delivery_attempts = v.delivery_attempts + 1,"
-		"   smtp_code = $3::int, smtp_reply = $4, updated_at = now(),"
-		"   delivery_status = CASE WHEN $2::bool THEN 'SENT' WHEN $5::bool THEN 'FAILED'"
-		"                          ELSE 'QUEUED' END,"
-		"   sent_at = CASE WHEN $2::bool THEN now() ELSE v.sent_at END,"
-		"   status = CASE WHEN NOT $2::bool AND $5::bool AND v.status = 'PENDING'"
-		"                 THEN 'FAILED' ELSE v.status END"
-		"  FROM job WHERE v.id = job.verification_id RETURNING v)"
-		" INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		" SELECT (mp_event(upd.v, 'email.failed')).* FROM upd"
-		" WHERE NOT $2::bool AND $5::bool AND (upd.v).status = 'FAILED'"
-		" ON CONFLICT (event_id) DO NOTHING" },
+		"SELECT mp_mail_job_result($1::bigint, $2::bool, $3::bool, $4::int, $5, $6::int)" },
 
 	/* A claimed job not tried (the notifier is stopping): due again at once. */
 	[DB_MAILQ_RELEASE] = { "mailq_release", 1, 0,
 		"UPDATE mail_jobs SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
 		" WHERE id = $1::bigint AND state = 'sending'" },
 
-	/*
-	 * Expires PENDING verifications past expires_at, at most $1 at a time,
-	 * each with its email.expired event: the status change makes it once.
-	 */
-	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0,
-		"WITH exp AS ("
-		"  UPDATE verifications v SET status = 'EXPIRED', updated_at = now()"
-		"  WHERE v.id IN (SELECT id FROM verifications"
-		"                 WHERE status = 'PENDING' AND expires_at <= now()"
-		"                 ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-		"  RETURNING v)"
-		" INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)"
-		" SELECT (mp_event(exp.v, 'email.expired')).* FROM exp"
-		" ON CONFLICT (event_id) DO NOTHING" },
+	/* Expires up to $1 overdue verifications, each with its email.expired event. */
+	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0, "SELECT mp_expire($1::int)" },
 
 	/* See mp_purge(): $1 retention_days. */
 	[DB_PURGE] = { "purge", 1, 0,
 		"SELECT events, verifications FROM mp_purge($1::int)" },
 
 	/* Milliseconds until the next row falls due (NULL: none waits). */
-	[DB_NEXT_DUE] = { "next_due", 0, 1,
-		"SELECT greatest(0, ceil(extract(epoch FROM least("
-		"  (SELECT min(run_at) FROM outbox WHERE state = 'pending'),"
-		"  (SELECT min(locked_until) FROM outbox WHERE state = 'sending'),"
-		"  (SELECT min(run_at) FROM mail_jobs WHERE state = 'pending'),"
-		"  (SELECT min(locked_until) FROM mail_jobs WHERE state = 'sending')) - now()) * 1000))::bigint" },
+	[DB_NEXT_DUE] = { "next_due", 0, 1, "SELECT mp_next_due()" },
+
+	/* The notifier goes to sleep; see mp_notifier_sleeps(). */
+	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()" },
 };

@@ -386,7 +386,7 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		otp_form(rq, 400, format, "error", "Please type the code.");
 		return;
 	}
-	switch (verify_code(rq, args[0], NULL, code, &remaining, &v)) {
+	switch (verify_code(rq, args[0], 0, code, &remaining, &v)) {
 	case VR_VERIFIED:
 		page(rq, 200, "Email address confirmed", "ok",
 		     "Thank you: your email address is confirmed. You can close this page.", NULL, NULL);
@@ -414,6 +414,7 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		break;
 	case VR_UNAVAILABLE:
 	case VR_ERROR:
+	case VR_ANSWERED:
 		page_busy(rq);
 		break;
 	}

@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,16 @@
 
 static const char *g_prog = "mailproof";
 static enum log_level g_level = LOG_LVL_INFO;
+static long g_pid;	/* ours, kept across fork() by log_forked: no getpid() per line */
 
-void log_init(const char *progname) { g_prog = progname; }
+static void log_forked(void) { g_pid = (long)getpid(); }
+
+void log_init(const char *progname)
+{
+	g_prog = progname;
+	log_forked();
+	pthread_atfork(NULL, NULL, log_forked);
+}
 
 void log_set_level(enum log_level lvl) { g_level = lvl; }
 
@@ -63,7 +72,7 @@ static void vlog(enum log_level lvl, const char *word, int with_errno,
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, size, "%Y-%m-%dT%H:%M:%S", &tm);
 	put(line, size, &n, ".%03ldZ %s[%ld] %s: ", ts.tv_nsec / 1000000, g_prog,
-	    (long)getpid(), word);
+	    g_pid ? g_pid : (long)getpid(), word);
 	r = vsnprintf(line + n, size - n, fmt, ap);
 	if (r > 0)
 		n = (size_t)r >= size - n ? size - 1 : n + (size_t)r;

@@ -7,7 +7,14 @@
 
 #include <sodium.h>
 
+#include "config.h"
+#include "log.h"
+
 #define QP_LINE_MAX 76
+#define DEFAULT_SUBJECT "Your verification code"
+#define DEFAULT_LINE "Use this code to confirm your email address."
+#define DEFAULT_LINK_SUBJECT "Confirm your email address"
+#define DEFAULT_LINK_LINE "Confirm that this email address is yours."
 
 int mail_address_valid(const char *s)
 {
@@ -284,4 +291,57 @@ int mail_compose(const struct mail_msg *m, struct buf *out)
 	    put_part(out, boundary, "text/html", m->html) < 0)
 		return -1;
 	return buf_printf(out, "--%s--\r\n", boundary);
+}
+
+int mail_verification_compose(const struct config *cfg, const char *from,
+			      const struct mail_verification *vm, struct buf *out)
+{
+	struct buf tt, th, text, html;
+	char minutes[16], link[512], err[512];
+	struct mail_vars vars;
+	struct mail_msg msg;
+	int rc = -1;
+
+	buf_init(&tt, MAIL_MAX_BYTES);
+	buf_init(&th, MAIL_MAX_BYTES);
+	buf_init(&text, MAIL_MAX_BYTES);
+	buf_init(&html, MAIL_MAX_BYTES);
+	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
+	/* an OTP mail links to the hosted page where the code can be typed */
+	snprintf(link, sizeof link, "%s/v1/hosted/%s", cfg->public_base_url, vm->id);
+	vars.code = vm->code ? vm->code : "";
+	vars.link = vm->link ? vm->link : link;
+	vars.expires_minutes = minutes;
+	vars.verification_line = vm->verification_line ? vm->verification_line :
+				 vm->link ? DEFAULT_LINK_LINE : DEFAULT_LINE;
+	if (mail_template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
+			       sizeof err) < 0 ||
+	    mail_template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
+			       sizeof err) < 0) {
+		log_errx("%s", err);
+		goto out;
+	}
+	if (mail_render(tt.data, &vars, 0, &text) < 0 || mail_render(th.data, &vars, 1, &html) < 0) {
+		log_errx("verification %s: the rendered mail is too large", vm->id);
+		goto out;
+	}
+	msg.from = from && *from ? from : cfg->mail_from;
+	msg.from_name = cfg->mail_from_name;
+	msg.to = vm->email;
+	msg.subject = vm->subject ? vm->subject : vm->link ? DEFAULT_LINK_SUBJECT : DEFAULT_SUBJECT;
+	msg.text = text.data;
+	msg.html = html.data;
+	if (mail_compose(&msg, out) < 0) {
+		log_errx("verification %s: the mail is too large", vm->id);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(text.data, text.len);
+	sodium_memzero(html.data, html.len);
+	buf_free(&tt);
+	buf_free(&th);
+	buf_free(&text);
+	buf_free(&html);
+	return rc;
 }

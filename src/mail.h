@@ -14,6 +14,9 @@
 
 struct config;
 
+/* The largest message, and rendered part, that we build. */
+#define MAIL_MAX_BYTES (256 * 1024)
+
 struct mail_vars {
 	const char *code;
 	const char *link;
@@ -49,6 +52,26 @@ int mail_template_load(const char *dir, const char *name, struct buf *out, char 
 
 /* Writes the whole message into out; -1 when it does not fit. */
 int mail_compose(const struct mail_msg *m, struct buf *out);
+
+/* What the mail of a verification says, from a start or from its stored row. */
+struct mail_verification {
+	const char *id;
+	const char *email;
+	const char *code;		/* OTP, else NULL */
+	const char *link;		/* MAGIC_LINK, else NULL */
+	const char *subject;		/* NULL: the default */
+	const char *verification_line;	/* NULL: the default */
+	int ttl_seconds;
+};
+
+/*
+ * Renders the templates of template_dir for vm and writes the message into
+ * out.  from overrides mail_from when it is not NULL or empty (a tenant's
+ * sender).  Returns 0, or -1 (logged).  The text, which holds the secret,
+ * is wiped from the intermediate buffers.
+ */
+int mail_verification_compose(const struct config *cfg, const char *from,
+			      const struct mail_verification *vm, struct buf *out);
 
 /* Quoted-printable with CRLF lines, breaking only at spaces where it can. */
 int mail_qp_encode(const char *in, struct buf *out);

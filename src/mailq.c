@@ -10,21 +10,20 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "mail.h"
 #include "outbox.h"
 #include "queue.h"
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
 
-#define MAIL_MAX_BYTES (512 * 1024)
-
 /* Records an outcome: sent, final (no retry) and the retry delay. */
 static void record(struct db *db, const char *job, int sent, int final, int code,
 		   const char *reply, long long delay_ms)
 {
 	char c[8], d[24];
-	const char *p[6] = { job, sent ? "true" : "false", code ? c : NULL, reply,
-			     final ? "true" : "false", d };
+	const char *p[6] = { job, sent ? "true" : "false", final ? "true" : "false",
+			     code ? c : NULL, reply, d };
 	enum db_err err;
 	PGresult *r;
 
@@ -34,31 +33,81 @@ static void record(struct db *db, const char *job, int sent, int final, int code
 		PQclear(r);
 }
 
+/*
+ * Opens hex, sealed under secret_key or secret_key_previous, into out.
+ * Returns 0, or -1 (logged) when neither opens it.
+ */
+static int unseal(const struct config *cfg, const char *vid, const char *hex, struct buf *out)
+{
+	if (tok_unseal(cfg->secret_key, hex, out) == 0 ||
+	    (cfg->have_secret_key_previous && tok_unseal(cfg->secret_key_previous, hex, out) == 0))
+		return 0;
+	log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
+	return -1;
+}
+
+/*
+ * The message of claimed job i of r into msg: written now from the sealed
+ * code or link token, or (a job queued by version 3) the sealed message
+ * itself.  Returns 0, or -1 (logged).
+ */
+static int message(const struct config *cfg, PGresult *r, int i, struct buf *msg)
+{
+	const char *vid = PQgetvalue(r, i, 1), *errstr;
+	struct mail_verification vm;
+	char link[600];
+	struct buf secret;
+	int rc;
+
+	if (PQgetisnull(r, i, 6))
+		return unseal(cfg, vid, PQgetvalue(r, i, 7), msg);
+	buf_init(&secret, 256);
+	if (unseal(cfg, vid, PQgetvalue(r, i, 6), &secret) < 0) {
+		buf_free(&secret);
+		return -1;
+	}
+	vm.id = vid;
+	vm.email = PQgetvalue(r, i, 2);
+	vm.code = NULL;
+	vm.link = NULL;
+	if (strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0) {
+		snprintf(link, sizeof link, "%s/v1/link/%s", cfg->public_base_url, secret.data);
+		vm.link = link;
+	} else {
+		vm.code = secret.data;
+	}
+	vm.subject = PQgetisnull(r, i, 9) ? NULL : PQgetvalue(r, i, 9);
+	vm.verification_line = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
+	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(r, i, 11), 60, 2592000, &errstr);
+	rc = mail_verification_compose(cfg, PQgetvalue(r, i, 5), &vm, msg);
+	sodium_memzero(link, sizeof link);
+	sodium_memzero(secret.data, secret.len);
+	buf_free(&secret);
+	return rc;
+}
+
 static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
-	const char *job = PQgetvalue(r, i, 0), *vid = PQgetvalue(r, i, 1);
-	const char *hex = PQgetvalue(r, i, 3), *errstr;
-	int attempt = (int)util_parse_int(PQgetvalue(r, i, 4), 1, INT32_MAX, &errstr);
+	const char *job = PQgetvalue(r, i, 0), *vid = PQgetvalue(r, i, 1), *errstr;
+	int attempt = (int)util_parse_int(PQgetvalue(r, i, 3), 1, INT32_MAX, &errstr);
 	struct smtp_result res;
 	struct buf msg;
 	int final;
 
-	if (strcmp(PQgetvalue(r, i, 5), "PENDING") != 0) {
+	if (strcmp(PQgetvalue(r, i, 4), "PENDING") != 0) {
 		/* canceled, expired or failed meanwhile: nothing to send */
-		log_info("verification %s: %s, queued mail dropped", vid, PQgetvalue(r, i, 5));
+		log_info("verification %s: %s, queued mail dropped", vid, PQgetvalue(r, i, 4));
 		record(db, job, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
-	buf_init(&msg, MAIL_MAX_BYTES);
-	if (tok_unseal(cfg->secret_key, hex, &msg) < 0 &&
-	    (!cfg->have_secret_key_previous || tok_unseal(cfg->secret_key_previous, hex, &msg) < 0)) {
-		log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
-		record(db, job, 0, 1, 0, "the queued message could not be opened (secret_key changed?)",
-		       0);
+	buf_init(&msg, 2 * MAIL_MAX_BYTES);
+	if (message(cfg, r, i, &msg) < 0) {
+		record(db, job, 0, 1, 0, "the queued message could not be opened or written "
+		       "(secret_key changed?)", 0);
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, PQgetvalue(r, i, 6), PQgetvalue(r, i, 2), msg.data, &res);
+	smtp_send(cfg, PQgetvalue(r, i, 5), PQgetvalue(r, i, 2), msg.data, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || attempt >= cfg->mail_max_attempts;

@@ -1,11 +1,14 @@
 /*
  * mailproof-notifier: drains the webhook outbox and, in queue mode, the
  * mail queue; expires overdue verifications (each with its email.expired
- * event) and purges rows past retention_days.  It wakes at once on
- * LISTEN/NOTIFY and polls as a fallback, so any number of notifiers on any
- * number of hosts can share one database.  --once does what is due and
- * exits, for cron.  SIGTERM finishes the delivery in hand; SIGHUP re-reads
- * the config (a bad one is refused and logged).
+ * event) and purges rows past retention_days.  Any number of notifiers on
+ * any number of hosts can share one database.  With nothing to do it
+ * sleeps until the next row falls due, the next sweep, or a notification:
+ * before sleeping it says so (mp_notifier_sleeps()), and the first
+ * transaction that queues work after that notifies (mp_wake()), so that
+ * busy writers never notify and an idle notifier never polls.  --once does
+ * what is due and exits, for cron.  SIGTERM finishes the delivery in hand;
+ * SIGHUP re-reads the config (a bad one is refused and logged).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -26,7 +29,7 @@
 
 #define BATCH_DEFAULT 20
 #define SWEEP_BATCH "1000"
-#define POLL_MAX_MS 5000	/* fallback: look for due rows at least this often */
+#define POLL_MAX_MS 60000	/* look for due rows at least this often anyway */
 
 static volatile sig_atomic_t g_stop, g_reload;
 static int g_batch = BATCH_DEFAULT;	/* rows claimed, and leased, at a time */
@@ -72,7 +75,7 @@ static int housekeeping(struct db *db, const struct config *cfg)
 	do {
 		if ((r = db_run(db, DB_SWEEP_EXPIRED, sweep, &err, NULL)) == NULL)
 			return -1;
-		n = util_parse_int(PQcmdTuples(r), 0, 1000000, &errstr);
+		n = util_parse_int(PQgetvalue(r, 0, 0), 0, 1000000, &errstr);
 		expired += n;
 		PQclear(r);
 	} while (n == 1000 && !g_stop);
@@ -103,15 +106,24 @@ static int work(struct db *db, const struct config *cfg, int sweep)
 	return 0;
 }
 
-/* Milliseconds until the next queued row is due, or POLL_MAX_MS. */
-static int next_due_ms(struct db *db)
+/*
+ * Says that this notifier goes to sleep, then returns the milliseconds
+ * until the next queued row falls due (0: one is due already, look again),
+ * POLL_MAX_MS when none waits, or -1 when the database is away.
+ */
+static int going_to_sleep(struct db *db)
 {
 	enum db_err err;
 	const char *errstr;
-	PGresult *r = db_run(db, DB_NEXT_DUE, NULL, &err, NULL);
+	PGresult *r;
 	long long ms = POLL_MAX_MS;
 
-	if (r && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+	if ((r = db_run(db, DB_NOTIFIER_SLEEPS, NULL, &err, NULL)) == NULL)
+		return -1;
+	PQclear(r);
+	if ((r = db_run(db, DB_NEXT_DUE, NULL, &err, NULL)) == NULL)
+		return -1;
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
 		ms = util_parse_int(PQgetvalue(r, 0, 0), 0, LLONG_MAX, &errstr);
 		if (errstr || ms > POLL_MAX_MS)
 			ms = POLL_MAX_MS;
@@ -120,7 +132,7 @@ static int next_due_ms(struct db *db)
 	return (int)ms;
 }
 
-static const char *const g_channels[] = { "mailproof_outbox", "mailproof_mail", NULL };
+static const char *const g_channels[] = { "mailproof_wake", NULL };
 
 int main(int argc, char **argv)
 {
@@ -135,6 +147,7 @@ int main(int argc, char **argv)
 	const char *config_arg = NULL, *path;
 	struct config cfg;
 	struct sigaction sa;
+	sigset_t signals, waiting;
 	struct db *db;
 	char err[512];
 	int ch, once = 0, rc = 0;
@@ -180,6 +193,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
 	if ((db = db_new(&cfg, "mailproof-notifier")) == NULL)
 		fatalx("out of memory");
 	db_listen(db, g_channels);
@@ -222,17 +239,27 @@ int main(int argc, char **argv)
 			next_sweep = now + (int64_t)cfg.sweep_interval_seconds * 1000;
 		if (once)
 			break;
-		wait_ms = next_due_ms(db);
+		if ((wait_ms = going_to_sleep(db)) < 0) {
+			sleep(1);
+			continue;
+		}
+		if (wait_ms == 0)
+			continue;
 		if (next_sweep - util_mono_ms() < wait_ms)
 			wait_ms = (int)(next_sweep - util_mono_ms());
-		switch (db_wait(db, wait_ms)) {
-		case 1:
-			log_debug("woken by a notification");
-			break;
-		case -1:
-			sleep(1);
-			break;
+		/* a signal after this check still ends the wait: ppoll unblocks it */
+		sigprocmask(SIG_BLOCK, &signals, &waiting);
+		if (!g_stop && !g_reload) {
+			switch (db_wait(db, wait_ms, &waiting)) {
+			case 1:
+				log_debug("woken by a notification");
+				break;
+			case -1:
+				sleep(1);
+				break;
+			}
 		}
+		sigprocmask(SIG_SETMASK, &waiting, NULL);
 	}
 	log_info("stopped");
 	db_free(db);

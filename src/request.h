@@ -19,11 +19,13 @@ struct db;
 
 #define REQUEST_PATH_MAX 1024
 
+/* The API key of a request, as auth_prepare() sets it; see auth.h. */
 struct auth_ctx {
-	char key_id[24];
-	char tenant_id[24];
-	char mail_from[256];	/* the tenant's sender override, "" for the configured one */
-	unsigned scopes;
+	unsigned scopes;			/* what the route needs */
+	char key_hash[2 + 2 * 32 + 1];		/* under secret_key, a bytea literal */
+	char key_hash_prev[2 + 2 * 32 + 1];	/* under secret_key_previous */
+	char limit[16];				/* rate_per_key_per_minute */
+	const char *params[3];			/* the three above, as statement parameters */
 };
 
 struct request {

@@ -33,13 +33,23 @@ int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
 
 void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1])
 {
-	uint32_t n = (uint32_t)strlen(alphabet);
+	uint32_t n = (uint32_t)strlen(alphabet), draw[TOK_CODE_MAX];
+	/* randombytes_uniform()'s rejection: the values below 2^32 mod n would make bias */
+	uint32_t min = (1U + ~n) % n;
+	int i = 0;
 
 	if (len < 1 || len > TOK_CODE_MAX)
 		len = TOK_CODE_MAX;
-	for (int i = 0; i < len; i++)
-		out[i] = alphabet[randombytes_uniform(n)];
+	/* one draw for the whole code (a system call each was most of a start's) */
+	while (i < len) {
+		int want = len - i;
+		randombytes_buf(draw, (size_t)want * sizeof draw[0]);
+		for (int j = 0; j < want; j++)
+			if (draw[j] >= min)
+				out[i++] = alphabet[draw[j] % n];
+	}
 	out[len] = '\0';
+	sodium_memzero(draw, sizeof draw);
 }
 
 int tok_random_id(const char *prefix, char *out, size_t outlen)

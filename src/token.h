@@ -11,19 +11,7 @@
 #include "buf.h"
 
 #define TOK_HASH_BYTES 32
-#define TOK_ID_CHARS 26			/* OTP alphabets: numeric, alpha (A-Z), alphanumeric (no 0 1 I L O U). */
-#define TOK_FORMAT_NUMERIC "0123456789"
-#define TOK_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define TOK_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-#define TOK_CODE_MAX 12
-
-/*
- * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
- * alphabet (libsodium's randombytes_uniform: no modulo bias).
- */
-void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
-
-/* Crockford base32 of 16 bytes */
+#define TOK_ID_CHARS 26			/* Crockford base32 of 16 bytes */
 #define TOK_API_KEY_LEN (4 + 43)	/* "mpk_" + base64url(32 bytes) */
 #define TOK_WHSEC_LEN (6 + 44)		/* "whsec_" + base64(32 bytes) */
 
@@ -35,7 +23,8 @@ void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
 
 /*
  * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
- * alphabet (libsodium's randombytes_uniform: no modulo bias).
+ * alphabet: the rejection of randombytes_uniform(), so no modulo bias, on
+ * one draw of random bytes for the whole code.
  */
 void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
 

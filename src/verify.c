@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -25,22 +26,15 @@
 #include "token.h"
 #include "util.h"
 
-#define DEFAULT_SUBJECT "Your verification code"
-#define DEFAULT_LINE "Use this code to confirm your email address."
-#define DEFAULT_LINK_SUBJECT "Confirm your email address"
-#define DEFAULT_LINK_LINE "Confirm that this email address is yours."
 #define LINK_MAX 600
-#define MAIL_MAX_BYTES (256 * 1024)
+#define TOKEN_LEN 43		/* base64url of 32 bytes */
 
-/* What a mail needs, from a start or from the stored row for a resend. */
-struct verify_mail {
-	const char *id;
-	const char *email;
-	const char *code;		/* OTP, else NULL */
-	const char *link;		/* MAGIC_LINK, else NULL */
-	const char *subject;		/* NULL: default */
-	const char *verification_line;	/* NULL: default */
-	int ttl_seconds;
+/* A new secret: an OTP code, or a magic link token and its link. */
+struct verify_secret {
+	char code[TOK_CODE_MAX + 1];
+	char token[TOKEN_LEN + 1];
+	char link[LINK_MAX];
+	char hash[TOK_HASH_HEX_LEN];	/* what is stored: the keyed hash */
 };
 
 int verify_id_valid(const char *id)
@@ -77,60 +71,75 @@ void verify_refused(struct request *rq, const char *stored, const char *effectiv
 		request_error(rq, 409, "VERIFICATION_FAILED", "the verification has failed", NULL, NULL);
 }
 
-enum verify_result verify_code(struct request *rq, const char *id, const char *tenant,
-			       const char *code, int *remaining, json_t **verified)
+static void not_found(struct request *rq)
 {
-	char h1[TOK_HASH_HEX_LEN], h2[sizeof h1];
-	const char *params[4] = { id, tenant, h1, NULL };
-	const char *after, *before, *stored, *errstr;
-	enum verify_result vr;
-	enum db_err err;
-	PGresult *r;
+	request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+}
 
-	*verified = NULL;
-	if (!verify_id_valid(id))
+/*
+ * What a code check's columns (stored, eff, result, remaining, body, from
+ * column c on) came to; see mp_check_code() in sql/lifecycle.sql.
+ */
+static enum verify_result code_outcome(const char *id, PGresult *r, int c, int *remaining,
+				       json_t **verified)
+{
+	const char *stored = PQgetvalue(r, 0, c), *before = PQgetvalue(r, 0, c + 1);
+	const char *after = PQgetvalue(r, 0, c + 2), *errstr;
+	enum verify_result vr;
+
+	if (PQgetisnull(r, 0, c))
 		return VR_NOT_FOUND;
-	tok_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
-	if (rq->cfg->have_secret_key_previous) {
-		tok_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
-		params[3] = h2;
-	}
-	if ((r = db_run(rq->db, DB_VERIFY_CODE, params, &err, NULL)) == NULL)
-		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return VR_NOT_FOUND;
-	}
-	stored = PQgetvalue(r, 0, 0);
-	before = PQgetvalue(r, 0, 1);
-	after = PQgetvalue(r, 0, 2);
-	if (PQgetisnull(r, 0, 2))
-		vr = strcmp(before, "EXPIRED") == 0 ? VR_EXPIRED :
-		     strcmp(stored, "VERIFIED") == 0 ? VR_ALREADY_VERIFIED :
-		     strcmp(stored, "CANCELED") == 0 ? VR_CANCELED : VR_FAILED;
-	else if (strcmp(after, "VERIFIED") == 0)
-		vr = VR_VERIFIED;
-	else if (strcmp(after, "FAILED") == 0)
-		vr = VR_ATTEMPTS_EXHAUSTED;
-	else
-		vr = VR_INVALID_CODE;
+	if (PQgetisnull(r, 0, c + 2))
+		return strcmp(before, "EXPIRED") == 0 ? VR_EXPIRED :
+		       strcmp(stored, "VERIFIED") == 0 ? VR_ALREADY_VERIFIED :
+		       strcmp(stored, "CANCELED") == 0 ? VR_CANCELED : VR_FAILED;
+	vr = strcmp(after, "VERIFIED") == 0 ? VR_VERIFIED :
+	     strcmp(after, "FAILED") == 0 ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
 	switch (vr) {
 	case VR_VERIFIED:
 		log_info("verification %s: PENDING -> VERIFIED", id);
 		metrics_outcome(METRICS_VERIFIED);
-		*verified = json_loads(PQgetvalue(r, 0, 4), 0, NULL);
+		*verified = json_loads(PQgetvalue(r, 0, c + 4), 0, NULL);
 		break;
 	case VR_ATTEMPTS_EXHAUSTED:
 		log_info("verification %s: PENDING -> FAILED (attempts exhausted)", id);
 		metrics_outcome(METRICS_FAILED);
 		break;
-	case VR_INVALID_CODE:
-		metrics_outcome(METRICS_INVALID_CODE);
-		*remaining = (int)util_parse_int(PQgetvalue(r, 0, 3), 0, 10, &errstr);
-		break;
 	default:
+		metrics_outcome(METRICS_INVALID_CODE);
+		*remaining = (int)util_parse_int(PQgetvalue(r, 0, c + 3), 0, 10, &errstr);
 		break;
 	}
+	return vr;
+}
+
+enum verify_result verify_code(struct request *rq, const char *id, int with_key, const char *code,
+			       int *remaining, json_t **verified)
+{
+	char h1[TOK_HASH_HEX_LEN], h2[sizeof h1];
+	const char *params[AUTH_PARAMS + 3];
+	const char **p = with_key ? params + AUTH_PARAMS : params;
+	enum verify_result vr;
+	enum db_err err;
+	PGresult *r;
+
+	*verified = NULL;
+	tok_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
+	p[0] = id;
+	p[1] = h1;
+	p[2] = NULL;
+	if (rq->cfg->have_secret_key_previous) {
+		tok_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
+		p[2] = h2;
+	}
+	if (with_key) {
+		if ((r = auth_run(rq, DB_API_VERIFY, params)) == NULL)
+			return VR_ANSWERED;
+	} else if ((r = db_run(rq->db, DB_CHECK_CODE, params, &err, NULL)) == NULL) {
+		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
+	}
+	vr = PQntuples(r) == 1 ? code_outcome(id, r, with_key ? 2 : 0, remaining, verified)
+			       : VR_NOT_FOUND;
 	PQclear(r);
 	return vr;
 }
@@ -140,7 +149,7 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 	int remaining = 0;
 	json_t *v = NULL;
 
-	switch (verify_code(rq, id, rq->auth.tenant_id, code, &remaining, &v)) {
+	switch (verify_code(rq, id, 1, code, &remaining, &v)) {
 	case VR_VERIFIED:
 		if (v == NULL)
 			break;
@@ -172,7 +181,7 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 		verify_refused(rq, "FAILED", "FAILED");
 		break;
 	case VR_NOT_FOUND:
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		not_found(rq);
 		break;
 	case VR_UNAVAILABLE:
 		api_db_error(rq, DB_UNAVAILABLE);
@@ -180,102 +189,56 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 	case VR_ERROR:
 		api_db_error(rq, DB_FAILED);
 		break;
+	case VR_ANSWERED:
+		break;
 	}
 	json_decref(v);
 }
 
 /*
- * A new magic link secret: token (43 base64url characters, only ever in
- * the mail), the link, and the keyed hash stored for it (hex bytea).
+ * A new secret for verification id: an OTP code of alphabet and length, or
+ * (alphabet NULL) a magic link token, only ever in the mail, and its link.
  */
-static void link_secret(const struct config *cfg, char token[48], char link[LINK_MAX],
-			char hash[TOK_HASH_HEX_LEN])
+static void secret_new(const struct config *cfg, const char *id, const char *alphabet,
+		       int length, struct verify_secret *s)
 {
 	unsigned char raw[32];
 
+	s->code[0] = '\0';
+	s->token[0] = '\0';
+	s->link[0] = '\0';
+	if (alphabet) {
+		tok_code(alphabet, length, s->code);
+		tok_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
+		return;
+	}
 	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(token, 48, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
-	snprintf(link, LINK_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
-	tok_hash_hex(cfg->secret_key, "link", token, NULL, hash);
+	snprintf(s->link, sizeof s->link, "%s/v1/link/%s", cfg->public_base_url, s->token);
+	tok_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
 }
 
-/* True when url is one of the tenant's redirect prefixes; -1 after a 503/500. */
-static int redirect_ok(struct request *rq, const char *url)
+static void secret_wipe(struct verify_secret *s)
 {
-	const char *params[1] = { rq->auth.tenant_id };
-	const char *prefixes[64];
-	enum db_err err;
-	PGresult *r;
-	int n, ok;
-
-	if ((r = db_run(rq->db, DB_TENANT_REDIRECTS, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return -1;
-	}
-	n = PQntuples(r) < 64 ? PQntuples(r) : 64;
-	for (int i = 0; i < n; i++)
-		prefixes[i] = PQgetvalue(r, i, 0);
-	ok = redirect_allowed(url, prefixes, (size_t)n);
-	PQclear(r);
-	return ok;
+	sodium_memzero(s, sizeof *s);
 }
 
 /*
- * Renders the templates and composes the message into out; -1 logged.
- * from overrides mail_from when it is not empty (the tenant's sender).
+ * Queue mode: seals the code or token into sealed (a bytea literal) for
+ * the notifier, which writes the mail when it sends it.  Returns 0, or -1
+ * after a 500.
  */
-static int verify_compose(const struct config *cfg, const char *from,
-			  const struct verify_mail *vm, struct buf *out)
+static int secret_seal(struct request *rq, const struct verify_secret *s, struct buf *sealed)
 {
-	struct buf tt, th, text, html;
-	char minutes[16], link[512], err[512];
-	struct mail_vars vars;
-	struct mail_msg msg;
-	int rc = -1;
+	const char *secret = s->code[0] ? s->code : s->token;
 
-	buf_init(&tt, MAIL_MAX_BYTES);
-	buf_init(&th, MAIL_MAX_BYTES);
-	buf_init(&text, MAIL_MAX_BYTES);
-	buf_init(&html, MAIL_MAX_BYTES);
-	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
-	/* an OTP mail links to the hosted page where the code can be typed */
-	snprintf(link, sizeof link, "%s/v1/hosted/%s", cfg->public_base_url, vm->id);
-	vars.code = vm->code ? vm->code : "";
-	vars.link = vm->link ? vm->link : link;
-	vars.expires_minutes = minutes;
-	vars.verification_line = vm->verification_line ? vm->verification_line :
-				 vm->link ? DEFAULT_LINK_LINE : DEFAULT_LINE;
-	if (mail_template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
-			       sizeof err) < 0 ||
-	    mail_template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
-			       sizeof err) < 0) {
-		log_errx("%s", err);
-		goto out;
+	if (tok_seal(rq->cfg->secret_key, secret, strlen(secret), sealed) < 0) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		return -1;
 	}
-	if (mail_render(tt.data, &vars, 0, &text) < 0 || mail_render(th.data, &vars, 1, &html) < 0) {
-		log_errx("verification %s: the rendered mail is too large", vm->id);
-		goto out;
-	}
-	msg.from = from && *from ? from : cfg->mail_from;
-	msg.from_name = cfg->mail_from_name;
-	msg.to = vm->email;
-	msg.subject = vm->subject ? vm->subject : vm->link ? DEFAULT_LINK_SUBJECT : DEFAULT_SUBJECT;
-	msg.text = text.data;
-	msg.html = html.data;
-	if (mail_compose(&msg, out) < 0) {
-		log_errx("verification %s: the mail is too large", vm->id);
-		goto out;
-	}
-	rc = 0;
-out:
-	sodium_memzero(text.data, text.len);
-	sodium_memzero(html.data, html.len);
-	buf_free(&tt);
-	buf_free(&th);
-	buf_free(&text);
-	buf_free(&html);
-	return rc;
+	return 0;
 }
 
 /*
@@ -304,10 +267,12 @@ static json_t *verify_with_links(struct request *rq, const char *verification_js
 
 /*
  * Sends the mail and records the outcome (a failure fails the verification).
- * Returns the verification as GET shows it, with "sent" and
- * "hostedVerifyUrl" added (caller owns it), or NULL after answering 5xx.
+ * from is the tenant's sender override ("" for none).  Returns the
+ * verification as GET shows it, with "sent" and "hostedVerifyUrl" added
+ * (caller owns it), or NULL after answering 5xx.
  */
-static json_t *verify_mail_and_record(struct request *rq, const struct verify_mail *vm)
+static json_t *verify_mail_and_record(struct request *rq, const char *from,
+				      const struct mail_verification *vm)
 {
 	struct smtp_result res;
 	struct buf msg;
@@ -318,11 +283,11 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 	PGresult *r;
 
 	buf_init(&msg, MAIL_MAX_BYTES);
-	if (verify_compose(rq->cfg, rq->auth.mail_from, vm, &msg) < 0) {
+	if (mail_verification_compose(rq->cfg, from, vm, &msg) < 0) {
 		memset(&res, 0, sizeof res);
 		snprintf(res.reply, sizeof res.reply, "the message could not be built");
 	} else {
-		smtp_send(rq->cfg, rq->auth.mail_from, vm->email, msg.data, &res);
+		smtp_send(rq->cfg, from, vm->email, msg.data, &res);
 	}
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
@@ -342,59 +307,37 @@ static json_t *verify_mail_and_record(struct request *rq, const struct verify_ma
 }
 
 /*
- * Queue mode: composes the mail and seals it into sealed (a bytea literal)
- * for the notifier, wiping the plain text.  Returns 0, or -1 after a 500.
- */
-static int verify_seal(struct request *rq, const struct verify_mail *vm, struct buf *sealed)
-{
-	struct buf msg;
-	int rc = 0;
-
-	buf_init(&msg, MAIL_MAX_BYTES);
-	if (verify_compose(rq->cfg, rq->auth.mail_from, vm, &msg) < 0 ||
-	    tok_seal(rq->cfg->secret_key, msg.data, msg.len, sealed) < 0) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		rc = -1;
-	}
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
-	return rc;
-}
-
-
-/*
  * The answer to a send: 201 (or 200 for a resend) with the verification,
  * or 502 EMAIL_SEND_FAILED naming it.  Steals v; returns the envelope text
  * (caller frees) and the status, so that a start can remember it.
  */
 static char *verify_send_answer(json_t *v, int ok_status, int *status)
 {
-	json_t *sent = json_object_get(v, "sent");
+	json_t *sent = json_object_get(v, "sent"), *d;
 
 	if (json_is_true(sent)) {
 		*status = ok_status;
 		return jsonx_ok(v);
 	}
 	*status = 502;
-	{
-		json_t *d = json_pack("{s:O,s:O}", "verificationId", json_object_get(v, "id"),
-				      "delivery", json_object_get(v, "delivery"));
-		json_decref(v);
-		return jsonx_error("EMAIL_SEND_FAILED",
-				   "the mail server did not accept the message; the verification has failed",
-				   d);
-	}
+	d = json_pack("{s:O,s:O}", "verificationId", json_object_get(v, "id"), "delivery",
+		      json_object_get(v, "delivery"));
+	json_decref(v);
+	return jsonx_error("EMAIL_SEND_FAILED",
+			   "the mail server did not accept the message; the verification has failed",
+			   d);
 }
 
 /*
  * The mail of a stored start or resend, and the answer to it: in queue mode
  * the verification as stored (stored_json, its mail waiting for the
- * notifier) with ok_status; else the mail sent now and its outcome (ok_status
- * or 502).  Returns the envelope text (caller frees) and sets *status, or
- * NULL after answering an error.
+ * notifier) with ok_status; else the mail sent now (from: the tenant's
+ * sender) and its outcome (ok_status or 502).  Returns the envelope text
+ * (caller frees) and sets *status, or NULL after answering an error.
  */
-static char *verify_deliver(struct request *rq, const struct verify_mail *vm,
-			    const char *stored_json, int ok_status, int *status)
+static char *verify_deliver(struct request *rq, const char *from,
+			    const struct mail_verification *vm, const char *stored_json,
+			    int ok_status, int *status)
 {
 	json_t *v;
 
@@ -404,7 +347,7 @@ static char *verify_deliver(struct request *rq, const struct verify_mail *vm,
 		*status = ok_status;
 		return jsonx_ok(v);
 	}
-	if ((v = verify_mail_and_record(rq, vm)) == NULL)
+	if ((v = verify_mail_and_record(rq, from, vm)) == NULL)
 		return NULL;
 	return verify_send_answer(v, ok_status, status);
 }
@@ -419,7 +362,7 @@ static void reply_text(struct request *rq, int status, char *text)
 	free(text);
 }
 
-/* Answers a refused start or resend from its outcome word. */
+/* Answers a refused start or resend from its outcome word; 0 when it is no refusal. */
 static int verify_limit_refusal(struct request *rq, const char *outcome, const char *retry)
 {
 	const char *errstr;
@@ -434,67 +377,93 @@ static int verify_limit_refusal(struct request *rq, const char *outcome, const c
 	else if (strcmp(outcome, "quota") == 0)
 		request_error(rq, 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up",
 			      NULL, NULL);
+	else if (strcmp(outcome, "disposable") == 0)
+		request_error(rq, 422, "DISPOSABLE_EMAIL",
+			      "addresses at disposable mail domains are not accepted", NULL, NULL);
+	else if (strcmp(outcome, "undeliverable") == 0)
+		request_error(rq, 422, "UNDELIVERABLE_EMAIL", "the address's domain does not receive mail",
+			      NULL, NULL);
 	else
 		return 0;
 	return 1;
 }
 
+/*
+ * Work that must not be done for a stranger (a DNS query, the tenant's
+ * redirect prefixes) waits for the key: this checks it without counting the
+ * request (the start counts it), and checks redirect_url when it is set.
+ * Returns 0, or -1 after answering.
+ */
+static int verify_pre_start(struct request *rq, const char *redirect_url)
+{
+	const char *params[AUTH_PARAMS], *prefixes[64];
+	PGresult *r;
+	int n = 0, ok;
+
+	if ((r = auth_run(rq, DB_API_REDIRECTS, params)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && n < 64; i++)
+		if (!PQgetisnull(r, i, 2))
+			prefixes[n++] = PQgetvalue(r, i, 2);
+	ok = redirect_url == NULL || redirect_allowed(redirect_url, prefixes, (size_t)n);
+	PQclear(r);
+	if (!ok)
+		request_error(rq, 400, "REDIRECT_NOT_ALLOWED",
+			      "redirectUrl does not match an allowed redirect prefix of this account",
+			      NULL, NULL);
+	return ok ? 0 : -1;
+}
+
+/* Answers the start's outcome when it is not "created"; 1 when it did. */
+static int verify_start_refused(struct request *rq, PGresult *r)
+{
+	const char *outcome = PQgetvalue(r, 0, 4), *errstr, *body = PQgetvalue(r, 0, 5);
+	int status;
+
+	if (strcmp(outcome, "created") == 0)
+		return 0;
+	if (strcmp(outcome, "replay") == 0) {
+		status = (int)util_parse_int(PQgetvalue(r, 0, 6), 100, 599, &errstr);
+		request_reply(rq, errstr ? 500 : status, "application/json",
+			      "Idempotent-Replayed: true\r\n", body, strlen(body));
+	} else if (strncmp(outcome, "idem_", 5) == 0) {
+		request_error(rq, 409, "IDEMPOTENCY_CONFLICT",
+			      strcmp(outcome, "idem_conflict") == 0
+				      ? "this Idempotency-Key was used with another request body"
+				      : "a request with this Idempotency-Key is still in progress",
+			      NULL, NULL);
+	} else if (!verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1))) {
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+	}
+	return 1;
+}
+
 void verify_start(struct request *rq, const struct verify_start_req *sr)
 {
-	char id[40], code[TOK_CODE_MAX + 1], hash[TOK_HASH_HEX_LEN], idem[TOK_HASH_HEX_LEN];
-	char len[8], ttl[16], att[8], per_hour[16], fail_day[16], token[48], link[LINK_MAX];
-	const char *params[22];
-	const char *outcome, *domain = strchr(sr->email, '@') + 1;
-	enum deliverability deliverable;
+	char id[40], idem[TOK_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
+	const char *params[AUTH_PARAMS + 21], **p = params + AUTH_PARAMS;
+	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
+	enum deliverability deliverable = DELIVER_UNKNOWN;
 	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
-	struct verify_mail vm;
+	struct mail_verification vm;
+	struct verify_secret secret;
 	struct buf sealed;
-	enum db_err err;
 	PGresult *r;
 	char *text;
 	int status;
 
-	disposable = deliver_is_disposable(rq->cfg, domain);
-	if (disposable && rq->cfg->reject_disposable) {
-		request_error(rq, 422, "DISPOSABLE_EMAIL",
-			      "addresses at disposable mail domains are not accepted", NULL, NULL);
-		return;
-	}
-	deliverable = deliver_mx(rq->cfg, domain);
-	if (deliverable == DELIVER_NO && rq->cfg->reject_undeliverable) {
-		request_error(rq, 422, "UNDELIVERABLE_EMAIL", "the address's domain does not receive mail",
-			      NULL, NULL);
-		return;
-	}
-	if (sr->magic_link && sr->redirect_url) {
-		int ok = redirect_ok(rq, sr->redirect_url);
-		if (ok < 0)
-			return;
-		if (!ok) {
-			request_error(rq, 400, "REDIRECT_NOT_ALLOWED",
-				      "redirectUrl does not match an allowed redirect prefix of this "
-				      "account", NULL, NULL);
-			return;
-		}
-	}
 	tok_random_id("ev_", id, sizeof id);
-	code[0] = '\0';
-	if (sr->magic_link) {
-		link_secret(rq->cfg, token, link, hash);
-	} else {
-		tok_code(sr->alphabet, sr->code_length, code);
-		tok_hash_hex(rq->cfg->secret_key, "otp", id, code, hash);
-	}
-	vm.id = id;
-	vm.email = sr->email;
-	vm.code = sr->magic_link ? NULL : code;
-	vm.link = sr->magic_link ? link : NULL;
-	vm.subject = sr->subject;
-	vm.verification_line = sr->verification_line;
-	vm.ttl_seconds = sr->expires_seconds;
-	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
-	/* queue mode: the message is stored sealed, with the verification */
-	if (queued && verify_seal(rq, &vm, &sealed) < 0)
+	secret_new(rq->cfg, id, sr->magic_link ? NULL : sr->alphabet, sr->code_length, &secret);
+	buf_init(&sealed, 1024);
+	if ((rq->cfg->mx_check || sr->redirect_url) && verify_pre_start(rq, sr->redirect_url) < 0)
+		goto out;
+	disposable = deliver_is_disposable(rq->cfg, domain);
+	if (disposable && rq->cfg->reject_disposable)
+		refusal = "disposable";
+	else if ((deliverable = deliver_mx(rq->cfg, domain)) == DELIVER_NO &&
+		 rq->cfg->reject_undeliverable)
+		refusal = "undeliverable";
+	if (queued && secret_seal(rq, &secret, &sealed) < 0)
 		goto out;
 	tok_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
@@ -502,152 +471,123 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	snprintf(att, sizeof att, "%d", sr->max_attempts);
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
 	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
-	params[0] = rq->auth.tenant_id;
-	params[1] = rq->auth.key_id;
-	params[2] = id;
-	params[3] = sr->email;
-	params[4] = sr->user_id;
-	params[5] = sr->magic_link ? "MAGIC_LINK" : "OTP";
-	params[6] = sr->magic_link ? NULL : sr->token_format;
-	params[7] = sr->magic_link ? NULL : len;
-	params[8] = hash;
-	params[9] = att;
-	params[10] = ttl;
-	params[11] = sr->magic_link ? sr->redirect_url : NULL;
-	params[12] = sr->subject;
-	params[13] = sr->verification_line;
-	params[14] = sr->metadata;
-	params[15] = queued ? sealed.data : NULL;
-	params[16] = deliver_name(deliverable);
-	params[17] = disposable ? "true" : "false";
-	params[18] = sr->idem_key;
-	params[19] = sr->idem_key ? idem : NULL;
-	params[20] = per_hour;
-	params[21] = fail_day;
-	if ((r = db_run(rq->db, DB_START, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
+	p[0] = id;
+	p[1] = sr->email;
+	p[2] = sr->user_id;
+	p[3] = sr->magic_link ? "MAGIC_LINK" : "OTP";
+	p[4] = sr->magic_link ? NULL : sr->token_format;
+	p[5] = sr->magic_link ? NULL : len;
+	p[6] = secret.hash;
+	p[7] = att;
+	p[8] = ttl;
+	p[9] = sr->magic_link ? sr->redirect_url : NULL;
+	p[10] = sr->subject;
+	p[11] = sr->verification_line;
+	p[12] = sr->metadata;
+	p[13] = queued ? sealed.data : NULL;
+	p[14] = deliver_name(deliverable);
+	p[15] = disposable ? "true" : "false";
+	p[16] = sr->idem_key;
+	p[17] = sr->idem_key ? idem : NULL;
+	p[18] = per_hour;
+	p[19] = fail_day;
+	p[20] = refusal;
+	if ((r = auth_run(rq, DB_API_START, params)) == NULL)
 		goto out;
-	}
-	outcome = PQgetvalue(r, 0, 0);
-	if (strcmp(outcome, "replay") == 0) {
-		const char *errstr;
-		status = (int)util_parse_int(PQgetvalue(r, 0, 3), 100, 599, &errstr);
-		request_reply(rq, errstr ? 500 : status, "application/json", "Idempotent-Replayed: true\r\n",
-			      PQgetvalue(r, 0, 2), strlen(PQgetvalue(r, 0, 2)));
-		PQclear(r);
-		goto out;
-	}
-	if (strncmp(outcome, "idem_", 5) == 0) {
-		request_error(rq, 409, "IDEMPOTENCY_CONFLICT",
-			      strcmp(outcome, "idem_conflict") == 0
-				      ? "this Idempotency-Key was used with another request body"
-				      : "a request with this Idempotency-Key is still in progress",
-			      NULL, NULL);
-		PQclear(r);
-		goto out;
-	}
-	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)) || strcmp(outcome, "created") != 0) {
-		if (!rq->status)
-			request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+	if (verify_start_refused(rq, r)) {
 		PQclear(r);
 		goto out;
 	}
 	log_info("verification %s: started%s", id, queued ? ", mail queued" : "");
 	metrics_outcome(METRICS_STARTED);
-	text = verify_deliver(rq, &vm, PQgetvalue(r, 0, 2), 201, &status);
-	PQclear(r);
-	if (text == NULL)
-		goto out;
-	if (sr->idem_key) {
+	vm.id = id;
+	vm.email = sr->email;
+	vm.code = sr->magic_link ? NULL : secret.code;
+	vm.link = sr->magic_link ? secret.link : NULL;
+	vm.subject = sr->subject;
+	vm.verification_line = sr->verification_line;
+	vm.ttl_seconds = sr->expires_seconds;
+	text = verify_deliver(rq, PQgetvalue(r, 0, 3), &vm, PQgetvalue(r, 0, 5), 201, &status);
+	if (text && sr->idem_key) {
 		char st[8];
-		const char *p[4] = { rq->auth.tenant_id, sr->idem_key, st, text };
+		const char *ip[4] = { PQgetvalue(r, 0, 2), sr->idem_key, st, text };
+		enum db_err err;
+		PGresult *u;
 		snprintf(st, sizeof st, "%d", status);
-		if ((r = db_run(rq->db, DB_IDEM_STORE, p, &err, NULL)) != NULL)
-			PQclear(r);
+		if ((u = db_run(rq->db, DB_IDEM_STORE, ip, &err, NULL)) != NULL)
+			PQclear(u);
 	}
-	reply_text(rq, status, text);
+	PQclear(r);
+	if (text)
+		reply_text(rq, status, text);
 out:
-	sodium_memzero(code, sizeof code);
-	sodium_memzero(token, sizeof token);
-	sodium_memzero(link, sizeof link);
+	secret_wipe(&secret);
 	buf_free(&sealed);
 }
 
 void verify_resend(struct request *rq, const char *id)
 {
-	char code[TOK_CODE_MAX + 1], hash[TOK_HASH_HEX_LEN], per_hour[16], fail_day[16];
-	char token[48], link[LINK_MAX];
-	const char *info_params[2] = { id, rq->auth.tenant_id };
-	const char *params[6] = { rq->auth.tenant_id, id, hash, per_hour, fail_day, NULL };
-	const char *outcome, *errstr;
+	char per_hour[16], fail_day[16];
+	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
+	const char *params[AUTH_PARAMS + 5], **p = params + AUTH_PARAMS;
+	const char *outcome, *format, *errstr;
 	int queued = rq->cfg->mail_delivery == MAIL_QUEUE;
-	struct verify_mail vm;
+	struct mail_verification vm;
+	struct verify_secret secret;
 	struct buf sealed;
-	PGresult *info = NULL, *r = NULL;
-	enum db_err err;
+	PGresult *info, *r = NULL;
 	char *text;
-	int status, length, is_link;
+	int status, length;
 
-	code[0] = '\0';
-	token[0] = '\0';
-	buf_init(&sealed, 4 * MAIL_MAX_BYTES);
-	if (!verify_id_valid(id)) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
-		return;
-	}
-	if ((info = db_run(rq->db, DB_MAIL_INFO, info_params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return;
-	}
-	if (PQntuples(info) != 1) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+	memset(&secret, 0, sizeof secret);
+	buf_init(&sealed, 1024);
+	if ((info = auth_run(rq, DB_API_MAIL_INFO, info_params)) == NULL)
+		goto out;
+	if (PQgetvalue(info, 0, 2)[0] != 't') {
+		not_found(rq);
 		goto out;
 	}
-	is_link = strcmp(PQgetvalue(info, 0, 1), "MAGIC_LINK") == 0;
-	if (is_link) {
-		link_secret(rq->cfg, token, link, hash);
-	} else {
-		length = (int)util_parse_int(PQgetvalue(info, 0, 3), 4, TOK_CODE_MAX, &errstr);
-		tok_code(strcmp(PQgetvalue(info, 0, 2), "alpha") == 0 ? TOK_FORMAT_ALPHA :
-			 strcmp(PQgetvalue(info, 0, 2), "alphanumeric") == 0 ? TOK_FORMAT_ALNUM :
-			 TOK_FORMAT_NUMERIC, errstr ? 6 : length, code);
-		tok_hash_hex(rq->cfg->secret_key, "otp", id, code, hash);
-	}
+	format = PQgetvalue(info, 0, 5);
+	length = (int)util_parse_int(PQgetvalue(info, 0, 6), 4, TOK_CODE_MAX, &errstr);
+	secret_new(rq->cfg, id, strcmp(PQgetvalue(info, 0, 4), "MAGIC_LINK") == 0 ? NULL :
+		   strcmp(format, "alpha") == 0 ? TOK_FORMAT_ALPHA :
+		   strcmp(format, "alphanumeric") == 0 ? TOK_FORMAT_ALNUM : TOK_FORMAT_NUMERIC,
+		   errstr ? 6 : length, &secret);
+	if (queued && secret_seal(rq, &secret, &sealed) < 0)
+		goto out;
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
 	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
-	vm.id = id;
-	vm.email = PQgetvalue(info, 0, 0);
-	vm.code = is_link ? NULL : code;
-	vm.link = is_link ? link : NULL;
-	vm.subject = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
-	vm.verification_line = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
-	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 6), 60, 2592000, &errstr);
-	if (queued) {
-		if (verify_seal(rq, &vm, &sealed) < 0)
-			goto out;
-		params[5] = sealed.data;
-	}
-	if ((r = db_run(rq->db, DB_RESEND, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
+	p[0] = id;
+	p[1] = secret.hash;
+	p[2] = per_hour;
+	p[3] = fail_day;
+	p[4] = queued ? sealed.data : NULL;
+	if ((r = auth_run(rq, DB_API_RESEND, params)) == NULL)
 		goto out;
-	}
-	outcome = PQgetvalue(r, 0, 0);
+	outcome = PQgetvalue(r, 0, 2);
 	if (strcmp(outcome, "not_found") == 0) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		not_found(rq);
 		goto out;
 	}
 	if (strcmp(outcome, "refused") == 0) {
-		verify_refused(rq, PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+		verify_refused(rq, PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
 		goto out;
 	}
 	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
 		goto out;
 	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
-	if ((text = verify_deliver(rq, &vm, PQgetvalue(r, 0, 4), 200, &status)) != NULL)
+	vm.id = id;
+	vm.email = PQgetvalue(info, 0, 3);
+	vm.code = secret.code[0] ? secret.code : NULL;
+	vm.link = secret.code[0] ? NULL : secret.link;
+	vm.subject = PQgetisnull(info, 0, 7) ? NULL : PQgetvalue(info, 0, 7);
+	vm.verification_line = PQgetisnull(info, 0, 8) ? NULL : PQgetvalue(info, 0, 8);
+	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 9), 60, 2592000, &errstr);
+	if ((text = verify_deliver(rq, PQgetvalue(info, 0, 10), &vm, PQgetvalue(r, 0, 5), 200,
+				   &status)) != NULL)
 		reply_text(rq, status, text);
 out:
-	sodium_memzero(code, sizeof code);
-	sodium_memzero(token, sizeof token);
+	secret_wipe(&secret);
 	buf_free(&sealed);
 	PQclear(r);
 	PQclear(info);
@@ -655,26 +595,19 @@ out:
 
 void verify_cancel(struct request *rq, const char *id)
 {
-	const char *params[2] = { id, rq->auth.tenant_id };
-	enum db_err err;
+	const char *params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
 	PGresult *r;
 
-	if (!verify_id_valid(id)) {
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+	if ((r = auth_run(rq, DB_API_CANCEL, params)) == NULL)
 		return;
-	}
-	if ((r = db_run(rq->db, DB_CANCEL, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
-		return;
-	}
-	if (PQntuples(r) == 0)
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
-	else if (PQgetisnull(r, 0, 2))
-		verify_refused(rq, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+	if (PQgetisnull(r, 0, 2))
+		not_found(rq);
+	else if (PQgetisnull(r, 0, 4))
+		verify_refused(rq, PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
 	else {
 		log_info("verification %s: PENDING -> CANCELED", id);
 		metrics_outcome(METRICS_CANCELED);
-		request_ok_raw(rq, 200, PQgetvalue(r, 0, 2));
+		request_ok_raw(rq, 200, PQgetvalue(r, 0, 4));
 	}
 	PQclear(r);
 }

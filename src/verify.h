@@ -1,8 +1,9 @@
 /*
- * The verification state machine.  Every transition is decided inside one
- * SQL statement (db_sql.c), which also writes its outbox event; this module
- * computes the keyed hashes, runs the statement and turns its outcome into
- * the answer of SPEC section 2.
+ * The verification routes.  Every transition is a function of
+ * sql/lifecycle.sql, called in one statement that also checks the API key
+ * and writes the outbox event; this module makes the secrets and their
+ * keyed hashes, runs the statement and turns its outcome into the answer
+ * of SPEC section 2.
  */
 #ifndef MAILPROOF_VERIFY_H
 #define MAILPROOF_VERIFY_H
@@ -43,15 +44,17 @@ void verify_normalize_code(char *code);
 /* What checking a code came to. */
 enum verify_result {
 	VR_VERIFIED, VR_INVALID_CODE, VR_ATTEMPTS_EXHAUSTED, VR_FAILED, VR_EXPIRED,
-	VR_ALREADY_VERIFIED, VR_CANCELED, VR_NOT_FOUND, VR_UNAVAILABLE, VR_ERROR
+	VR_ALREADY_VERIFIED, VR_CANCELED, VR_NOT_FOUND, VR_UNAVAILABLE, VR_ERROR,
+	VR_ANSWERED	/* the API key was refused, and the request answered */
 };
 
 /*
- * Checks code against verification id (of tenant, or of any tenant when
- * tenant is NULL: the hosted page).  On VR_INVALID_CODE *remaining is set;
- * on VR_VERIFIED *verified gets the verification (caller owns it).
+ * Checks code against verification id: of the request's API key's tenant
+ * when with_key (auth.h), else of any tenant (the hosted page, where the
+ * unguessable id is the credential).  On VR_INVALID_CODE *remaining is
+ * set; on VR_VERIFIED *verified gets the verification (caller owns it).
  */
-enum verify_result verify_code(struct request *rq, const char *id, const char *tenant,
+enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 			       const char *code, int *remaining, json_t **verified);
 
 /* Checks code against verification id of the request's tenant; answers rq. */

@@ -122,14 +122,17 @@ class Env:
     def insert_verification(self, tenant_id, code="123456", max_attempts=3,
                             expires_in="15 minutes", email="person@example.com",
                             status="PENDING", user_id=None):
-        """Stores a verification as a start would, with a known code."""
+        """Stores a verification as a start would (with its verification.initiated
+        event), with a known code; then moves it to status, as the service would."""
         vid = "ev_" + os.urandom(13).hex().upper()  # hex digits are Crockford too
         self.psql(
             "INSERT INTO verifications (id, tenant_id, email, email_norm, user_id, method,"
-            " status, token_format, code_length, secret_hash, max_attempts, expires_at,"
-            " ttl_seconds)"
-            " VALUES (:'p1', :'p2', :'p3', lower(:'p3'), NULLIF(:'p4', ''), 'OTP', :'p5',"
-            " 'numeric', 6, decode(:'p6', 'hex'), :'p7'::int, now() + :'p8'::interval, 900)",
+            " token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds)"
+            " VALUES (:'p1', :'p2', :'p3', lower(:'p3'), NULLIF(:'p4', ''), 'OTP',"
+            " 'numeric', 6, decode(:'p6', 'hex'), :'p7'::int, now() + :'p8'::interval, 900);"
+            " UPDATE verifications SET status = :'p5',"
+            "  verified_at = CASE WHEN :'p5' = 'VERIFIED' THEN now() END"
+            " WHERE id = :'p1' AND :'p5' <> 'PENDING'",
             vid, tenant_id, email, user_id or "", status, self.code_hash(vid, code),
             max_attempts, expires_in)
         return vid

@@ -91,31 +91,90 @@ def test_each_event_arrives_signed_with_the_verification(env):
         rx.stop()
 
 
-def test_new_events_notify_and_wake_the_notifier(env):
-    # the trigger: a LISTENing session is told when an event is written
-    listener = subprocess.Popen(
-        ["psql", "-h", "127.0.0.1", "-p", str(env.pg_port), "-U", "mailproof", "-d",
-         "mailproof", "-qAtX"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+class Listener:
+    """A psql session LISTENing on the notifier's channel."""
+
+    def __init__(self, env):
+        self.proc = subprocess.Popen(
+            ["psql", "-h", "127.0.0.1", "-p", str(env.pg_port), "-U", "mailproof", "-d",
+             "mailproof", "-qAtX"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self.proc.stdin.write("LISTEN mailproof_wake;\nSELECT 'listening';\n")
+        self.proc.stdin.flush()
+        check(self.proc.stdout.readline().strip() == "listening", "LISTEN")
+
+    def notifications(self):
+        """Ends the session; the notifications it was sent."""
+        out, _ = self.proc.communicate("SELECT 'done';\n", timeout=30)
+        return out.count('notification "mailproof_wake"')
+
+
+def sleeping(env):
+    return env.psql("SELECT sleeping FROM notifier_sleep") == [["t"]]
+
+
+def test_busy_writers_do_not_notify_and_a_sleeping_notifier_is_woken(env):
+    # A NOTIFY in a transaction holds a database-wide lock from its commit
+    # until the commit is flushed, so no insert may notify by itself.
+    check(env.psql("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"
+                   " AND tgrelid IN ('outbox'::regclass, 'mail_jobs'::regclass)") == [["0"]],
+          "no trigger on the queues")
     rx = Receiver()
     t, key = hooked_tenant(env, rx.url)
     try:
-        listener.stdin.write("LISTEN mailproof_outbox;\n")
-        listener.stdin.flush()
-        start_and_code(env, key)
-        out, _ = listener.communicate("SELECT 'done';\n", timeout=30)
-        check('notification "mailproof_outbox"' in out, "NOTIFY on insert: %r" % out)
-        # the notifier: it says when a notification woke it
+        # no notifier asleep (none runs): writers do not notify
+        env.psql("UPDATE notifier_sleep SET sleeping = false")
+        listener = Listener(env)
+        for _ in range(3):
+            start_and_code(env, key)
+        check(listener.notifications() == 0, "starts notified while no notifier sleeps")
+        # a notifier that has drained everything says it sleeps; the next
+        # write wakes it, once
         n = Notifier(env, log_level="debug", **FAST)
         try:
-            env.wait("the first event", lambda: len(rx.events()) == 1)
+            env.wait("the first events", lambda: len(rx.events()) == 3)
+            env.wait("the notifier asleep", lambda: sleeping(env))
+            listener = Listener(env)
             start_and_code(env, key)
             env.wait("woken", lambda: "woken by a notification" in n.text())
-            env.wait("the event", lambda: len(rx.events()) == 2)
+            env.wait("the event", lambda: len(rx.events()) == 4)
+            check(listener.notifications() == 1, "one notification")
         finally:
             n.stop()
     finally:
         rx.stop()
+
+
+def test_an_idle_notifier_sleeps(env):
+    # what earlier tests left waiting (receivers long gone) would wake it
+    env.psql("UPDATE outbox SET state = 'dead' WHERE state IN ('pending', 'sending')")
+    env.psql("UPDATE mail_jobs SET state = 'failed' WHERE state IN ('pending', 'sending')")
+    n = Notifier(env, sweep_interval_seconds=3600)
+    try:
+        env.wait("the notifier asleep", lambda: sleeping(env))
+        backend = env.wait("its database session", lambda: env.psql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'mailproof-notifier'"
+            " AND pid <> pg_backend_pid()"))
+        check(len(backend) == 1, "one session: %r" % backend)
+        bpid = int(backend[0][0])
+        time.sleep(0.5)
+
+        def cpu(pid):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+
+        def last_statement():
+            return env.psql("SELECT query_start FROM pg_stat_activity WHERE pid = :'p1'", bpid)
+
+        before = (cpu(n.proc.pid), cpu(bpid), last_statement())
+        time.sleep(5)
+        after = (cpu(n.proc.pid), cpu(bpid), last_statement())
+        check(after[2] == before[2], "statements ran while idle: %r -> %r" % (before[2], after[2]))
+        check(after[0] - before[0] <= 1, "the notifier used %d ticks" % (after[0] - before[0]))
+        check(after[1] - before[1] <= 1, "its backend used %d ticks" % (after[1] - before[1]))
+    finally:
+        n.stop()
 
 
 def test_retries_keep_the_id_and_back_off(env):

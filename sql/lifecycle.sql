@@ -1,0 +1,903 @@
+-- The verification lifecycle: every change of a verification, and what the
+-- API reads, as functions.  `mailproofctl migrate` applies this file after
+-- the numbered migrations whenever it has changed, so it holds only
+-- CREATE OR REPLACE of functions and triggers; tables and indexes are in
+-- the numbered files, and a numbered file drops a function whose
+-- signature changes.
+--
+-- The rules:
+-- * A transition is one function here, called in one statement (so one
+--   transaction): start (with superseding), resend, the code check, the
+--   link confirmation, cancel, the mail results and expiry.
+-- * Every row written to verifications passes mp_verification_written(),
+--   the one place that checks a row and its transition (a status only
+--   leaves PENDING, for VERIFIED, FAILED, EXPIRED or CANCELED) and the one
+--   writer of events: the event of the new status, in the same
+--   transaction, at most one of a kind per verification.  It then wakes a
+--   sleeping notifier (mp_wake).
+-- * mp_api_*() are what the HTTP API calls: each first authenticates the
+--   API key (mp_authorize), then does its work, in one round trip.
+-- * PL/pgSQL keeps its plans for the session, and each query here is
+--   written so that its generic plan is as good as a custom one (no
+--   "col = $1 OR col = $2" on an index), so it is planned once per
+--   session.  The small helpers are SQL functions of one expression, which
+--   the planner inlines.
+
+-- RFC 3339 UTC with milliseconds, the API's time format.
+CREATE OR REPLACE FUNCTION mp_ts(t timestamptz) RETURNS text
+LANGUAGE sql STABLE AS
+$$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+-- Row-level expiry: a PENDING row past expires_at reads EXPIRED at once.
+CREATE OR REPLACE FUNCTION mp_status(v verifications) RETURNS text
+LANGUAGE sql STABLE AS
+$$ SELECT CASE WHEN v.status = 'PENDING' AND v.expires_at <= now()
+               THEN 'EXPIRED' ELSE v.status END $$;
+
+-- The verification as GET shows it; webhooks carry the same object.
+CREATE OR REPLACE FUNCTION mp_verification_json(v verifications) RETURNS jsonb
+LANGUAGE sql STABLE AS
+$$ SELECT jsonb_build_object(
+       'id', v.id, 'userId', v.user_id, 'email', v.email, 'method', v.method,
+       'status', mp_status(v), 'attempts', v.attempts,
+       'attemptsRemaining', greatest(v.max_attempts - v.attempts, 0),
+       'maxAttempts', v.max_attempts, 'expiresAt', mp_ts(v.expires_at),
+       'createdAt', mp_ts(v.created_at), 'verifiedAt', mp_ts(v.verified_at),
+       'delivery', jsonb_build_object('status', v.delivery_status,
+           'attempts', v.delivery_attempts, 'smtpCode', v.smtp_code,
+           'smtpReply', v.smtp_reply, 'sentAt', mp_ts(v.sent_at)),
+       'deliverability', v.deliverability, 'disposable', v.disposable,
+       'linkViews', v.link_views, 'metadata', v.metadata) $$;
+
+-- Webhook ids are derived, not random: stable across retries, and one per
+-- event kind and verification.
+CREATE OR REPLACE FUNCTION mp_event_id(vid text, type text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT 'msg_' || substr(vid, 4) || '_' || replace(type, '.', '_') $$;
+
+-- Whole seconds until a window that started at w and lasts len is over.
+CREATE OR REPLACE FUNCTION mp_retry_after(w timestamptz, len interval) RETURNS integer
+LANGUAGE sql STABLE AS
+$$ SELECT greatest(1, ceil(extract(epoch FROM w + len - now())))::integer $$;
+
+-- ------------------------------------------------------------ the one check
+
+-- Checks every row written to verifications, and writes the event of its
+-- change: verification.initiated for a new row; email.verified,
+-- email.failed, email.expired or verification.canceled when it leaves
+-- PENDING.  A status never changes again after that.  (These rules are not
+-- CHECK constraints: PostgreSQL 15 would parse them again for every
+-- statement; see 004_counters_and_wakeups.sql.)
+CREATE OR REPLACE FUNCTION mp_verification_written() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    kind text;
+BEGIN
+    IF NEW.attempts < 0 OR NEW.attempts > NEW.max_attempts
+       OR NEW.max_attempts NOT BETWEEN 1 AND 10
+       OR octet_length(NEW.secret_hash) <> 32
+       OR NEW.delivery_status NOT IN ('QUEUED', 'SENT', 'FAILED') THEN
+        RAISE EXCEPTION 'verification %: attempts %/%, hash or delivery status out of range',
+            NEW.id, NEW.attempts, NEW.max_attempts USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'PENDING' OR NEW.id !~ '^ev_[0-9A-Z]{26}$'
+           OR NEW.method NOT IN ('OTP', 'MAGIC_LINK')
+           OR NEW.token_format NOT IN ('numeric', 'alpha', 'alphanumeric')
+           OR NEW.code_length NOT BETWEEN 4 AND 12
+           OR NEW.ttl_seconds NOT BETWEEN 60 AND 2592000
+           OR NEW.deliverability NOT IN ('DELIVERABLE', 'UNDELIVERABLE', 'UNKNOWN') THEN
+            RAISE EXCEPTION 'verification %: a new verification out of range', NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        kind := 'verification.initiated';
+    ELSIF NEW.status = OLD.status THEN
+        RETURN NEW;
+    ELSIF OLD.status <> 'PENDING'
+          OR NEW.status NOT IN ('VERIFIED', 'FAILED', 'EXPIRED', 'CANCELED') THEN
+        RAISE EXCEPTION 'verification %: illegal transition % -> %', NEW.id, OLD.status,
+            NEW.status USING ERRCODE = 'check_violation';
+    ELSE
+        kind := CASE NEW.status WHEN 'VERIFIED' THEN 'email.verified'
+                                WHEN 'FAILED' THEN 'email.failed'
+                                WHEN 'EXPIRED' THEN 'email.expired'
+                                ELSE 'verification.canceled' END;
+    END IF;
+    -- a second event of a kind cannot happen (a status leaves PENDING once);
+    -- the unique index outbox_event would refuse it
+    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
+    VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW));
+    PERFORM mp_wake();
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS verifications_written ON verifications;
+CREATE TRIGGER verifications_written BEFORE INSERT OR UPDATE ON verifications
+    FOR EACH ROW EXECUTE FUNCTION mp_verification_written();
+
+-- ------------------------------------------------------------ waking the notifier
+
+-- Called at the end of a transaction that queued work for the notifier:
+-- when a notifier has said it sleeps, the first such transaction wakes it.
+-- The shared lock, held to the commit, lets mp_notifier_sleeps() wait for
+-- every transaction that read "awake" to commit, so no work is left unseen.
+CREATE OR REPLACE FUNCTION mp_wake() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(7243502);
+    UPDATE notifier_sleep SET sleeping = false WHERE id = 1 AND sleeping;
+    IF FOUND THEN
+        PERFORM pg_notify('mailproof_wake', '');
+    END IF;
+END $$;
+
+-- A notifier is about to sleep: it calls this, then looks for due work
+-- once more, then waits for a notification on mailproof_wake.
+CREATE OR REPLACE FUNCTION mp_notifier_sleeps() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(7243502);
+    INSERT INTO notifier_sleep (id, sleeping) VALUES (1, true)
+    ON CONFLICT (id) DO UPDATE SET sleeping = true;
+END $$;
+
+-- Milliseconds until the next queued row falls due: 0 when one is due now,
+-- NULL when nothing waits (greatest() skips a NULL, so it must not see one).
+CREATE OR REPLACE FUNCTION mp_next_due() RETURNS bigint
+LANGUAGE sql STABLE AS
+$$ SELECT CASE WHEN d.t IS NOT NULL
+               THEN greatest(0, ceil(extract(epoch FROM d.t - now()) * 1000))::bigint END
+   FROM (SELECT least((SELECT min(run_at) FROM outbox WHERE state = 'pending'),
+                      (SELECT min(locked_until) FROM outbox WHERE state = 'sending'),
+                      (SELECT min(run_at) FROM mail_jobs WHERE state = 'pending'),
+                      (SELECT min(locked_until) FROM mail_jobs WHERE state = 'sending')) AS t) d $$;
+
+-- ------------------------------------------------------------ limits
+
+-- The sequence that counts a key's requests (see key_windows in
+-- 004_counters_and_wakeups.sql); made with the key.
+CREATE OR REPLACE FUNCTION mp_key_sequence(p_key bigint) RETURNS regclass
+LANGUAGE sql STABLE AS
+$$ SELECT ('mp_key_requests_' || p_key)::regclass $$;
+
+CREATE OR REPLACE FUNCTION mp_key_created() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE UNLOGGED SEQUENCE IF NOT EXISTS mp_key_requests_%s', NEW.id);
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS api_keys_created ON api_keys;
+CREATE TRIGGER api_keys_created AFTER INSERT ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION mp_key_created();
+
+-- Checks an API key, and counts the request against the key's usage and
+-- per-minute limit when p_count.  p_key and p_key_prev are its keyed
+-- hashes under secret_key and secret_key_previous (NULL when not set).
+-- auth: ok | unknown | revoked | limited | scope (the key lacks p_scope);
+-- retry_after goes with limited.  The tenant's overrides come along.
+-- Counting writes nothing but the key's minute, once a minute, so a read
+-- stays a read.  Requests that cross into a new minute together may
+-- count a few fewer than they are.
+CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope text,
+    p_limit integer, p_count boolean,
+    OUT auth text, OUT retry_after integer, OUT key_id bigint, OUT tenant_id bigint,
+    OUT mail_from text, OUT per_hour integer, OUT quota integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    k record;
+    w timestamptz := date_trunc('minute', now());
+    lim integer;
+    seq bigint;
+    base bigint;
+BEGIN
+    -- The tenant as a subquery: one index lookup, never a hash join.  One
+    -- hash per query, so that the plan made once serves every call.
+    SELECT a.id, a.tenant_id, a.scopes, a.revoked_at IS NOT NULL AS revoked,
+           (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t
+    INTO k FROM api_keys a WHERE a.key_hash = p_key;
+    IF NOT FOUND AND p_key_prev IS NOT NULL THEN
+        SELECT a.id, a.tenant_id, a.scopes, a.revoked_at IS NOT NULL AS revoked,
+               (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t
+        INTO k FROM api_keys a WHERE a.key_hash = p_key_prev;
+    END IF;
+    IF NOT FOUND THEN
+        auth := 'unknown';
+        RETURN;
+    END IF;
+    IF k.revoked THEN
+        auth := 'revoked';
+        RETURN;
+    END IF;
+    lim := coalesce((k.t).rate_per_key_per_minute, p_limit);
+    IF p_count THEN
+        seq := nextval(mp_key_sequence(k.id));
+        SELECT x.base INTO base FROM key_windows x WHERE x.key_id = k.id AND x.window_start = w;
+        IF NOT FOUND THEN
+            -- the first request of the minute starts it; a key's row that a
+            -- crash took is made again, with what came before counted as folded
+            INSERT INTO key_windows AS x (key_id, window_start, base, folded)
+            VALUES (k.id, w, seq - 1, seq - 1)
+            ON CONFLICT ON CONSTRAINT key_windows_pkey DO UPDATE
+                SET window_start = w, base = seq - 1 WHERE x.window_start < w;
+            SELECT x.base INTO base FROM key_windows x WHERE x.key_id = k.id;
+        END IF;
+        IF lim > 0 AND seq - base > lim THEN
+            auth := 'limited';
+            retry_after := mp_retry_after(w, interval '1 minute');
+            RETURN;
+        END IF;
+    ELSIF lim > 0 AND coalesce(pg_sequence_last_value(mp_key_sequence(k.id)), 0) -
+          coalesce((SELECT x.base FROM key_windows x
+                    WHERE x.key_id = k.id AND x.window_start = w), 0) >= lim THEN
+        auth := 'limited';
+        retry_after := mp_retry_after(w, interval '1 minute');
+        RETURN;
+    END IF;
+    IF NOT p_scope = ANY (k.scopes) THEN
+        auth := 'scope';
+        RETURN;
+    END IF;
+    auth := 'ok';
+    key_id := k.id;
+    tenant_id := k.tenant_id;
+    mail_from := (k.t).mail_from;
+    per_hour := (k.t).rate_per_email_per_hour;
+    quota := (k.t).monthly_quota;
+END $$;
+
+-- Requests of key p_key counted since the last fold into
+-- api_keys.usage_count, and the minute of the last one.
+CREATE OR REPLACE FUNCTION mp_key_unfolded(p_key bigint, OUT requests bigint,
+    OUT last_minute timestamptz)
+LANGUAGE sql AS
+$$ SELECT greatest(coalesce(pg_sequence_last_value(mp_key_sequence(p_key)), 0)
+                   - coalesce(x.folded, 0), 0), x.window_start
+   FROM (SELECT 1) one LEFT JOIN key_windows x ON x.key_id = p_key $$;
+
+-- Counts a mail (p_mail) or a wrong code (not p_mail) of an address, and
+-- returns the mails of this hour and the wrong codes of today, this one
+-- included.  Locks the address's row until the transaction ends.
+CREATE OR REPLACE FUNCTION mp_address_count(p_tenant bigint, p_norm text, p_mail boolean,
+    OUT mails integer, OUT failures integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    hour timestamptz := date_trunc('hour', now());
+    day timestamptz := date_trunc('day', now());
+BEGIN
+    INSERT INTO address_limits AS a (tenant_id, email_norm, hour_start, mails, day_start,
+                                     failures)
+    VALUES (p_tenant, p_norm, hour, CASE WHEN p_mail THEN 1 ELSE 0 END, day,
+            CASE WHEN p_mail THEN 0 ELSE 1 END)
+    ON CONFLICT (tenant_id, email_norm) DO UPDATE SET
+        mails = CASE WHEN a.hour_start = hour THEN a.mails ELSE 0 END
+                + CASE WHEN p_mail THEN 1 ELSE 0 END,
+        hour_start = hour,
+        failures = CASE WHEN a.day_start = day THEN a.failures ELSE 0 END
+                   + CASE WHEN p_mail THEN 0 ELSE 1 END,
+        day_start = day
+    RETURNING a.mails, a.failures INTO mails, failures;
+END $$;
+
+-- Counts a start or resend against its address: refused when the address
+-- had p_fail_day wrong codes today, or with this mail goes over p_per_hour
+-- (0 turns a limit off).  NULL outcome when allowed, else the outcome and
+-- the seconds to wait.
+CREATE OR REPLACE FUNCTION mp_address_allows(p_tenant bigint, p_norm text, p_per_hour integer,
+    p_fail_day integer, OUT outcome text, OUT retry_after integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    c := mp_address_count(p_tenant, p_norm, true);
+    IF p_fail_day > 0 AND c.failures >= p_fail_day THEN
+        outcome := 'rate_failed';
+        retry_after := mp_retry_after(date_trunc('day', now()), interval '1 day');
+    ELSIF p_per_hour > 0 AND c.mails > p_per_hour THEN
+        outcome := 'rate_email';
+        retry_after := mp_retry_after(date_trunc('hour', now()), interval '1 hour');
+    END IF;
+END $$;
+
+-- Adds one to a durable fixed-window counter and returns the new count
+-- (monthly quotas: exact, and kept across a crash).
+CREATE OR REPLACE FUNCTION mp_count(p_bucket text, p_window timestamptz) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    INSERT INTO rate_counters AS c (bucket, window_start, count) VALUES (p_bucket, p_window, 1)
+    ON CONFLICT (bucket, window_start) DO UPDATE SET count = c.count + 1
+    RETURNING c.count INTO n;
+    RETURN n;
+END $$;
+
+-- One request of a hosted page from client address p_ip: true when it is
+-- over p_limit in this minute.  Not durable, like key_windows.
+CREATE OR REPLACE FUNCTION mp_ip_hit(p_ip text, p_limit integer,
+    OUT over boolean, OUT retry_after integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    w timestamptz := date_trunc('minute', now());
+    n integer;
+BEGIN
+    INSERT INTO ip_hits AS h (ip, window_start, count) VALUES (p_ip, w, 1)
+    ON CONFLICT (ip) DO UPDATE SET
+        count = CASE WHEN h.window_start = w THEN h.count + 1 ELSE 1 END, window_start = w
+    RETURNING h.count INTO n;
+    over := n > p_limit;
+    retry_after := mp_retry_after(w, interval '1 minute');
+END $$;
+
+-- ------------------------------------------------------------ transitions
+
+-- Starts a verification for tenant p_tenant: idempotency, the address's
+-- limits, the quota, superseding (a PENDING verification of the same
+-- address and userId becomes CANCELED), the row, its event and, in queue
+-- mode, its mail job (p_sealed_secret: the sealed code or link token).
+-- outcome: created | replay | idem_conflict | idem_in_progress |
+--          rate_failed | rate_email | quota
+CREATE OR REPLACE FUNCTION mp_start(
+    p_tenant bigint, p_key bigint, p_id text, p_email text, p_user_id text,
+    p_method text, p_token_format text, p_code_length integer, p_secret_hash bytea,
+    p_max_attempts integer, p_ttl integer, p_redirect_url text, p_subject text,
+    p_line text, p_metadata jsonb, p_sealed_secret bytea, p_deliverability text,
+    p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
+    p_fail_day integer, p_quota integer,
+    OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    norm text := lower(p_email);
+    idem idempotency_keys;
+    lim record;
+    v verifications;
+BEGIN
+    IF p_idem_key IS NOT NULL THEN
+        -- Past 24 hours a key is new again; a request that never finished
+        -- (its worker died) frees its key after 5 minutes.
+        DELETE FROM idempotency_keys k
+        WHERE k.tenant_id = p_tenant AND k.key = p_idem_key
+          AND (k.created_at < now() - interval '24 hours'
+               OR (k.response_status IS NULL AND k.created_at < now() - interval '5 minutes'));
+        INSERT INTO idempotency_keys (tenant_id, key, request_hash)
+        VALUES (p_tenant, p_idem_key, p_idem_hash) ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT * INTO idem FROM idempotency_keys k
+            WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
+            IF idem.request_hash <> p_idem_hash THEN
+                outcome := 'idem_conflict';
+            ELSIF idem.response_status IS NULL THEN
+                outcome := 'idem_in_progress';
+            ELSE
+                outcome := 'replay';
+                replay_status := idem.response_status;
+                body := idem.response_body;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- also locks the address until the commit: one start at a time per
+    -- address, so superseding below is exact
+    lim := mp_address_allows(p_tenant, norm, p_per_hour, p_fail_day);
+    IF lim.outcome IS NULL AND p_quota IS NOT NULL
+       AND mp_count('quota:' || p_tenant, date_trunc('month', now())) > p_quota THEN
+        lim.outcome := 'quota';
+        lim.retry_after := mp_retry_after(date_trunc('month', now()), interval '1 month');
+    END IF;
+    IF lim.outcome IS NOT NULL THEN
+        -- A refusal is not remembered: the same key may try again later.
+        DELETE FROM idempotency_keys k WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
+        outcome := lim.outcome;
+        retry_after := lim.retry_after;
+        RETURN;
+    END IF;
+
+    UPDATE verifications s SET status = 'CANCELED', updated_at = now()
+    WHERE s.tenant_id = p_tenant AND s.email_norm = norm
+      AND s.user_id IS NOT DISTINCT FROM p_user_id
+      AND s.status = 'PENDING' AND s.expires_at > now();
+
+    INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
+        token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
+        redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
+        disposable)
+    VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
+        p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
+        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
+        p_disposable)
+    RETURNING * INTO v;
+    IF p_sealed_secret IS NOT NULL THEN
+        INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
+    END IF;
+    outcome := 'created';
+    body := mp_verification_json(v)::text;
+END $$;
+
+-- A new code and expiry for a PENDING verification of p_tenant: the old
+-- code stops working and attempts start again.  Counts against the
+-- address's limits.  In queue mode (p_sealed_secret) the new mail replaces
+-- any still queued.
+-- outcome: resent | not_found | refused (see status, eff) | rate_failed | rate_email
+CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
+    p_per_hour integer, p_fail_day integer, p_sealed_secret bytea,
+    OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+    lim record;
+BEGIN
+    SELECT * INTO v FROM verifications x WHERE x.id = p_id AND x.tenant_id = p_tenant
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+    status := v.status;
+    eff := mp_status(v);
+    IF eff <> 'PENDING' THEN
+        outcome := 'refused';
+        RETURN;
+    END IF;
+    lim := mp_address_allows(p_tenant, v.email_norm, p_per_hour, p_fail_day);
+    IF lim.outcome IS NOT NULL THEN
+        outcome := lim.outcome;
+        retry_after := lim.retry_after;
+        RETURN;
+    END IF;
+    UPDATE verifications x SET secret_hash = p_secret_hash, attempts = 0,
+        expires_at = now() + x.ttl_seconds * interval '1 second', updated_at = now(),
+        delivery_status = 'QUEUED'
+    WHERE x.id = p_id RETURNING * INTO v;
+    IF p_sealed_secret IS NOT NULL THEN
+        -- a mail still queued for the old code is not sent any more
+        UPDATE mail_jobs j SET state = 'failed', sealed_message = ''::bytea, sealed_secret = NULL
+        WHERE j.verification_id = p_id AND j.state IN ('pending', 'sending');
+        INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (p_id, p_sealed_secret);
+        PERFORM mp_wake();
+    END IF;
+    outcome := 'resent';
+    body := mp_verification_json(v)::text;
+END $$;
+
+-- Checks a code: p_hash and p_hash_prev are the keyed hashes of the
+-- submitted code under secret_key and secret_key_previous (NULL when
+-- unset).  p_tenant NULL is the hosted page, where the unguessable id is
+-- the credential.  Locking the row first makes concurrent guesses unable
+-- to pass max_attempts and concurrent right codes verify exactly once.  A
+-- wrong code also counts against the address's wrong codes of the day.
+-- The comparison is between keyed digests, so its timing says nothing of
+-- the code.  Returns stored (NULL: no such OTP verification) and effective
+-- status before, result (the new status, NULL when refused), the attempts
+-- remaining, and on VERIFIED the verification as GET shows it.
+CREATE OR REPLACE FUNCTION mp_check_code(p_tenant bigint, p_id text, p_hash bytea,
+    p_hash_prev bytea,
+    OUT stored text, OUT eff text, OUT result text, OUT remaining integer, OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    SELECT * INTO v FROM verifications x
+    WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP'
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    stored := v.status;
+    eff := mp_status(v);
+    IF eff <> 'PENDING' OR v.attempts >= v.max_attempts THEN
+        RETURN;
+    END IF;
+    IF v.secret_hash = p_hash OR v.secret_hash = p_hash_prev THEN
+        UPDATE verifications x SET status = 'VERIFIED', verified_at = now(), updated_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        body := mp_verification_json(v)::text;
+    ELSE
+        UPDATE verifications x SET attempts = x.attempts + 1, updated_at = now(),
+            status = CASE WHEN x.attempts + 1 >= x.max_attempts THEN 'FAILED' ELSE x.status END
+        WHERE x.id = p_id RETURNING * INTO v;
+        PERFORM mp_address_count(v.tenant_id, v.email_norm, false);
+    END IF;
+    result := v.status;
+    remaining := greatest(v.max_attempts - v.attempts, 0);
+END $$;
+
+-- The magic link verification whose token has the keyed hash p_hash, or
+-- p_hash_prev (under secret_key_previous, NULL when unset); NULL for none.
+CREATE OR REPLACE FUNCTION mp_link_id(p_hash bytea, p_hash_prev bytea) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    vid text;
+BEGIN
+    SELECT x.id INTO vid FROM verifications x
+    WHERE x.method = 'MAGIC_LINK' AND x.secret_hash = p_hash;
+    IF NOT FOUND AND p_hash_prev IS NOT NULL THEN
+        SELECT x.id INTO vid FROM verifications x
+        WHERE x.method = 'MAGIC_LINK' AND x.secret_hash = p_hash_prev;
+    END IF;
+    RETURN vid;
+END $$;
+
+-- A fetch of a magic link page: counts the view, a mail scanner's or a
+-- person's who has not confirmed yet.  Returns the id, effective status and
+-- redirect URL.
+CREATE OR REPLACE FUNCTION mp_link_view(p_hash bytea, p_hash_prev bytea,
+    OUT id text, OUT eff text, OUT redirect text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    -- the hash again: a resend may have replaced the token meanwhile
+    UPDATE verifications x SET link_views = x.link_views + 1
+    WHERE x.id = mp_link_id(p_hash, p_hash_prev)
+      AND (x.secret_hash = p_hash OR x.secret_hash = p_hash_prev) RETURNING * INTO v;
+    IF FOUND THEN
+        id := v.id;
+        eff := mp_status(v);
+        redirect := coalesce(v.redirect_url, '');
+    END IF;
+END $$;
+
+-- The confirming POST of a magic link: verifies a PENDING, unexpired
+-- verification once, with its email.verified event.  Returns the id,
+-- effective status before, redirect URL, and the new status (NULL when
+-- nothing changed).
+CREATE OR REPLACE FUNCTION mp_link_confirm(p_hash bytea, p_hash_prev bytea,
+    OUT id text, OUT eff text, OUT redirect text, OUT result text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    SELECT * INTO v FROM verifications x WHERE x.id = mp_link_id(p_hash, p_hash_prev)
+      AND (x.secret_hash = p_hash OR x.secret_hash = p_hash_prev) FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    id := v.id;
+    eff := mp_status(v);
+    redirect := coalesce(v.redirect_url, '');
+    IF eff = 'PENDING' THEN
+        UPDATE verifications x SET status = 'VERIFIED', verified_at = now(), updated_at = now()
+        WHERE x.id = v.id RETURNING * INTO v;
+        result := v.status;
+    END IF;
+END $$;
+
+-- Cancels a PENDING verification of p_tenant.  Returns the stored and
+-- effective status before (NULL: not found) and the verification after
+-- (NULL when nothing changed).
+CREATE OR REPLACE FUNCTION mp_cancel(p_tenant bigint, p_id text,
+    OUT stored text, OUT eff text, OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    SELECT * INTO v FROM verifications x WHERE x.id = p_id AND x.tenant_id = p_tenant
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    stored := v.status;
+    eff := mp_status(v);
+    IF eff = 'PENDING' THEN
+        UPDATE verifications x SET status = 'CANCELED', updated_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        body := mp_verification_json(v)::text;
+    END IF;
+END $$;
+
+-- Records one try at sending v's mail: sent, or refused with a final
+-- answer (p_final) or for now.  A final failure fails a PENDING
+-- verification with email.failed.  Returns the verification after.
+CREATE OR REPLACE FUNCTION mp_mail_result(p_id text, p_sent boolean, p_final boolean,
+    p_code integer, p_reply text) RETURNS verifications
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    UPDATE verifications x SET delivery_attempts = x.delivery_attempts + 1,
+        smtp_code = p_code, smtp_reply = p_reply, updated_at = now(),
+        delivery_status = CASE WHEN p_sent THEN 'SENT' WHEN p_final THEN 'FAILED'
+                               ELSE 'QUEUED' END,
+        sent_at = CASE WHEN p_sent THEN now() ELSE x.sent_at END,
+        status = CASE WHEN NOT p_sent AND p_final AND x.status = 'PENDING' THEN 'FAILED'
+                      ELSE x.status END
+    WHERE x.id = p_id RETURNING * INTO v;
+    RETURN v;
+END $$;
+
+-- The outcome of one queued send (the notifier): the job is done when
+-- sent or final, else due again after p_delay_ms; see mp_mail_result.
+CREATE OR REPLACE FUNCTION mp_mail_job_result(p_job bigint, p_sent boolean, p_final boolean,
+    p_code integer, p_reply text, p_delay_ms integer) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    vid text;
+BEGIN
+    UPDATE mail_jobs j SET locked_until = NULL,
+        state = CASE WHEN p_sent THEN 'sent' WHEN p_final THEN 'failed' ELSE 'pending' END,
+        run_at = now() + p_delay_ms * interval '1 millisecond',
+        sealed_message = CASE WHEN p_sent OR p_final THEN ''::bytea ELSE j.sealed_message END,
+        sealed_secret = CASE WHEN p_sent OR p_final THEN NULL ELSE j.sealed_secret END
+    WHERE j.id = p_job RETURNING j.verification_id INTO vid;
+    IF FOUND THEN
+        PERFORM mp_mail_result(vid, p_sent, p_final, p_code, p_reply);
+    END IF;
+END $$;
+
+-- Expires PENDING verifications past expires_at, at most p_batch, each with
+-- its email.expired event.  Returns how many.
+CREATE OR REPLACE FUNCTION mp_expire(p_batch integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    UPDATE verifications x SET status = 'EXPIRED', updated_at = now()
+    WHERE x.id IN (SELECT y.id FROM verifications y
+                   WHERE y.status = 'PENDING' AND y.expires_at <= now()
+                   ORDER BY y.expires_at LIMIT p_batch FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+-- Deletes what is older than the retention period (finished events,
+-- verifications none of whose events still wait, with their events and
+-- mail jobs), expired idempotency keys and windows, and folds the keys'
+-- counted requests into api_keys.usage_count.
+CREATE OR REPLACE FUNCTION mp_purge(p_days integer, OUT events bigint, OUT verifications bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM outbox o
+    WHERE o.state IN ('delivered', 'dead', 'skipped')
+      AND o.created_at < now() - p_days * interval '1 day';
+    GET DIAGNOSTICS events = ROW_COUNT;
+    WITH gone AS (
+        DELETE FROM verifications v
+        WHERE v.created_at < now() - p_days * interval '1 day'
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.verification_id = v.id
+                          AND o.state IN ('pending', 'sending'))
+        RETURNING v.id),
+    jobs AS (DELETE FROM mail_jobs j USING gone WHERE j.verification_id = gone.id),
+    evs AS (DELETE FROM outbox o USING gone WHERE o.verification_id = gone.id)
+    SELECT count(*) INTO verifications FROM gone;
+    DELETE FROM idempotency_keys k WHERE k.created_at < now() - interval '24 hours';
+    WITH u AS (
+        SELECT x.key_id, x.folded, x.window_start,
+               coalesce(pg_sequence_last_value(mp_key_sequence(x.key_id)), 0) AS total
+        FROM key_windows x FOR UPDATE),
+    f AS (
+        UPDATE key_windows x SET folded = u.total FROM u
+        WHERE x.key_id = u.key_id AND u.total > u.folded
+        RETURNING x.key_id, u.total - u.folded AS n, u.window_start)
+    UPDATE api_keys k SET usage_count = k.usage_count + f.n,
+        last_used_at = greatest(k.last_used_at, f.window_start + interval '1 minute')
+    FROM f WHERE k.id = f.key_id;
+    DELETE FROM ip_hits h WHERE h.window_start < now() - interval '1 minute';
+    DELETE FROM address_limits a WHERE a.hour_start < now() - interval '1 hour'
+                                   AND a.day_start < now() - interval '1 day';
+    DELETE FROM rate_counters c WHERE c.window_start < now() - interval '32 days';
+END $$;
+
+-- mailproofctl outbox retry: a dead or skipped event is due again, with
+-- its attempts from zero, and a sleeping notifier is woken.  Returns the
+-- state the event was in (NULL: no such event).
+CREATE OR REPLACE FUNCTION mp_outbox_retry(p_id bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    was text;
+BEGIN
+    SELECT o.state INTO was FROM outbox o WHERE o.id = p_id FOR UPDATE;
+    IF was IN ('dead', 'skipped') THEN
+        UPDATE outbox o SET state = 'pending', attempts = 0, run_at = now() WHERE o.id = p_id;
+        PERFORM mp_wake();
+    END IF;
+    RETURN was;
+END $$;
+
+-- ------------------------------------------------------------ the API
+
+-- Each takes the API key's hashes and the configured per-minute limit
+-- (p_key, p_key_prev, p_limit), and answers auth first (see mp_authorize);
+-- nothing else is done unless auth is 'ok'.
+
+-- GET /v1/verifications/email/{id}: the verification, or NULL.
+CREATE OR REPLACE FUNCTION mp_api_get(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, OUT auth text, OUT retry_after integer, OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:read', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth = 'ok' THEN
+        SELECT mp_verification_json(v)::text INTO body FROM verifications v
+        WHERE v.id = p_id AND v.tenant_id = a.tenant_id;
+    END IF;
+END $$;
+
+-- GET /v1/verifications/email: up to p_limit_rows of the tenant's
+-- verifications, newest first, as a JSON array, filtered by address,
+-- userId and status (each NULL for any), after the cursor (p_after_us:
+-- created_at in microseconds since the epoch, p_after_id; NULL for the
+-- first page).  more: another page follows, whose cursor is last_us, last_id.
+CREATE OR REPLACE FUNCTION mp_api_list(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_email text, p_user_id text, p_status text, p_after_us bigint, p_after_id text,
+    p_limit_rows integer,
+    OUT auth text, OUT retry_after integer, OUT items text, OUT more boolean,
+    OUT last_us bigint, OUT last_id text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:read', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    SELECT coalesce(jsonb_agg(p.j ORDER BY p.created_at DESC, p.id DESC)
+                    FILTER (WHERE p.n <= p_limit_rows), '[]')::text,
+           count(*) > p_limit_rows,
+           (max(extract(epoch FROM p.created_at) * 1000000) FILTER (WHERE p.n = p_limit_rows))::bigint,
+           max(p.id) FILTER (WHERE p.n = p_limit_rows)
+    INTO items, more, last_us, last_id
+    FROM (SELECT mp_verification_json(v) AS j, v.created_at, v.id,
+                 row_number() OVER (ORDER BY v.created_at DESC, v.id DESC) AS n
+          FROM verifications v WHERE v.tenant_id = a.tenant_id
+            AND (p_email IS NULL OR v.email_norm = lower(p_email))
+            AND (p_user_id IS NULL OR v.user_id = p_user_id)
+            AND (p_status IS NULL OR mp_status(v) = p_status)
+            AND (p_after_us IS NULL OR (v.created_at, v.id) <
+                 ('epoch'::timestamptz + p_after_us * interval '1 microsecond', p_after_id))
+          ORDER BY v.created_at DESC, v.id DESC LIMIT p_limit_rows + 1) p;
+END $$;
+
+-- The tenant's allowed redirect prefixes, for a magic link start with a
+-- redirectUrl; the start that follows counts the request.
+CREATE OR REPLACE FUNCTION mp_api_redirects(p_key bytea, p_key_prev bytea, p_limit integer,
+    OUT auth text, OUT retry_after integer, OUT prefixes text[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, false);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth = 'ok' THEN
+        SELECT t.redirect_allow INTO prefixes FROM tenants t WHERE t.id = a.tenant_id;
+    END IF;
+END $$;
+
+-- POST /v1/verifications/email: see mp_start.  p_per_hour is the
+-- configured per-address limit (a tenant's own overrides it).  p_refusal
+-- (disposable | undeliverable), when set, is the outcome once the key is
+-- known to be good: nothing is started.  Returns the tenant (for the
+-- idempotency record) and its sender override.
+CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, p_email text, p_user_id text, p_method text, p_token_format text,
+    p_code_length integer, p_secret_hash bytea, p_max_attempts integer, p_ttl integer,
+    p_redirect_url text, p_subject text, p_line text, p_metadata jsonb, p_sealed_secret bytea,
+    p_deliverability text, p_disposable boolean, p_idem_key text, p_idem_hash bytea,
+    p_per_hour integer, p_fail_day integer, p_refusal text,
+    OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
+    OUT outcome text, OUT body text, OUT replay_status integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    s record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    tenant_id := a.tenant_id;
+    mail_from := a.mail_from;
+    IF p_refusal IS NOT NULL THEN
+        outcome := p_refusal;
+        RETURN;
+    END IF;
+    s := mp_start(a.tenant_id, a.key_id, p_id, p_email, p_user_id, p_method, p_token_format,
+                  p_code_length, p_secret_hash, p_max_attempts, p_ttl, p_redirect_url, p_subject,
+                  p_line, p_metadata, p_sealed_secret, p_deliverability, p_disposable, p_idem_key,
+                  p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota);
+    outcome := s.outcome;
+    retry_after := s.retry_after;
+    body := s.body;
+    replay_status := s.replay_status;
+END $$;
+
+-- POST .../{id}/verify: see mp_check_code.
+CREATE OR REPLACE FUNCTION mp_api_verify(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, p_hash bytea, p_hash_prev bytea,
+    OUT auth text, OUT retry_after integer, OUT stored text, OUT eff text, OUT result text,
+    OUT remaining integer, OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    c record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:check', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    c := mp_check_code(a.tenant_id, p_id, p_hash, p_hash_prev);
+    stored := c.stored;
+    eff := c.eff;
+    result := c.result;
+    remaining := c.remaining;
+    body := c.body;
+END $$;
+
+-- What a resend needs to write its mail, counted as the request; the
+-- resend that follows (mp_api_resend) is not counted again.
+CREATE OR REPLACE FUNCTION mp_api_mail_info(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, OUT auth text, OUT retry_after integer, OUT known boolean, OUT email text,
+    OUT method text, OUT token_format text, OUT code_length integer, OUT subject text,
+    OUT line text, OUT ttl integer, OUT mail_from text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    mail_from := a.mail_from;
+    SELECT true, v.email, v.method, v.token_format, v.code_length, v.subject,
+           v.verification_line, v.ttl_seconds
+    INTO known, email, method, token_format, code_length, subject, line, ttl
+    FROM verifications v WHERE v.id = p_id AND v.tenant_id = a.tenant_id;
+    known := coalesce(known, false);
+END $$;
+
+-- POST .../{id}/resend: see mp_resend.
+CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
+    p_sealed_secret bytea,
+    OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
+    OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    r record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, false);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    r := mp_resend(a.tenant_id, p_id, p_secret_hash, coalesce(a.per_hour, p_per_hour),
+                   p_fail_day, p_sealed_secret);
+    outcome := r.outcome;
+    retry_after := r.retry_after;
+    status := r.status;
+    eff := r.eff;
+    body := r.body;
+END $$;
+
+-- POST .../{id}/cancel: see mp_cancel.
+CREATE OR REPLACE FUNCTION mp_api_cancel(p_key bytea, p_key_prev bytea, p_limit integer,
+    p_id text, OUT auth text, OUT retry_after integer, OUT stored text, OUT eff text,
+    OUT body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    c record;
+BEGIN
+    a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, true);
+    auth := a.auth;
+    retry_after := a.retry_after;
+    IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    c := mp_cancel(a.tenant_id, p_id);
+    stored := c.stored;
+    eff := c.eff;
+    body := c.body;
+END $$;
