@@ -25,7 +25,7 @@ CREATE UNLOGGED TABLE notifier_sleep (
 );
 
 -- Requests per API key, counted without a write: each key has an UNLOGGED
--- sequence, mp_key_requests_ID, and nextval() on it takes no lock that
+-- sequence (api_keys.requests), and nextval() on it takes no lock that
 -- another request waits for, writes no WAL and assigns no transaction id,
 -- so a read stays a read.  key_windows holds, per key, the minute being
 -- limited and the sequence's value before it (written once a minute), and
@@ -38,12 +38,15 @@ CREATE UNLOGGED TABLE key_windows (
     base         bigint NOT NULL,
     folded       bigint NOT NULL
 );
+ALTER TABLE api_keys ADD COLUMN requests regclass;
 DO $$
 DECLARE
     k record;
 BEGIN
     FOR k IN SELECT id FROM api_keys LOOP
         EXECUTE format('CREATE UNLOGGED SEQUENCE mp_key_requests_%s', k.id);
+        UPDATE api_keys SET requests = format('mp_key_requests_%s', k.id)::regclass
+        WHERE id = k.id;
     END LOOP;
 END $$;
 -- What version 3 counted per minute is usage: fold it now.
@@ -95,17 +98,31 @@ UPDATE address_limits SET hour_start = coalesce(hour_start, date_trunc('hour', n
 -- Only monthly quotas stay in rate_counters.
 DELETE FROM rate_counters WHERE bucket NOT LIKE 'quota:%';
 
--- One event of a kind per verification: the index that makes mp_emit()
--- write each event at most once, and that finds a verification's events.
--- event_id is derived from the same two columns.
-CREATE UNIQUE INDEX outbox_event ON outbox (verification_id, type);
+-- Indexes are what a write pays for, and one keyed by something random (an
+-- id, an address) costs the most: each insert lands on a page of its own,
+-- which after every checkpoint is written to the WAL whole.  So:
+-- * No index of a verification's events or mail jobs.  An event of a kind
+--   is written once by construction (see mp_verification_written() in
+--   lifecycle.sql: a status leaves PENDING once); a mail job replaced by a
+--   resend is found stale by the notifier, whose code no longer matches.
+--   Their event_id stays unique, being derived from the verification and
+--   the kind, and the purge deletes them by their own age.
+-- * One index of an address's verifications instead of two, by expiry, so
+--   that superseding reads only the ones not yet expired.
+-- * The tenant's list in ascending order, read backwards: new rows go to
+--   the right edge of the index, where PostgreSQL appends without a search.
+-- * Every event paid for an index by tenant and state that only `outbox
+--   list` read; the events it is for (dead, skipped) get their own.
 DROP INDEX outbox_verification;
 ALTER TABLE outbox DROP CONSTRAINT outbox_event_id_key;
--- Every event paid for an index of every tenant's events by state, which
--- only `mailproofctl outbox list` read; the events it is for (dead and
--- skipped) get an index of their own, written only when one dies.
 DROP INDEX outbox_tenant_state;
 CREATE INDEX outbox_given_up ON outbox (id) WHERE state IN ('dead', 'skipped');
+DROP INDEX mail_jobs_verification;
+DROP INDEX verifications_supersede;
+DROP INDEX verifications_tenant_email;
+CREATE INDEX verifications_address ON verifications (tenant_id, email_norm, expires_at);
+DROP INDEX verifications_tenant_created;
+CREATE INDEX verifications_tenant_created ON verifications (tenant_id, created_at, id);
 
 -- Queued mail keeps only the code or link token, sealed; the notifier
 -- writes the message when it sends it.  Jobs queued by version 3 still
@@ -125,7 +142,7 @@ ALTER TABLE verifications SET (fillfactor = 90);
 -- row.  The same rules are now checked once per row by
 -- mp_verification_written() of lifecycle.sql, where they are compiled once
 -- per session; rows of outbox and mail_jobs are written only by the
--- functions there, and mp_purge() deletes them with their verification.
+-- functions there.
 DO $$
 DECLARE
     c record;

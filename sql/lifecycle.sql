@@ -103,8 +103,7 @@ BEGIN
                                 WHEN 'EXPIRED' THEN 'email.expired'
                                 ELSE 'verification.canceled' END;
     END IF;
-    -- a second event of a kind cannot happen (a status leaves PENDING once);
-    -- the unique index outbox_event would refuse it
+    -- no second event of a kind: a row is inserted once and leaves PENDING once
     INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
     VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW));
     PERFORM mp_wake();
@@ -153,20 +152,17 @@ $$ SELECT CASE WHEN d.t IS NOT NULL
 
 -- ------------------------------------------------------------ limits
 
--- The sequence that counts a key's requests (see key_windows in
--- 004_counters_and_wakeups.sql); made with the key.
-CREATE OR REPLACE FUNCTION mp_key_sequence(p_key bigint) RETURNS regclass
-LANGUAGE sql STABLE AS
-$$ SELECT ('mp_key_requests_' || p_key)::regclass $$;
-
+-- A new key gets the sequence that counts its requests (see key_windows
+-- in 004_counters_and_wakeups.sql), in api_keys.requests.
 CREATE OR REPLACE FUNCTION mp_key_created() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('CREATE UNLOGGED SEQUENCE IF NOT EXISTS mp_key_requests_%s', NEW.id);
-    RETURN NULL;
+    NEW.requests := format('mp_key_requests_%s', NEW.id)::regclass;
+    RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS api_keys_created ON api_keys;
-CREATE TRIGGER api_keys_created AFTER INSERT ON api_keys
+CREATE TRIGGER api_keys_created BEFORE INSERT ON api_keys
     FOR EACH ROW EXECUTE FUNCTION mp_key_created();
 
 -- Checks an API key, and counts the request against the key's usage and
@@ -186,17 +182,23 @@ DECLARE
     k record;
     w timestamptz := date_trunc('minute', now());
     lim integer;
-    seq bigint;
     base bigint;
 BEGIN
-    -- The tenant as a subquery: one index lookup, never a hash join.  One
-    -- hash per query, so that the plan made once serves every call.
+    -- One query: the key, its tenant and its minute (as subqueries: index
+    -- lookups, never a hash join), and the count.  One hash per query, so
+    -- that the plan made once serves every call.
     SELECT a.id, a.tenant_id, a.scopes, a.revoked_at IS NOT NULL AS revoked,
-           (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t
+           (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t,
+           (SELECT x FROM key_windows x WHERE x.key_id = a.id) AS kw,
+           CASE WHEN p_count AND a.revoked_at IS NULL THEN nextval(a.requests)
+                ELSE pg_sequence_last_value(a.requests) END AS seq
     INTO k FROM api_keys a WHERE a.key_hash = p_key;
     IF NOT FOUND AND p_key_prev IS NOT NULL THEN
         SELECT a.id, a.tenant_id, a.scopes, a.revoked_at IS NOT NULL AS revoked,
-               (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t
+               (SELECT t FROM tenants t WHERE t.id = a.tenant_id) AS t,
+               (SELECT x FROM key_windows x WHERE x.key_id = a.id) AS kw,
+               CASE WHEN p_count AND a.revoked_at IS NULL THEN nextval(a.requests)
+                    ELSE pg_sequence_last_value(a.requests) END AS seq
         INTO k FROM api_keys a WHERE a.key_hash = p_key_prev;
     END IF;
     IF NOT FOUND THEN
@@ -208,26 +210,19 @@ BEGIN
         RETURN;
     END IF;
     lim := coalesce((k.t).rate_per_key_per_minute, p_limit);
-    IF p_count THEN
-        seq := nextval(mp_key_sequence(k.id));
-        SELECT x.base INTO base FROM key_windows x WHERE x.key_id = k.id AND x.window_start = w;
-        IF NOT FOUND THEN
-            -- the first request of the minute starts it; a key's row that a
-            -- crash took is made again, with what came before counted as folded
-            INSERT INTO key_windows AS x (key_id, window_start, base, folded)
-            VALUES (k.id, w, seq - 1, seq - 1)
-            ON CONFLICT ON CONSTRAINT key_windows_pkey DO UPDATE
-                SET window_start = w, base = seq - 1 WHERE x.window_start < w;
-            SELECT x.base INTO base FROM key_windows x WHERE x.key_id = k.id;
-        END IF;
-        IF lim > 0 AND seq - base > lim THEN
-            auth := 'limited';
-            retry_after := mp_retry_after(w, interval '1 minute');
-            RETURN;
-        END IF;
-    ELSIF lim > 0 AND coalesce(pg_sequence_last_value(mp_key_sequence(k.id)), 0) -
-          coalesce((SELECT x.base FROM key_windows x
-                    WHERE x.key_id = k.id AND x.window_start = w), 0) >= lim THEN
+    base := CASE WHEN (k.kw).window_start = w THEN (k.kw).base END;
+    IF base IS NULL AND p_count THEN
+        -- the first request of the minute starts it; a key's row that a
+        -- crash took is made again, with what came before counted as folded
+        INSERT INTO key_windows AS x (key_id, window_start, base, folded)
+        VALUES (k.id, w, coalesce(k.seq, 1) - 1, coalesce(k.seq, 1) - 1)
+        ON CONFLICT ON CONSTRAINT key_windows_pkey DO UPDATE
+            SET window_start = w, base = coalesce(k.seq, 1) - 1 WHERE x.window_start < w;
+        SELECT x.base INTO base FROM key_windows x WHERE x.key_id = k.id;
+    END IF;
+    -- counting, this request is in seq; checking only, the next would be
+    IF lim > 0 AND coalesce(k.seq, 0) - coalesce(base, k.seq, 0)
+                   + (CASE WHEN p_count THEN 0 ELSE 1 END) > lim THEN
         auth := 'limited';
         retry_after := mp_retry_after(w, interval '1 minute');
         RETURN;
@@ -249,9 +244,9 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_key_unfolded(p_key bigint, OUT requests bigint,
     OUT last_minute timestamptz)
 LANGUAGE sql AS
-$$ SELECT greatest(coalesce(pg_sequence_last_value(mp_key_sequence(p_key)), 0)
-                   - coalesce(x.folded, 0), 0), x.window_start
-   FROM (SELECT 1) one LEFT JOIN key_windows x ON x.key_id = p_key $$;
+$$ SELECT greatest(coalesce(pg_sequence_last_value(a.requests), 0) - coalesce(x.folded, 0), 0),
+          x.window_start
+   FROM api_keys a LEFT JOIN key_windows x ON x.key_id = a.id WHERE a.id = p_key $$;
 
 -- Counts a mail (p_mail) or a wrong code (not p_mail) of an address, and
 -- returns the mails of this hour and the wrong codes of today, this one
@@ -392,9 +387,8 @@ BEGIN
     END IF;
 
     UPDATE verifications s SET status = 'CANCELED', updated_at = now()
-    WHERE s.tenant_id = p_tenant AND s.email_norm = norm
-      AND s.user_id IS NOT DISTINCT FROM p_user_id
-      AND s.status = 'PENDING' AND s.expires_at > now();
+    WHERE s.tenant_id = p_tenant AND s.email_norm = norm AND s.expires_at > now()
+      AND s.status = 'PENDING' AND s.user_id IS NOT DISTINCT FROM p_user_id;
 
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
@@ -414,8 +408,8 @@ END $$;
 
 -- A new code and expiry for a PENDING verification of p_tenant: the old
 -- code stops working and attempts start again.  Counts against the
--- address's limits.  In queue mode (p_sealed_secret) the new mail replaces
--- any still queued.
+-- address's limits.  In queue mode (p_sealed_secret) the new mail is
+-- queued; one still queued for the old code is not sent.
 -- outcome: resent | not_found | refused (see status, eff) | rate_failed | rate_email
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea,
@@ -448,9 +442,8 @@ BEGIN
         delivery_status = 'QUEUED'
     WHERE x.id = p_id RETURNING * INTO v;
     IF p_sealed_secret IS NOT NULL THEN
-        -- a mail still queued for the old code is not sent any more
-        UPDATE mail_jobs j SET state = 'failed', sealed_message = ''::bytea, sealed_secret = NULL
-        WHERE j.verification_id = p_id AND j.state IN ('pending', 'sending');
+        -- a mail still queued for the old code is dropped by the notifier:
+        -- its code no longer matches secret_hash
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (p_id, p_sealed_secret);
         PERFORM mp_wake();
     END IF;
@@ -638,31 +631,41 @@ BEGIN
     RETURN n;
 END $$;
 
--- Deletes what is older than the retention period (finished events,
--- verifications none of whose events still wait, with their events and
--- mail jobs), expired idempotency keys and windows, and folds the keys'
--- counted requests into api_keys.usage_count.
+-- Deletes what is older than the retention period: finished events and
+-- mail jobs (an event keeps its payload, so it may outlive its
+-- verification), and verifications; expired idempotency keys and windows;
+-- and folds the keys' counted requests into api_keys.usage_count.  Each
+-- delete reads an index from its oldest end, so the work is the rows
+-- deleted, not the size of the tables.
 CREATE OR REPLACE FUNCTION mp_purge(p_days integer, OUT events bigint, OUT verifications bigint)
 LANGUAGE plpgsql AS $$
+DECLARE
+    cutoff timestamptz := now() - p_days * interval '1 day';
+    t record;
+    n bigint;
 BEGIN
+    -- ids grow with time: everything older than the cutoff is below the
+    -- first id that is not
     DELETE FROM outbox o
-    WHERE o.state IN ('delivered', 'dead', 'skipped')
-      AND o.created_at < now() - p_days * interval '1 day';
+    WHERE o.id < coalesce((SELECT min(x.id) FROM outbox x WHERE x.created_at >= cutoff),
+                          9223372036854775807)
+      AND o.state IN ('delivered', 'dead', 'skipped');
     GET DIAGNOSTICS events = ROW_COUNT;
-    WITH gone AS (
-        DELETE FROM verifications v
-        WHERE v.created_at < now() - p_days * interval '1 day'
-          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.verification_id = v.id
-                          AND o.state IN ('pending', 'sending'))
-        RETURNING v.id),
-    jobs AS (DELETE FROM mail_jobs j USING gone WHERE j.verification_id = gone.id),
-    evs AS (DELETE FROM outbox o USING gone WHERE o.verification_id = gone.id)
-    SELECT count(*) INTO verifications FROM gone;
+    DELETE FROM mail_jobs j
+    WHERE j.id < coalesce((SELECT min(x.id) FROM mail_jobs x WHERE x.created_at >= cutoff),
+                          9223372036854775807)
+      AND j.state IN ('sent', 'failed');
+    verifications := 0;
+    FOR t IN SELECT x.id FROM tenants x LOOP
+        DELETE FROM verifications v WHERE v.tenant_id = t.id AND v.created_at < cutoff;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        verifications := verifications + n;
+    END LOOP;
     DELETE FROM idempotency_keys k WHERE k.created_at < now() - interval '24 hours';
     WITH u AS (
         SELECT x.key_id, x.folded, x.window_start,
-               coalesce(pg_sequence_last_value(mp_key_sequence(x.key_id)), 0) AS total
-        FROM key_windows x FOR UPDATE),
+               coalesce(pg_sequence_last_value(a.requests), 0) AS total
+        FROM key_windows x JOIN api_keys a ON a.id = x.key_id FOR UPDATE OF x),
     f AS (
         UPDATE key_windows x SET folded = u.total FROM u
         WHERE x.key_id = u.key_id AND u.total > u.folded

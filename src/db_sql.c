@@ -174,8 +174,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * $1 batch, $2 lease ms.  Returns job id, verification id, address,
 	 * attempts, effective status, the tenant's sender override, the sealed
 	 * secret (hex; NULL for a job of version 3, which carries its whole
-	 * sealed message instead), the sealed message, method, subject, line
-	 * and lifetime.
+	 * sealed message instead), the sealed message, method, subject, line,
+	 * lifetime, and the keyed hash of the verification's current secret.
 	 */
 	[DB_MAILQ_CLAIM] = { "mailq_claim", 2, 0,
 		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
@@ -188,7 +188,12 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" WHERE j.id = due.id AND v.id = j.verification_id AND t.id = v.tenant_id"
 		" RETURNING j.id, v.id, v.email, j.attempts, mp_status(v), coalesce(t.mail_from, ''),"
 		"  encode(j.sealed_secret, 'hex'), encode(j.sealed_message, 'hex'), v.method,"
-		"  v.subject, v.verification_line, v.ttl_seconds" },
+		"  v.subject, v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex')" },
+
+	/* A job whose code a resend replaced: $1 job id.  Done, unsent. */
+	[DB_MAILQ_DROP] = { "mailq_drop", 1, 0,
+		"UPDATE mail_jobs SET state = 'failed', locked_until = NULL,"
+		"  sealed_message = ''::bytea, sealed_secret = NULL WHERE id = $1::bigint" },
 
 	/*
 	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 final

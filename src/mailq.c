@@ -47,40 +47,66 @@ static int unseal(const struct config *cfg, const char *vid, const char *hex, st
 }
 
 /*
+ * True when secret (a code, or a magic link token) is still the one of
+ * verification vid, whose current keyed hash is hash_hex: a resend replaces
+ * it, and a mail queued before must not be sent then.
+ */
+static int secret_current(const struct config *cfg, const char *vid, int link, const char *secret,
+			  const char *hash_hex)
+{
+	unsigned char stored[TOK_HASH_BYTES], h[TOK_HASH_BYTES];
+
+	if (sodium_hex2bin(stored, sizeof stored, hash_hex, strlen(hash_hex), NULL, NULL, NULL) != 0)
+		return 0;
+	tok_hash(cfg->secret_key, link ? "link" : "otp", link ? secret : vid, link ? NULL : secret,
+		 h);
+	if (tok_hash_equal(h, stored))
+		return 1;
+	if (!cfg->have_secret_key_previous)
+		return 0;
+	tok_hash(cfg->secret_key_previous, link ? "link" : "otp", link ? secret : vid,
+		 link ? NULL : secret, h);
+	return tok_hash_equal(h, stored);
+}
+
+/*
  * The message of claimed job i of r into msg: written now from the sealed
  * code or link token, or (a job queued by version 3) the sealed message
- * itself.  Returns 0, or -1 (logged).
+ * itself.  Returns 0, 1 when a resend has replaced the job's secret (no
+ * message), or -1 (logged).
  */
 static int message(const struct config *cfg, PGresult *r, int i, struct buf *msg)
 {
 	const char *vid = PQgetvalue(r, i, 1), *errstr;
+	int link = strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0;
 	struct mail_verification vm;
-	char link[600];
+	char url[600];
 	struct buf secret;
-	int rc;
+	int rc = -1;
 
 	if (PQgetisnull(r, i, 6))
 		return unseal(cfg, vid, PQgetvalue(r, i, 7), msg);
 	buf_init(&secret, 256);
-	if (unseal(cfg, vid, PQgetvalue(r, i, 6), &secret) < 0) {
-		buf_free(&secret);
-		return -1;
+	if (unseal(cfg, vid, PQgetvalue(r, i, 6), &secret) < 0)
+		goto out;
+	if (!secret_current(cfg, vid, link, secret.data, PQgetvalue(r, i, 12))) {
+		rc = 1;
+		goto out;
 	}
 	vm.id = vid;
 	vm.email = PQgetvalue(r, i, 2);
-	vm.code = NULL;
+	vm.code = link ? NULL : secret.data;
 	vm.link = NULL;
-	if (strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0) {
-		snprintf(link, sizeof link, "%s/v1/link/%s", cfg->public_base_url, secret.data);
-		vm.link = link;
-	} else {
-		vm.code = secret.data;
+	if (link) {
+		snprintf(url, sizeof url, "%s/v1/link/%s", cfg->public_base_url, secret.data);
+		vm.link = url;
 	}
 	vm.subject = PQgetisnull(r, i, 9) ? NULL : PQgetvalue(r, i, 9);
 	vm.verification_line = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
 	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(r, i, 11), 60, 2592000, &errstr);
 	rc = mail_verification_compose(cfg, PQgetvalue(r, i, 5), &vm, msg);
-	sodium_memzero(link, sizeof link);
+	sodium_memzero(url, sizeof url);
+out:
 	sodium_memzero(secret.data, secret.len);
 	buf_free(&secret);
 	return rc;
@@ -92,7 +118,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	int attempt = (int)util_parse_int(PQgetvalue(r, i, 3), 1, INT32_MAX, &errstr);
 	struct smtp_result res;
 	struct buf msg;
-	int final;
+	int final, rc;
 
 	if (strcmp(PQgetvalue(r, i, 4), "PENDING") != 0) {
 		/* canceled, expired or failed meanwhile: nothing to send */
@@ -101,9 +127,16 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		return;
 	}
 	buf_init(&msg, 2 * MAIL_MAX_BYTES);
-	if (message(cfg, r, i, &msg) < 0) {
-		record(db, job, 0, 1, 0, "the queued message could not be opened or written "
-		       "(secret_key changed?)", 0);
+	if ((rc = message(cfg, r, i, &msg)) != 0) {
+		if (rc > 0) {
+			const char *p[1] = { job };
+			enum db_err err;
+			log_info("verification %s: a newer code was sent, queued mail dropped", vid);
+			PQclear(db_run(db, DB_MAILQ_DROP, p, &err, NULL));
+		} else {
+			record(db, job, 0, 1, 0, "the queued message could not be opened or written "
+			       "(secret_key changed?)", 0);
+		}
 		buf_free(&msg);
 		return;
 	}

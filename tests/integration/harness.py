@@ -287,13 +287,17 @@ class Master:
         except OSError:
             return False
 
-    def start(self, key, body, timeout=30):
-        """POST a start; returns (status, parsed answer)."""
+    def post(self, key, path, body, timeout=30):
+        """POST body (JSON) to path; returns (status, parsed answer)."""
         st, _, out = fcgi_request(("127.0.0.1", self.port), {
-            "REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/verifications/email",
+            "REQUEST_METHOD": "POST", "REQUEST_URI": path,
             "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": "Bearer " + key},
             json.dumps(body).encode(), timeout=timeout)
         return st, json.loads(out)
+
+    def start(self, key, body, timeout=30):
+        """POST a start; returns (status, parsed answer)."""
+        return self.post(key, "/v1/verifications/email", body, timeout)
 
     def stop(self):
         import signal
