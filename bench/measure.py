@@ -163,7 +163,11 @@ def wrk(name, app, url, conns, env, secs=SECS, expect=200):
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else None
-    bad = int(re.search(r"unexpected (\d+)", out).group(1))
+    if expect < 300:
+        m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        bad = int(m.group(1)) if m else 0
+    else:
+        bad = int(re.search(r"unexpected (\d+)", out).group(1))
     return record(name, conns, app, rate, n, p99, bad, before, after, cpu)
 
 

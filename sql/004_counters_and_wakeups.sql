@@ -18,6 +18,7 @@ DROP FUNCTION mp_emit(verifications, text);
 DROP FUNCTION mp_event(verifications, text);
 DROP FUNCTION mp_address_limits(bigint, text, integer, integer);
 DROP FUNCTION mp_purge(integer);
+DROP FUNCTION mp_verification_json(verifications);	-- now json: see below
 
 CREATE UNLOGGED TABLE notifier_sleep (
     id       integer PRIMARY KEY CHECK (id = 1),
@@ -123,6 +124,19 @@ DROP INDEX verifications_tenant_email;
 CREATE INDEX verifications_address ON verifications (tenant_id, email_norm, expires_at);
 DROP INDEX verifications_tenant_created;
 CREATE INDEX verifications_tenant_created ON verifications (tenant_id, created_at, id);
+
+-- The verification as the API shows it, as composite types whose fields
+-- are named as in the JSON: row_to_json() of one writes the API's object,
+-- compact, for about two thirds of what jsonb_build_object() and its text
+-- cost.  Events keep it as that text (json), as it was written.
+CREATE TYPE mp_api_delivery AS (
+    status text, attempts integer, "smtpCode" integer, "smtpReply" text, "sentAt" text);
+CREATE TYPE mp_api_verification AS (
+    id text, "userId" text, email text, method text, status text, attempts integer,
+    "attemptsRemaining" integer, "maxAttempts" integer, "expiresAt" text, "createdAt" text,
+    "verifiedAt" text, delivery mp_api_delivery, deliverability text, disposable boolean,
+    "linkViews" integer, metadata jsonb);
+ALTER TABLE outbox ALTER COLUMN payload TYPE json USING payload::json;
 
 -- Queued mail keeps only the code or link token, sealed; the notifier
 -- writes the message when it sends it.  Jobs queued by version 3 still

@@ -35,19 +35,14 @@ $$ SELECT CASE WHEN v.status = 'PENDING' AND v.expires_at <= now()
                THEN 'EXPIRED' ELSE v.status END $$;
 
 -- The verification as GET shows it; webhooks carry the same object.
-CREATE OR REPLACE FUNCTION mp_verification_json(v verifications) RETURNS jsonb
+CREATE OR REPLACE FUNCTION mp_verification_json(v verifications) RETURNS json
 LANGUAGE sql STABLE AS
-$$ SELECT jsonb_build_object(
-       'id', v.id, 'userId', v.user_id, 'email', v.email, 'method', v.method,
-       'status', mp_status(v), 'attempts', v.attempts,
-       'attemptsRemaining', greatest(v.max_attempts - v.attempts, 0),
-       'maxAttempts', v.max_attempts, 'expiresAt', mp_ts(v.expires_at),
-       'createdAt', mp_ts(v.created_at), 'verifiedAt', mp_ts(v.verified_at),
-       'delivery', jsonb_build_object('status', v.delivery_status,
-           'attempts', v.delivery_attempts, 'smtpCode', v.smtp_code,
-           'smtpReply', v.smtp_reply, 'sentAt', mp_ts(v.sent_at)),
-       'deliverability', v.deliverability, 'disposable', v.disposable,
-       'linkViews', v.link_views, 'metadata', v.metadata) $$;
+$$ SELECT row_to_json(ROW(v.id, v.user_id, v.email, v.method, mp_status(v), v.attempts,
+       greatest(v.max_attempts - v.attempts, 0), v.max_attempts, mp_ts(v.expires_at),
+       mp_ts(v.created_at), mp_ts(v.verified_at),
+       ROW(v.delivery_status, v.delivery_attempts, v.smtp_code, v.smtp_reply,
+           mp_ts(v.sent_at))::mp_api_delivery,
+       v.deliverability, v.disposable, v.link_views, v.metadata)::mp_api_verification) $$;
 
 -- Webhook ids are derived, not random: stable across retries, and one per
 -- event kind and verification.
@@ -737,7 +732,7 @@ BEGIN
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;
-    SELECT coalesce(jsonb_agg(p.j ORDER BY p.created_at DESC, p.id DESC)
+    SELECT coalesce(json_agg(p.j ORDER BY p.created_at DESC, p.id DESC)
                     FILTER (WHERE p.n <= p_limit_rows), '[]')::text,
            count(*) > p_limit_rows,
            (max(extract(epoch FROM p.created_at) * 1000000) FILTER (WHERE p.n = p_limit_rows))::bigint,

@@ -1,6 +1,7 @@
 /* See token.h.  All randomness is libsodium's (getrandom underneath). */
 #include "token.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,50 @@
 #include <sodium.h>
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/*
+ * Random bytes drawn ahead, 512 at a time, in a process that enabled the
+ * pool (the FastCGI worker): a system call for each value a request needs
+ * cost about as much as the worker's own work for a start.  Every byte is
+ * handed out once and wiped.  A child forked from such a process starts
+ * with the pool empty and off, so no two processes can hand out the same
+ * bytes; without the pool tok_random() reads libsodium directly.
+ */
+static unsigned char g_pool[512];
+static size_t g_pool_left;
+static int g_pool_on;
+
+static void pool_forget(void)
+{
+	sodium_memzero(g_pool, sizeof g_pool);
+	g_pool_left = 0;
+	g_pool_on = 0;
+}
+
+void tok_pool_enable(void)
+{
+	if (!g_pool_on)
+		pthread_atfork(NULL, NULL, pool_forget);
+	g_pool_on = 1;
+}
+
+void tok_random(void *out, size_t n)
+{
+	unsigned char *from;
+
+	if (n > g_pool_left) {
+		if (!g_pool_on || n > sizeof g_pool) {
+			randombytes_buf(out, n);
+			return;
+		}
+		randombytes_buf(g_pool, sizeof g_pool);
+		g_pool_left = sizeof g_pool;
+	}
+	from = g_pool + sizeof g_pool - g_pool_left;
+	memcpy(out, from, n);
+	sodium_memzero(from, n);
+	g_pool_left -= n;
+}
 
 int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
 {
@@ -43,7 +88,7 @@ void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1])
 	/* one draw for the whole code (a system call each was most of a start's) */
 	while (i < len) {
 		int want = len - i;
-		randombytes_buf(draw, (size_t)want * sizeof draw[0]);
+		tok_random(draw, (size_t)want * sizeof draw[0]);
 		for (int j = 0; j < want; j++)
 			if (draw[j] >= min)
 				out[i++] = alphabet[draw[j] % n];
@@ -59,7 +104,7 @@ int tok_random_id(const char *prefix, char *out, size_t outlen)
 
 	if (outlen < plen + TOK_ID_CHARS + 1)
 		return -1;
-	randombytes_buf(raw, sizeof raw);
+	tok_random(raw, sizeof raw);
 	memcpy(out, prefix, plen);
 	return tok_base32(raw, sizeof raw, out + plen, outlen - plen);
 }
@@ -70,7 +115,7 @@ static void random_b64(const char *prefix, int variant, char *out, size_t outlen
 	unsigned char raw[32];
 	size_t plen = strlen(prefix);
 
-	randombytes_buf(raw, sizeof raw);
+	tok_random(raw, sizeof raw);
 	memcpy(out, prefix, plen);
 	sodium_bin2base64(out + plen, outlen - plen, raw, sizeof raw, variant);
 	sodium_memzero(raw, sizeof raw);
@@ -138,7 +183,7 @@ int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct bu
 		return -1;
 	}
 	seal_key(key, k);
-	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	tok_random(box, crypto_secretbox_NONCEBYTES);
 	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)msg, len,
 			      box, k);
 	sodium_bin2hex(hex, 2 * boxlen + 1, box, boxlen);

@@ -22,6 +22,15 @@
 #define TOK_CODE_MAX 12
 
 /*
+ * n random bytes.  After tok_pool_enable() (the FastCGI worker calls it) they
+ * come from a pool drawn ahead from libsodium, one system call for many
+ * requests; a forked child starts without it.  Every random value below
+ * goes through tok_random().
+ */
+void tok_pool_enable(void);
+void tok_random(void *out, size_t n);
+
+/*
  * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
  * alphabet: the rejection of randombytes_uniform(), so no modulo bias, on
  * one draw of random bytes for the whole code.

@@ -212,7 +212,7 @@ static void secret_new(const struct config *cfg, const char *id, const char *alp
 		tok_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
 		return;
 	}
-	randombytes_buf(raw, sizeof raw);
+	tok_random(raw, sizeof raw);
 	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);

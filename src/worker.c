@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "request.h"
+#include "token.h"
 
 static volatile sig_atomic_t g_stop;
 
@@ -54,6 +55,7 @@ int worker_run(int listen_fd, const struct config *cfg, long max_requests)
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 	}
 
+	tok_pool_enable();
 	if ((db = db_new(cfg, "mailproof-fcgi")) == NULL) {
 		log_errx("out of memory");
 		return 1;

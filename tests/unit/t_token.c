@@ -1,6 +1,8 @@
 /* Unit tests of ids, keys and keyed hashes. */
 #include "unit.h"
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -113,7 +115,36 @@ START_TEST(codes_use_their_alphabet_evenly)
 }
 END_TEST
 
+START_TEST(the_pool_hands_out_each_byte_once)
+{
+	unsigned char a[300], b[300], z[300] = { 0 };
+	int fd[2];
+	pid_t pid;
+
+	tok_pool_enable();
+	tok_random(a, sizeof a);	/* draws the pool */
+	tok_random(b, sizeof b);	/* more than is left: draws it again */
+	ck_assert_mem_ne(a, z, sizeof a);
+	ck_assert_mem_ne(b, z, sizeof b);
+	ck_assert_mem_ne(a, b, sizeof a);
+	/* a child does not hand out what its parent will */
+	tok_random(a, 16);
+	ck_assert_int_eq(pipe(fd), 0);
+	if ((pid = fork()) == 0) {
+		tok_random(b, 16);
+		_exit(write(fd[1], b, 16) == 16 ? 0 : 1);
+	}
+	ck_assert_int_eq(read(fd[0], b, 16), 16);
+	waitpid(pid, NULL, 0);
+	tok_random(a, 16);
+	ck_assert_mem_ne(a, b, 16);
+	close(fd[0]);
+	close(fd[1]);
+}
+END_TEST
+
 UNIT_MAIN("token",
+	  the_pool_hands_out_each_byte_once,
 	  codes_use_their_alphabet_evenly,
 	  base32_known_values,
 	  random_ids_have_the_spec_shape,
