@@ -125,6 +125,19 @@ CREATE INDEX verifications_address ON verifications (tenant_id, email_norm, expi
 DROP INDEX verifications_tenant_created;
 CREATE INDEX verifications_tenant_created ON verifications (tenant_id, created_at, id);
 
+-- No index names the status, in its columns or its WHERE: a change of
+-- status (verified, failed, canceled, expired) is then a heap-only update,
+-- which writes no index entry, when the row's page has room.  So the
+-- expiry sweep reads all expiries, from where it got to (sweep_state).
+DROP INDEX verifications_pending_expiry;
+CREATE INDEX verifications_expiry ON verifications (expires_at);
+CREATE TABLE sweep_state (
+    id       integer PRIMARY KEY CHECK (id = 1),
+    swept_to timestamptz NOT NULL,  -- every expiry before it is swept
+    complete boolean NOT NULL       -- the last sweep reached its now
+);
+INSERT INTO sweep_state VALUES (1, '-infinity', false);
+
 -- The verification as the API shows it, as composite types whose fields
 -- are named as in the JSON: row_to_json() of one writes the API's object,
 -- compact, for about two thirds of what jsonb_build_object() and its text

@@ -614,17 +614,38 @@ BEGIN
 END $$;
 
 -- Expires PENDING verifications past expires_at, at most p_batch, each with
--- its email.expired event.  Returns how many.
+-- its email.expired event, and returns how many; the notifier calls it
+-- until that is less than p_batch.  It goes on from sweep_state.swept_to,
+-- or a minute before it when the last sweep was complete (a start or
+-- resend whose transaction began earlier may commit an expiry a little in
+-- the past), so each sweep reads the expiries since the last one, not all
+-- of them.  One notifier sweeps at a time.
 CREATE OR REPLACE FUNCTION mp_expire(p_batch integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
+    st sweep_state;
+    upto timestamptz := now();
     n integer;
+    last timestamptz;
 BEGIN
-    UPDATE verifications x SET status = 'EXPIRED', updated_at = now()
-    WHERE x.id IN (SELECT y.id FROM verifications y
-                   WHERE y.status = 'PENDING' AND y.expires_at <= now()
-                   ORDER BY y.expires_at LIMIT p_batch FOR UPDATE SKIP LOCKED);
-    GET DIAGNOSTICS n = ROW_COUNT;
+    SELECT * INTO st FROM sweep_state s WHERE s.id = 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    IF st.complete THEN
+        st.swept_to := st.swept_to - interval '1 minute';
+    END IF;
+    WITH expired AS (
+        UPDATE verifications x SET status = 'EXPIRED', updated_at = now()
+        WHERE x.id IN (SELECT y.id FROM verifications y
+                       WHERE y.expires_at >= st.swept_to AND y.expires_at <= upto
+                         AND y.status = 'PENDING'
+                       ORDER BY y.expires_at LIMIT p_batch FOR UPDATE)
+        RETURNING x.expires_at)
+    SELECT count(*), max(e.expires_at) INTO n, last FROM expired e;
+    UPDATE sweep_state s SET swept_to = CASE WHEN n < p_batch THEN upto ELSE last END,
+        complete = n < p_batch
+    WHERE s.id = 1;
     RETURN n;
 END $$;
 

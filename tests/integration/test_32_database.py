@@ -98,3 +98,26 @@ def test_each_change_writes_its_event_once(env):
     check(events == [["verification.initiated", "PENDING", "msg_%s_verification_initiated" % vid[3:]],
                      ["verification.canceled", "CANCELED", "msg_%s_verification_canceled" % vid[3:]]],
           "%r" % events)
+
+
+def test_the_sweep_expires_every_overdue_row_once(env):
+    tid, _ = tenant(env)
+    tag = os.urandom(4).hex()
+    # more than one batch of the notifier's sweep (1000), all overdue
+    env.psql("INSERT INTO verifications (id, tenant_id, email, email_norm, method, token_format,"
+             " code_length, secret_hash, max_attempts, expires_at, ttl_seconds)"
+             " SELECT 'ev_' || upper(lpad(:'p2' || to_hex(g), 26, '0')), :'p1',"
+             "  'sweep' || g || '@example.com', 'sweep' || g || '@example.com', 'OTP', 'numeric',"
+             "  6, sha256(g::text::bytea), 3, now() - g * interval '10 ms', 900"
+             " FROM generate_series(1, 2500) g", tid, tag)
+
+    def left():
+        env.psql("SELECT mp_expire(1000)")  # the stack's notifier may sweep them too
+        return int(env.psql("SELECT count(*) FROM verifications WHERE id LIKE :'p1'"
+                            " AND status = 'PENDING'", "ev_%" + tag.upper() + "%")[0][0]) == 0
+
+    env.wait("all expired", left, timeout=60)
+    events = env.psql("SELECT count(*), count(DISTINCT verification_id) FROM outbox"
+                      " WHERE type = 'email.expired' AND verification_id LIKE :'p1'",
+                      "ev_%" + tag.upper() + "%")
+    check(events == [["2500", "2500"]], "one email.expired each: %r" % events)
