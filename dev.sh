@@ -86,9 +86,9 @@ as_pg() {
 
 # A zombie (exited, its parent gone, not yet reaped) counts as dead.
 pid_alive() {
-  local pid
-  [ -f "$1" ] && pid=$(cat "$1") && [ -r "/proc/$pid/stat" ] &&
-    ! sed 's/.*) //' "/proc/$pid/stat" | grep -q '^Z'
+  local pid st
+  [ -f "$1" ] && pid=$(cat "$1") && st=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  case ${st##*\) } in Z*) return 1 ;; esac
 }
 
 # stop_pid FILE: SIGTERM, wait up to 10 s, then SIGKILL.

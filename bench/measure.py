@@ -21,6 +21,10 @@ TOP = os.environ["BENCH_TOP"]
 SECS = int(os.environ.get("BENCH_SECONDS", "12"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 LARGE = os.environ.get("BENCH_LARGE") == "1"
+NOT_DURABLE = os.environ.get("BENCH_NOT_DURABLE") == "1"
+# the --pg settings, named in the result file: "commit_delay = 100" -> "-commit_delay-100"
+PG_TAG = "".join("-" + "-".join(re.findall(r"[A-Za-z0-9_.]+", line))
+                 for line in os.environ.get("BENCH_PG", "").splitlines() if line.strip())
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 ONLY = [c for c in os.environ.get("BENCH_ONLY", "").split(",") if c]
 THREADS = 2
@@ -289,13 +293,14 @@ def find(name, conns=16):
 def main():
     for g, f in GROUPS.items():
         ROOTS[g] = f()
-    key, rows = setup_data()
     settings = psql("SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings"
                     " WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',"
                     " 'commit_delay', 'commit_siblings', 'wal_level', 'full_page_writes',"
                     " 'wal_compression', 'max_wal_size', 'checkpoint_timeout')")
-    if "fsync=on" not in settings or "synchronous_commit=on" not in settings:
-        sys.exit("bench: PostgreSQL is not durable: " + settings)
+    durable = "fsync=on" in settings and "synchronous_commit=on" in settings
+    if not durable and not NOT_DURABLE:
+        sys.exit("bench: PostgreSQL is not durable (--not-durable measures it anyway): " + settings)
+    key, rows = setup_data()
     nrows = psql("SELECT count(*) FROM verifications")
     rss_before = worker_rss_kib()
     mp = {"MPBENCH_KEY": key, "MPBENCH_ROWS": rows}
@@ -358,6 +363,8 @@ def main():
         WORKERS, rss_before / 1024.0, rss_after / 1024.0))
     lines.append("%d s per case, the 16-connection ones in %d rounds (the best counts), %d wrk"
                  " threads, %d cores; %s" % (SECS, ROUNDS, THREADS, os.cpu_count(), describe()))
+    if not durable:
+        lines.append("NOT DURABLE: a commit may be lost in a crash; these ratios meet no target")
     lines.append("")
     bad = [r for r in RESULTS if r["unexpected"]]
     for r in bad:
@@ -373,12 +380,14 @@ def main():
                               "pgbench verify CTE")):
         a, b = find(mine), find(peer)
         if a and b:
-            lines.append("ratio %s %.2f" % (name, a["rate"] / b["rate"]))
+            lines.append("%sratio %s %.2f" % ("" if durable else "not durable: ", name,
+                                                a["rate"] / b["rate"]))
     text = "\n".join(lines) + "\n"
     print(text, end="")
     os.makedirs(os.path.join(TOP, "bench", "results"), exist_ok=True)
-    out = os.path.join(TOP, "bench", "results", "%s%s.txt" % (
-        time.strftime("%Y%m%d-%H%M%S"), "-large" if LARGE else ""))
+    out = os.path.join(TOP, "bench", "results", "%s%s%s%s.txt" % (
+        time.strftime("%Y%m%d-%H%M%S"), "-large" if LARGE else "", PG_TAG,
+        "" if durable else "-not-durable"))
     with open(out, "w") as f:
         f.write(text)
     say("written to " + os.path.relpath(out, TOP))

@@ -3,7 +3,7 @@
 # with PostgreSQL durable (fsync and synchronous_commit on).
 #
 #   bench/run.sh [--seconds N] [--rounds N] [--workers N] [--large] [--keep]
-#                [--only CASES] [--pg 'name = value']...
+#                [--only CASES] [--pg 'name = value']... [--not-durable]
 #
 # It installs what is missing (wrk, spawn-fcgi, PHP-FPM with pdo_pgsql),
 # builds, and starts a private stack in a throw-away directory: a durable
@@ -13,16 +13,18 @@
 # of all three.  Then bench/measure.py runs the cases and prints the table
 # (also written to bench/results/), ending with one "ratio NAME VALUE" line
 # per target.  The 16-connection cases, which the targets use, run --rounds
-# times (2), interleaved, and each counts with its best.  --large first fills 10 M verifications and an hour of rate
-# counters for 100k addresses (bench/large.sql).  --keep leaves the stack
+# times (2), interleaved, and each counts with its best.  --large first
+# fills 10 M verifications and an hour of rate counters for 100k addresses
+# (bench/large.sql).  --keep leaves the stack
 # running.  --pg adds a PostgreSQL setting (for docs/postgresql.md, which
-# measures each).  See bench/README.md.
+# measures each); one that is not durable (fsync or synchronous_commit off)
+# needs --not-durable too, and its table says so.  See bench/README.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../dev.sh
 . "$top/dev.sh"
 
-secs=12 rounds=2 workers=4 large=0 keep=0 only= pg=()
+secs=12 rounds=2 workers=4 large=0 keep=0 only= pg=() not_durable=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pg) pg+=("$2"); shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --large) large=1; shift ;;
     --keep) keep=1; shift ;;
     --only) only=$2; shift 2 ;;
+    --not-durable) not_durable=1; shift ;;
     *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
@@ -81,7 +84,8 @@ start_bg lighttpd lighttpd -D -f "$VAR/lighttpd.conf"
 wait_for "lighttpd" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 
 BENCH_VAR=$VAR BENCH_TOP=$top BENCH_SECONDS=$secs BENCH_ROUNDS=$rounds BENCH_WORKERS=$workers \
-  BENCH_LARGE=$large BENCH_ONLY=$only $PY "$top/bench/measure.py"
+  BENCH_LARGE=$large BENCH_ONLY=$only BENCH_NOT_DURABLE=$not_durable \
+  BENCH_PG="$(printf '%s\n' "${pg[@]}")" $PY "$top/bench/measure.py"
 if [ "$keep" = 1 ]; then
   say "the stack keeps running in $VAR (MPDEV_VAR=$VAR ./dev.sh down stops most of it)"
 fi
