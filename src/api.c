@@ -70,24 +70,6 @@ static const struct route g_routes[] = {
 	{ "POST", "/v1/hosted/{id}", 0, 0, hosted_otp_post },
 };
 
-void api_db_error(struct request *rq, int err)
-{
-	if (err == DB_UNAVAILABLE)
-		request_error(rq, 503, "UNAVAILABLE", "the database is unavailable; try again shortly",
-			      NULL, "Retry-After: 1\r\n");
-	else
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-}
-
-void api_rate_limited(struct request *rq, const char *message, int retry_after)
-{
-	char hdr[40];
-
-	snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", retry_after);
-	request_error(rq, 429, "RATE_LIMITED", message,
-		      json_pack("{s:i}", "retryAfterSeconds", retry_after), hdr);
-}
-
 static int is_json_type(const char *ct)
 {
 	size_t n = strlen("application/json");

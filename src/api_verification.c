@@ -8,7 +8,6 @@
 
 #include <sodium.h>
 
-#include "api.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -161,13 +160,13 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 	sr->redirect_url = redirect;
 	if (format == NULL || strcmp(format, "numeric") == 0) {
 		sr->token_format = "numeric";
-		sr->alphabet = TOK_FORMAT_NUMERIC;
+		sr->alphabet = TOKEN_FORMAT_NUMERIC;
 	} else if (strcmp(format, "alpha") == 0) {
 		sr->token_format = "alpha";
-		sr->alphabet = TOK_FORMAT_ALPHA;
+		sr->alphabet = TOKEN_FORMAT_ALPHA;
 	} else if (strcmp(format, "alphanumeric") == 0) {
 		sr->token_format = "alphanumeric";
-		sr->alphabet = TOK_FORMAT_ALNUM;
+		sr->alphabet = TOKEN_FORMAT_ALNUM;
 	} else {
 		snprintf(msg, sizeof msg, "'tokenFormat' must be numeric, alpha or alphanumeric");
 		goto bad;
@@ -202,7 +201,7 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 			snprintf(msg, sizeof msg, "request body could not be read");
 			goto bad;
 		}
-		tok_hash(cfg->secret_key, "idempotency", canon, NULL, sr->idem_hash);
+		token_hash(cfg->secret_key, "idempotency", canon, NULL, sr->idem_hash);
 		free(canon);
 	}
 	return 0;

@@ -7,38 +7,12 @@
 
 #include <jansson.h>
 
-#include "api.h"
 #include "config.h"
 #include "db.h"
 #include "request.h"
+#include "scope.h"
 #include "token.h"
 #include "util.h"
-
-static const char *const scope_names[] = {
-	"verifications:write", "verifications:check", "verifications:read", NULL
-};
-
-int auth_parse_scopes(const char *list, unsigned *out)
-{
-	const char *p = list;
-
-	*out = 0;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		int found = 0;
-		for (int i = 0; scope_names[i]; i++)
-			if (strlen(scope_names[i]) == n && strncmp(p, scope_names[i], n) == 0) {
-				*out |= 1u << i;
-				found = 1;
-			}
-		if (!found)
-			return -1;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return *out ? 0 : -1;
-}
 
 /* The key from either header, or NULL. */
 static const char *auth_presented_key(const struct request *rq)
@@ -56,7 +30,7 @@ static const char *auth_presented_key(const struct request *rq)
 
 static int key_well_formed(const char *k)
 {
-	if (strlen(k) != TOK_API_KEY_LEN || strncmp(k, "mpk_", 4) != 0)
+	if (strlen(k) != TOKEN_API_KEY_LEN || strncmp(k, "mpk_", 4) != 0)
 		return 0;
 	for (const char *p = k + 4; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
@@ -82,11 +56,11 @@ int auth_prepare(struct request *rq, unsigned scopes)
 			      "WWW-Authenticate: Bearer\r\n");
 		return -1;
 	}
-	tok_hash_hex(rq->cfg->secret_key, "apikey", key, NULL, a->key_hash);
+	token_hash_hex(rq->cfg->secret_key, "apikey", key, NULL, a->key_hash);
 	a->params[0] = a->key_hash;
 	a->params[1] = NULL;
 	if (rq->cfg->have_secret_key_previous) {
-		tok_hash_hex(rq->cfg->secret_key_previous, "apikey", key, NULL, a->key_hash_prev);
+		token_hash_hex(rq->cfg->secret_key_previous, "apikey", key, NULL, a->key_hash_prev);
 		a->params[1] = a->key_hash_prev;
 	}
 	snprintf(a->limit, sizeof a->limit, "%d", rq->cfg->rate_per_key_per_minute);
@@ -104,7 +78,7 @@ PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
 	for (int i = 0; i < AUTH_PARAMS; i++)
 		params[i] = rq->auth.params[i];
 	if ((r = db_run(rq->db, s, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
+		request_db_error(rq, err);
 		return NULL;
 	}
 	if (PQntuples(r) < 1 || PQnfields(r) < 2) {
@@ -117,14 +91,10 @@ PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
 		return r;
 	if (strcmp(auth, "limited") == 0) {
 		secs = (int)util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
-		api_rate_limited(rq, "too many requests for this API key", errstr ? 60 : secs);
+		request_rate_limited(rq, "too many requests for this API key", errstr ? 60 : secs);
 	} else if (strcmp(auth, "scope") == 0) {
-		unsigned sc = rq->auth.scopes;
 		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
-			      json_pack("{s:s}", "scope",
-					sc == SCOPE_WRITE ? "verifications:write" :
-					sc == SCOPE_CHECK ? "verifications:check" :
-					"verifications:read"), NULL);
+			      json_pack("{s:s}", "scope", scope_name(rq->auth.scopes)), NULL);
 	} else {
 		request_error(rq, 401, "UNAUTHORIZED", strcmp(auth, "revoked") == 0 ?
 			      "the API key has been revoked" : "the API key is not valid", NULL,

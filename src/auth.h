@@ -6,20 +6,10 @@
 #ifndef MAILPROOF_AUTH_H
 #define MAILPROOF_AUTH_H
 
-#define SCOPE_WRITE 1u
-#define SCOPE_CHECK 2u
-#define SCOPE_READ 4u
-#define SCOPE_ALL (SCOPE_WRITE | SCOPE_CHECK | SCOPE_READ)
-
 #include "db.h"
+#include "scope.h"
 
 struct request;
-
-/*
- * Parses "a,b" scope names into bits.  Returns -1 for an unknown name or an
- * empty list.
- */
-int auth_parse_scopes(const char *list, unsigned *out);
 
 /*
  * The key is checked by the database, in the same statement as the work of

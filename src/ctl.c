@@ -14,7 +14,6 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
-#include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -22,6 +21,7 @@
 #include "db_migrate.h"
 #include "log.h"
 #include "mail.h"
+#include "scope.h"
 #include "token.h"
 #include "util.h"
 #include "webhook.h"
@@ -181,7 +181,7 @@ static int cmd_tenant_create(struct ctx *c)
 {
 	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url"), *why;
 	const char *from = opt_get(c, "mail-from");
-	char secret[TOK_WHSEC_LEN + 1], err[512];
+	char secret[TOKEN_WHSEC_LEN + 1], err[512];
 	struct buf allow;
 	PGresult *r;
 	int rc = 1;
@@ -202,7 +202,7 @@ static int cmd_tenant_create(struct ctx *c)
 		buf_free(&allow);
 		return fail("tenant create: too many --redirect-allow prefixes");
 	}
-	tok_webhook_secret(secret);
+	token_webhook_secret(secret);
 	r = db_admin_tenant_create(c->conn, name, hook, secret, allow.data, from, err, sizeof err);
 	buf_free(&allow);
 	if (r == NULL) {
@@ -259,25 +259,21 @@ static int cmd_tenant_list(struct ctx *c)
 static int cmd_key_create(struct ctx *c)
 {
 	const char *tenant = opt_get(c, "tenant"), *scopes = opt_get(c, "scopes");
-	char key[TOK_API_KEY_LEN + 1], hex[TOK_HASH_HEX_LEN], prefix[16];
-	char err[512], arr[128];
+	char key[TOKEN_API_KEY_LEN + 1], hex[TOKEN_HASH_HEX_LEN], prefix[16];
+	char err[512], arr[128], names[96];
 	unsigned bits;
 	PGresult *r;
 	int rc = 1;
 
 	if (scopes == NULL)
 		scopes = "verifications:write,verifications:check,verifications:read";
-	if (auth_parse_scopes(scopes, &bits) < 0)
+	if (scope_parse(scopes, &bits) < 0)
 		return fail("key create: --scopes: use a comma list of verifications:write, "
 			    "verifications:check, verifications:read");
-	snprintf(arr, sizeof arr, "{%s%s%s%s%s}",
-		 bits & SCOPE_WRITE ? "verifications:write" : "",
-		 bits & SCOPE_WRITE && bits & (SCOPE_CHECK | SCOPE_READ) ? "," : "",
-		 bits & SCOPE_CHECK ? "verifications:check" : "",
-		 bits & SCOPE_CHECK && bits & SCOPE_READ ? "," : "",
-		 bits & SCOPE_READ ? "verifications:read" : "");
-	tok_api_key(key);
-	tok_hash_hex(c->cfg.secret_key, "apikey", key, NULL, hex);
+	scope_format(bits, names, sizeof names);
+	snprintf(arr, sizeof arr, "{%s}", names);
+	token_api_key(key);
+	token_hash_hex(c->cfg.secret_key, "apikey", key, NULL, hex);
 	snprintf(prefix, sizeof prefix, "%.12s", key);
 	if ((r = db_admin_key_create(c->conn, tenant, hex, prefix, arr, err, sizeof err)) == NULL) {
 		rc = fail("key create: %s", err);

@@ -175,16 +175,16 @@ static int ip_allowed(struct request *rq)
  * when set, secret_key_previous (*p2 is then h2, else NULL); -1 for a
  * malformed token.
  */
-static int link_hashes(const struct config *cfg, const char *token, char h1[TOK_HASH_HEX_LEN],
-		       char h2[TOK_HASH_HEX_LEN], const char **p2)
+static int link_hashes(const struct config *cfg, const char *token, char h1[TOKEN_HASH_HEX_LEN],
+		       char h2[TOKEN_HASH_HEX_LEN], const char **p2)
 {
 	if (strlen(token) != 43 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					      "0123456789-_") != 43)
 		return -1;
-	tok_hash_hex(cfg->secret_key, "link", token, NULL, h1);
+	token_hash_hex(cfg->secret_key, "link", token, NULL, h1);
 	*p2 = NULL;
 	if (cfg->have_secret_key_previous) {
-		tok_hash_hex(cfg->secret_key_previous, "link", token, NULL, h2);
+		token_hash_hex(cfg->secret_key_previous, "link", token, NULL, h2);
 		*p2 = h2;
 	}
 	return 0;
@@ -207,7 +207,7 @@ static void link_invalid(struct request *rq, const char *redirect)
 /* The confirming action: the POST, or the GET when link_confirm_page is off. */
 static void link_confirm(struct request *rq, const char *token)
 {
-	char h1[TOK_HASH_HEX_LEN], h2[TOK_HASH_HEX_LEN];
+	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN];
 	const char *p[2] = { h1, NULL };
 	enum db_err err;
 	PGresult *r;
@@ -245,7 +245,7 @@ static void link_confirm(struct request *rq, const char *token)
 
 void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	char h1[TOK_HASH_HEX_LEN], h2[TOK_HASH_HEX_LEN], origin[300];
+	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN], origin[300];
 	const char *p[2] = { h1, NULL }, *redirect;
 	enum db_err err;
 	PGresult *r;

@@ -1,7 +1,7 @@
 /*
  * JSON on top of jansson (whose names take the json_ prefix): strict body
  * parsing, typed field access with the API's error messages, and the
- * response envelope of SPEC section 2.
+ * response envelope of docs/openapi.yaml.
  */
 #ifndef MAILPROOF_JSONX_H
 #define MAILPROOF_JSONX_H

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
-#include "queue.h"
+#include "lease.h"
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
@@ -39,8 +39,8 @@ static void record(struct db *db, const char *job, int sent, int final, int code
  */
 static int unseal(const struct config *cfg, const char *vid, const char *hex, struct buf *out)
 {
-	if (tok_unseal(cfg->secret_key, hex, out) == 0 ||
-	    (cfg->have_secret_key_previous && tok_unseal(cfg->secret_key_previous, hex, out) == 0))
+	if (token_unseal(cfg->secret_key, hex, out) == 0 ||
+	    (cfg->have_secret_key_previous && token_unseal(cfg->secret_key_previous, hex, out) == 0))
 		return 0;
 	log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
 	return -1;
@@ -54,19 +54,19 @@ static int unseal(const struct config *cfg, const char *vid, const char *hex, st
 static int secret_current(const struct config *cfg, const char *vid, int link, const char *secret,
 			  const char *hash_hex)
 {
-	unsigned char stored[TOK_HASH_BYTES], h[TOK_HASH_BYTES];
+	unsigned char stored[TOKEN_HASH_BYTES], h[TOKEN_HASH_BYTES];
 
 	if (sodium_hex2bin(stored, sizeof stored, hash_hex, strlen(hash_hex), NULL, NULL, NULL) != 0)
 		return 0;
-	tok_hash(cfg->secret_key, link ? "link" : "otp", link ? secret : vid, link ? NULL : secret,
+	token_hash(cfg->secret_key, link ? "link" : "otp", link ? secret : vid, link ? NULL : secret,
 		 h);
-	if (tok_hash_equal(h, stored))
+	if (token_hash_equal(h, stored))
 		return 1;
 	if (!cfg->have_secret_key_previous)
 		return 0;
-	tok_hash(cfg->secret_key_previous, link ? "link" : "otp", link ? secret : vid,
+	token_hash(cfg->secret_key_previous, link ? "link" : "otp", link ? secret : vid,
 		 link ? NULL : secret, h);
-	return tok_hash_equal(h, stored);
+	return token_hash_equal(h, stored);
 }
 
 /*
@@ -153,7 +153,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 int mailq_drain(struct db *db, const struct config *cfg, int batch,
 		const volatile sig_atomic_t *stop)
 {
-	static const struct queue q = { DB_MAILQ_CLAIM, DB_MAILQ_RELEASE, send_one };
+	static const struct lease q = { DB_MAILQ_CLAIM, DB_MAILQ_RELEASE, send_one };
 
-	return queue_drain(&q, db, cfg, batch, batch * cfg->smtp_timeout_ms + 2000, stop);
+	return lease_drain(&q, db, cfg, batch, batch * cfg->smtp_timeout_ms + 2000, stop);
 }

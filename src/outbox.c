@@ -10,7 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
-#include "queue.h"
+#include "lease.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -52,7 +52,7 @@ static void give_up(struct db *db, const char *id, const char *state, int status
 }
 
 /* Delivers claimed row i of r and records the outcome. */
-static void deliver(struct db *db, const struct config *cfg, PGresult *r, int i)
+static void post_event(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
 	const char *id = PQgetvalue(r, i, 0), *event_id = PQgetvalue(r, i, 1);
 	const char *type = PQgetvalue(r, i, 2), *url = PQgetvalue(r, i, 6);
@@ -124,8 +124,8 @@ static void deliver(struct db *db, const struct config *cfg, PGresult *r, int i)
 int outbox_drain(struct db *db, const struct config *cfg, int batch,
 		 const volatile sig_atomic_t *stop)
 {
-	static const struct queue q = { DB_OUTBOX_CLAIM, DB_OUTBOX_RELEASE, deliver };
+	static const struct lease q = { DB_OUTBOX_CLAIM, DB_OUTBOX_RELEASE, post_event };
 
 	/* long enough for every event of the batch to time out once */
-	return queue_drain(&q, db, cfg, batch, batch * cfg->webhook_timeout_ms + 2000, stop);
+	return lease_drain(&q, db, cfg, batch, batch * cfg->webhook_timeout_ms + 2000, stop);
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "db.h"
 #include "jsonx.h"
 #include "log.h"
 #include "metrics.h"
@@ -219,7 +220,7 @@ void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cf
 	if (rid && util_is_token(rid, 64))
 		snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
 	else
-		tok_random_id("req_", rq->request_id, sizeof rq->request_id);
+		token_random_id("req_", rq->request_id, sizeof rq->request_id);
 }
 
 void request_end(struct request *rq)
@@ -326,4 +327,22 @@ void request_error(struct request *rq, int status, const char *code, const char 
 		   json_t *details, const char *headers)
 {
 	reply_text(rq, status, jsonx_error(code, message, details), headers);
+}
+
+void request_db_error(struct request *rq, int err)
+{
+	if (err == DB_UNAVAILABLE)
+		request_error(rq, 503, "UNAVAILABLE", "the database is unavailable; try again shortly",
+			      NULL, "Retry-After: 1\r\n");
+	else
+		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+}
+
+void request_rate_limited(struct request *rq, const char *message, int retry_after)
+{
+	char hdr[40];
+
+	snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", retry_after);
+	request_error(rq, 429, "RATE_LIMITED", message,
+		      json_pack("{s:i}", "retryAfterSeconds", retry_after), hdr);
 }

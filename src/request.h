@@ -91,5 +91,9 @@ void request_ok_raw(struct request *rq, int status, const char *data_json);
 /* Answers the error envelope; steals details (may be NULL). */
 void request_error(struct request *rq, int status, const char *code, const char *message,
 		   json_t *details, const char *headers);
+/* Answers 503 or 500 for a failed database call (err is an enum db_err). */
+void request_db_error(struct request *rq, int err);
+/* Answers 429 RATE_LIMITED with Retry-After and details.retryAfterSeconds. */
+void request_rate_limited(struct request *rq, const char *message, int retry_after);
 
 #endif

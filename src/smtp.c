@@ -1,4 +1,8 @@
-/* See smtp.h.  Include order matters for libESMTP (NOTES.md section 3). */
+/*
+ * See smtp.h.  libESMTP's headers need this order: libesmtp.h uses size_t
+ * without <stddef.h>, and declares smtp_starttls_set_ctx() and
+ * smtp_auth_set_context() only after <openssl/ssl.h> and <auth-client.h>.
+ */
 #include <stddef.h>
 #include <openssl/ssl.h>
 #include <auth-client.h>
@@ -196,7 +200,7 @@ static void smtp_session_run(const struct config *cfg, const char *sender, const
 	} else if (!is2xx(ms)) {
 		/*
 		 * No status at all: libESMTP gave up before MAIL FROM, after a
-		 * refused AUTH, a failed TLS certificate check (NOTES.md) or a
+		 * refused AUTH, a failed TLS certificate check or a
 		 * missing STARTTLS.  Its event or the server's first error reply
 		 * says which.
 		 */

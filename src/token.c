@@ -16,7 +16,7 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
  * cost about as much as the worker's own work for a start.  Every byte is
  * handed out once and wiped.  A child forked from such a process starts
  * with the pool empty and off, so no two processes can hand out the same
- * bytes; without the pool tok_random() reads libsodium directly.
+ * bytes; without the pool token_random() reads libsodium directly.
  */
 static unsigned char g_pool[512];
 static size_t g_pool_left;
@@ -29,14 +29,14 @@ static void pool_forget(void)
 	g_pool_on = 0;
 }
 
-void tok_pool_enable(void)
+void token_pool_enable(void)
 {
 	if (!g_pool_on)
 		pthread_atfork(NULL, NULL, pool_forget);
 	g_pool_on = 1;
 }
 
-void tok_random(void *out, size_t n)
+void token_random(void *out, size_t n)
 {
 	unsigned char *from;
 
@@ -54,7 +54,7 @@ void tok_random(void *out, size_t n)
 	g_pool_left -= n;
 }
 
-int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
+int token_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
 {
 	size_t chars = (n * 8 + 4) / 5, o = 0;
 	unsigned int acc = 0;
@@ -76,19 +76,19 @@ int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1])
+void token_code(const char *alphabet, int len, char out[TOKEN_CODE_MAX + 1])
 {
-	uint32_t n = (uint32_t)strlen(alphabet), draw[TOK_CODE_MAX];
+	uint32_t n = (uint32_t)strlen(alphabet), draw[TOKEN_CODE_MAX];
 	/* randombytes_uniform()'s rejection: the values below 2^32 mod n would make bias */
 	uint32_t min = (1U + ~n) % n;
 	int i = 0;
 
-	if (len < 1 || len > TOK_CODE_MAX)
-		len = TOK_CODE_MAX;
+	if (len < 1 || len > TOKEN_CODE_MAX)
+		len = TOKEN_CODE_MAX;
 	/* one draw for the whole code (a system call each was most of a start's) */
 	while (i < len) {
 		int want = len - i;
-		tok_random(draw, (size_t)want * sizeof draw[0]);
+		token_random(draw, (size_t)want * sizeof draw[0]);
 		for (int j = 0; j < want; j++)
 			if (draw[j] >= min)
 				out[i++] = alphabet[draw[j] % n];
@@ -97,16 +97,16 @@ void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1])
 	sodium_memzero(draw, sizeof draw);
 }
 
-int tok_random_id(const char *prefix, char *out, size_t outlen)
+int token_random_id(const char *prefix, char *out, size_t outlen)
 {
 	unsigned char raw[16];
 	size_t plen = strlen(prefix);
 
-	if (outlen < plen + TOK_ID_CHARS + 1)
+	if (outlen < plen + TOKEN_ID_CHARS + 1)
 		return -1;
-	tok_random(raw, sizeof raw);
+	token_random(raw, sizeof raw);
 	memcpy(out, prefix, plen);
-	return tok_base32(raw, sizeof raw, out + plen, outlen - plen);
+	return token_base32(raw, sizeof raw, out + plen, outlen - plen);
 }
 
 /* prefix + base64 (variant) of 32 random bytes into out (outlen bytes). */
@@ -115,63 +115,63 @@ static void random_b64(const char *prefix, int variant, char *out, size_t outlen
 	unsigned char raw[32];
 	size_t plen = strlen(prefix);
 
-	tok_random(raw, sizeof raw);
+	token_random(raw, sizeof raw);
 	memcpy(out, prefix, plen);
 	sodium_bin2base64(out + plen, outlen - plen, raw, sizeof raw, variant);
 	sodium_memzero(raw, sizeof raw);
 }
 
-void tok_api_key(char out[TOK_API_KEY_LEN + 1])
+void token_api_key(char out[TOKEN_API_KEY_LEN + 1])
 {
-	random_b64("mpk_", sodium_base64_VARIANT_URLSAFE_NO_PADDING, out, TOK_API_KEY_LEN + 1);
+	random_b64("mpk_", sodium_base64_VARIANT_URLSAFE_NO_PADDING, out, TOKEN_API_KEY_LEN + 1);
 }
 
-void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1])
+void token_webhook_secret(char out[TOKEN_WHSEC_LEN + 1])
 {
-	random_b64("whsec_", sodium_base64_VARIANT_ORIGINAL, out, TOK_WHSEC_LEN + 1);
+	random_b64("whsec_", sodium_base64_VARIANT_ORIGINAL, out, TOKEN_WHSEC_LEN + 1);
 }
 
-void tok_hash(const unsigned char key[32], const char *domain, const char *part1,
-	      const char *part2, unsigned char out[TOK_HASH_BYTES])
+void token_hash(const unsigned char key[32], const char *domain, const char *part1,
+	      const char *part2, unsigned char out[TOKEN_HASH_BYTES])
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, key, 32, TOK_HASH_BYTES);
+	crypto_generichash_init(&st, key, 32, TOKEN_HASH_BYTES);
 	crypto_generichash_update(&st, (const unsigned char *)domain, strlen(domain) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)part1, strlen(part1) + 1);
 	if (part2)
 		crypto_generichash_update(&st, (const unsigned char *)part2, strlen(part2));
-	crypto_generichash_final(&st, out, TOK_HASH_BYTES);
+	crypto_generichash_final(&st, out, TOKEN_HASH_BYTES);
 }
 
-void tok_hex(const unsigned char hash[TOK_HASH_BYTES], char out[TOK_HASH_HEX_LEN])
+void token_hex(const unsigned char hash[TOKEN_HASH_BYTES], char out[TOKEN_HASH_HEX_LEN])
 {
 	out[0] = '\\';
 	out[1] = 'x';
-	sodium_bin2hex(out + 2, TOK_HASH_HEX_LEN - 2, hash, TOK_HASH_BYTES);
+	sodium_bin2hex(out + 2, TOKEN_HASH_HEX_LEN - 2, hash, TOKEN_HASH_BYTES);
 }
 
-void tok_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
-		  const char *part2, char out[TOK_HASH_HEX_LEN])
+void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
+		  const char *part2, char out[TOKEN_HASH_HEX_LEN])
 {
-	unsigned char h[TOK_HASH_BYTES];
+	unsigned char h[TOKEN_HASH_BYTES];
 
-	tok_hash(key, domain, part1, part2, h);
-	tok_hex(h, out);
+	token_hash(key, domain, part1, part2, h);
+	token_hex(h, out);
 }
 
-int tok_hash_equal(const unsigned char *a, const unsigned char *b)
+int token_hash_equal(const unsigned char *a, const unsigned char *b)
 {
-	return sodium_memcmp(a, b, TOK_HASH_BYTES) == 0;
+	return sodium_memcmp(a, b, TOKEN_HASH_BYTES) == 0;
 }
 
 /* The secretbox key for stored mail, derived so it is never the hash key. */
 static void seal_key(const unsigned char key[32], unsigned char out[crypto_secretbox_KEYBYTES])
 {
-	tok_hash(key, "mail-seal", "", NULL, out);
+	token_hash(key, "mail-seal", "", NULL, out);
 }
 
-int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out)
+int token_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out)
 {
 	unsigned char k[crypto_secretbox_KEYBYTES], *box;
 	size_t boxlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
@@ -183,7 +183,7 @@ int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct bu
 		return -1;
 	}
 	seal_key(key, k);
-	tok_random(box, crypto_secretbox_NONCEBYTES);
+	token_random(box, crypto_secretbox_NONCEBYTES);
 	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)msg, len,
 			      box, k);
 	sodium_bin2hex(hex, 2 * boxlen + 1, box, boxlen);
@@ -195,7 +195,7 @@ int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct bu
 	return rc;
 }
 
-int tok_unseal(const unsigned char key[32], const char *hex, struct buf *out)
+int token_unseal(const unsigned char key[32], const char *hex, struct buf *out)
 {
 	unsigned char k[crypto_secretbox_KEYBYTES], *box = NULL;
 	size_t hexlen = strlen(hex), boxlen = 0, msglen;

@@ -10,74 +10,74 @@
 
 #include "buf.h"
 
-#define TOK_HASH_BYTES 32
-#define TOK_ID_CHARS 26			/* Crockford base32 of 16 bytes */
-#define TOK_API_KEY_LEN (4 + 43)	/* "mpk_" + base64url(32 bytes) */
-#define TOK_WHSEC_LEN (6 + 44)		/* "whsec_" + base64(32 bytes) */
+#define TOKEN_HASH_BYTES 32
+#define TOKEN_ID_CHARS 26			/* Crockford base32 of 16 bytes */
+#define TOKEN_API_KEY_LEN (4 + 43)	/* "mpk_" + base64url(32 bytes) */
+#define TOKEN_WHSEC_LEN (6 + 44)		/* "whsec_" + base64(32 bytes) */
 
 /* OTP alphabets: numeric, alpha (A-Z), alphanumeric (no 0 1 I L O U). */
-#define TOK_FORMAT_NUMERIC "0123456789"
-#define TOK_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define TOK_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-#define TOK_CODE_MAX 12
+#define TOKEN_FORMAT_NUMERIC "0123456789"
+#define TOKEN_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define TOKEN_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+#define TOKEN_CODE_MAX 12
 
 /*
- * n random bytes.  After tok_pool_enable() (the FastCGI worker calls it) they
+ * n random bytes.  After token_pool_enable() (the FastCGI worker calls it) they
  * come from a pool drawn ahead from libsodium, one system call for many
  * requests; a forked child starts without it.  Every random value below
- * goes through tok_random().
+ * goes through token_random().
  */
-void tok_pool_enable(void);
-void tok_random(void *out, size_t n);
+void token_pool_enable(void);
+void token_random(void *out, size_t n);
 
 /*
- * A one-time code of len (1..TOK_CODE_MAX) characters drawn uniformly from
+ * A one-time code of len (1..TOKEN_CODE_MAX) characters drawn uniformly from
  * alphabet: the rejection of randombytes_uniform(), so no modulo bias, on
  * one draw of random bytes for the whole code.
  */
-void tok_code(const char *alphabet, int len, char out[TOK_CODE_MAX + 1]);
+void token_code(const char *alphabet, int len, char out[TOKEN_CODE_MAX + 1]);
 
 /* Crockford base32 of n bytes, big-endian, zero bits padded at the end. */
-int tok_base32(const unsigned char *in, size_t n, char *out, size_t outlen);
+int token_base32(const unsigned char *in, size_t n, char *out, size_t outlen);
 
 /* prefix + 26 Crockford base32 characters from 16 random bytes. */
-int tok_random_id(const char *prefix, char *out, size_t outlen);
+int token_random_id(const char *prefix, char *out, size_t outlen);
 
-/* "mpk_" + 43 characters: a new API key.  out needs TOK_API_KEY_LEN + 1. */
-void tok_api_key(char out[TOK_API_KEY_LEN + 1]);
+/* "mpk_" + 43 characters: a new API key.  out needs TOKEN_API_KEY_LEN + 1. */
+void token_api_key(char out[TOKEN_API_KEY_LEN + 1]);
 
-/* "whsec_" + base64 of 32 random bytes.  out needs TOK_WHSEC_LEN + 1. */
-void tok_webhook_secret(char out[TOK_WHSEC_LEN + 1]);
+/* "whsec_" + base64 of 32 random bytes.  out needs TOKEN_WHSEC_LEN + 1. */
+void token_webhook_secret(char out[TOKEN_WHSEC_LEN + 1]);
 
 /*
  * Keyed BLAKE2b-256 of domain, NUL, part1, NUL, part2 (part2 may be NULL).
  * The domain ("apikey", "otp", "link") keeps a hash of one kind from ever
  * matching another; part1 binds a code to its verification id.
  */
-void tok_hash(const unsigned char key[32], const char *domain, const char *part1,
-	      const char *part2, unsigned char out[TOK_HASH_BYTES]);
+void token_hash(const unsigned char key[32], const char *domain, const char *part1,
+	      const char *part2, unsigned char out[TOKEN_HASH_BYTES]);
 
 /*
  * Seals a message for storage (secretbox under a key derived from key):
  * appends "\\x" and the hex of nonce and box to out, as PostgreSQL reads
  * bytea.  Returns 0, or -1 when out is full.
  */
-int tok_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out);
+int token_seal(const unsigned char key[32], const char *msg, size_t len, struct buf *out);
 
 /*
- * Opens what tok_seal made (hex, without "\\x") into out (NUL-terminated).
+ * Opens what token_seal made (hex, without "\\x") into out (NUL-terminated).
  * Returns 0, or -1 when it was sealed under another key or is damaged.
  */
-int tok_unseal(const unsigned char key[32], const char *hex, struct buf *out);
+int token_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 
-/* tok_hash() written as a PostgreSQL bytea literal: "\\x" and 64 hex digits. */
-#define TOK_HASH_HEX_LEN (2 + 2 * TOK_HASH_BYTES + 1)
-void tok_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
-		  const char *part2, char out[TOK_HASH_HEX_LEN]);
-/* Any hash (or TOK_HASH_BYTES of bytes) as that literal. */
-void tok_hex(const unsigned char hash[TOK_HASH_BYTES], char out[TOK_HASH_HEX_LEN]);
+/* token_hash() written as a PostgreSQL bytea literal: "\\x" and 64 hex digits. */
+#define TOKEN_HASH_HEX_LEN (2 + 2 * TOKEN_HASH_BYTES + 1)
+void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
+		  const char *part2, char out[TOKEN_HASH_HEX_LEN]);
+/* Any hash (or TOKEN_HASH_BYTES of bytes) as that literal. */
+void token_hex(const unsigned char hash[TOKEN_HASH_BYTES], char out[TOKEN_HASH_HEX_LEN]);
 
 /* Constant-time equality of two hashes. */
-int tok_hash_equal(const unsigned char *a, const unsigned char *b);
+int token_hash_equal(const unsigned char *a, const unsigned char *b);
 
 #endif

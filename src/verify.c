@@ -10,12 +10,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "api.h"
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
-#include "deliver.h"
+#include "deliverability.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mail.h"
@@ -31,15 +30,15 @@
 
 /* A new secret: an OTP code, or a magic link token and its link. */
 struct verify_secret {
-	char code[TOK_CODE_MAX + 1];
+	char code[TOKEN_CODE_MAX + 1];
 	char token[TOKEN_LEN + 1];
 	char link[LINK_MAX];
-	char hash[TOK_HASH_HEX_LEN];	/* what is stored: the keyed hash */
+	char hash[TOKEN_HASH_HEX_LEN];	/* what is stored: the keyed hash */
 };
 
 int verify_id_valid(const char *id)
 {
-	if (strlen(id) != 3 + TOK_ID_CHARS || strncmp(id, "ev_", 3) != 0)
+	if (strlen(id) != 3 + TOKEN_ID_CHARS || strncmp(id, "ev_", 3) != 0)
 		return 0;
 	for (const char *p = id + 3; *p; p++)
 		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", *p))
@@ -116,7 +115,7 @@ static enum verify_result code_outcome(const char *id, PGresult *r, int c, int *
 enum verify_result verify_code(struct request *rq, const char *id, int with_key, const char *code,
 			       int *remaining, json_t **verified)
 {
-	char h1[TOK_HASH_HEX_LEN], h2[sizeof h1];
+	char h1[TOKEN_HASH_HEX_LEN], h2[sizeof h1];
 	const char *params[AUTH_PARAMS + 3];
 	const char **p = with_key ? params + AUTH_PARAMS : params;
 	enum verify_result vr;
@@ -124,12 +123,12 @@ enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 	PGresult *r;
 
 	*verified = NULL;
-	tok_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
+	token_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
 	p[0] = id;
 	p[1] = h1;
 	p[2] = NULL;
 	if (rq->cfg->have_secret_key_previous) {
-		tok_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
+		token_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
 		p[2] = h2;
 	}
 	if (with_key) {
@@ -184,10 +183,10 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 		not_found(rq);
 		break;
 	case VR_UNAVAILABLE:
-		api_db_error(rq, DB_UNAVAILABLE);
+		request_db_error(rq, DB_UNAVAILABLE);
 		break;
 	case VR_ERROR:
-		api_db_error(rq, DB_FAILED);
+		request_db_error(rq, DB_FAILED);
 		break;
 	case VR_ANSWERED:
 		break;
@@ -208,16 +207,16 @@ static void secret_new(const struct config *cfg, const char *id, const char *alp
 	s->token[0] = '\0';
 	s->link[0] = '\0';
 	if (alphabet) {
-		tok_code(alphabet, length, s->code);
-		tok_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
+		token_code(alphabet, length, s->code);
+		token_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
 		return;
 	}
-	tok_random(raw, sizeof raw);
+	token_random(raw, sizeof raw);
 	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	snprintf(s->link, sizeof s->link, "%s/v1/link/%s", cfg->public_base_url, s->token);
-	tok_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
+	token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
 }
 
 static void secret_wipe(struct verify_secret *s)
@@ -234,7 +233,7 @@ static int secret_seal(struct request *rq, const struct verify_secret *s, struct
 {
 	const char *secret = s->code[0] ? s->code : s->token;
 
-	if (tok_seal(rq->cfg->secret_key, secret, strlen(secret), sealed) < 0) {
+	if (token_seal(rq->cfg->secret_key, secret, strlen(secret), sealed) < 0) {
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		return -1;
 	}
@@ -298,7 +297,7 @@ static json_t *verify_mail_and_record(struct request *rq, const char *from,
 	params[1] = res.ok ? "true" : "false";
 	params[2] = res.code ? code : NULL;
 	if ((r = db_run(rq->db, DB_MAIL_RESULT, params, &err, NULL)) == NULL) {
-		api_db_error(rq, err);
+		request_db_error(rq, err);
 		return NULL;
 	}
 	v = verify_with_links(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL, res.ok);
@@ -371,9 +370,9 @@ static int verify_limit_refusal(struct request *rq, const char *outcome, const c
 	if (errstr)
 		secs = 60;
 	if (strcmp(outcome, "rate_failed") == 0)
-		api_rate_limited(rq, "too many wrong codes for this address today", secs);
+		request_rate_limited(rq, "too many wrong codes for this address today", secs);
 	else if (strcmp(outcome, "rate_email") == 0)
-		api_rate_limited(rq, "too many verification mails for this address; try later", secs);
+		request_rate_limited(rq, "too many verification mails for this address; try later", secs);
 	else if (strcmp(outcome, "quota") == 0)
 		request_error(rq, 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up",
 			      NULL, NULL);
@@ -440,10 +439,10 @@ static int verify_start_refused(struct request *rq, PGresult *r)
 
 void verify_start(struct request *rq, const struct verify_start_req *sr)
 {
-	char id[40], idem[TOK_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
+	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	const char *params[AUTH_PARAMS + 21], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
-	enum deliverability deliverable = DELIVER_UNKNOWN;
+	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
 	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
 	struct verify_secret secret;
@@ -452,20 +451,20 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	char *text;
 	int status;
 
-	tok_random_id("ev_", id, sizeof id);
+	token_random_id("ev_", id, sizeof id);
 	secret_new(rq->cfg, id, sr->magic_link ? NULL : sr->alphabet, sr->code_length, &secret);
 	buf_init(&sealed, 1024);
 	if ((rq->cfg->mx_check || sr->redirect_url) && verify_pre_start(rq, sr->redirect_url) < 0)
 		goto out;
-	disposable = deliver_is_disposable(rq->cfg, domain);
+	disposable = deliverability_is_disposable(rq->cfg, domain);
 	if (disposable && rq->cfg->reject_disposable)
 		refusal = "disposable";
-	else if ((deliverable = deliver_mx(rq->cfg, domain)) == DELIVER_NO &&
+	else if ((deliverable = deliverability_mx(rq->cfg, domain)) == DELIVERABILITY_NO &&
 		 rq->cfg->reject_undeliverable)
 		refusal = "undeliverable";
 	if (queued && secret_seal(rq, &secret, &sealed) < 0)
 		goto out;
-	tok_hex(sr->idem_hash, idem);
+	token_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
 	snprintf(ttl, sizeof ttl, "%d", sr->expires_seconds);
 	snprintf(att, sizeof att, "%d", sr->max_attempts);
@@ -485,7 +484,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	p[11] = sr->verification_line;
 	p[12] = sr->metadata;
 	p[13] = queued ? sealed.data : NULL;
-	p[14] = deliver_name(deliverable);
+	p[14] = deliverability_name(deliverable);
 	p[15] = disposable ? "true" : "false";
 	p[16] = sr->idem_key;
 	p[17] = sr->idem_key ? idem : NULL;
@@ -548,10 +547,10 @@ void verify_resend(struct request *rq, const char *id)
 		goto out;
 	}
 	format = PQgetvalue(info, 0, 5);
-	length = (int)util_parse_int(PQgetvalue(info, 0, 6), 4, TOK_CODE_MAX, &errstr);
+	length = (int)util_parse_int(PQgetvalue(info, 0, 6), 4, TOKEN_CODE_MAX, &errstr);
 	secret_new(rq->cfg, id, strcmp(PQgetvalue(info, 0, 4), "MAGIC_LINK") == 0 ? NULL :
-		   strcmp(format, "alpha") == 0 ? TOK_FORMAT_ALPHA :
-		   strcmp(format, "alphanumeric") == 0 ? TOK_FORMAT_ALNUM : TOK_FORMAT_NUMERIC,
+		   strcmp(format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
+		   strcmp(format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
 		   errstr ? 6 : length, &secret);
 	if (queued && secret_seal(rq, &secret, &sealed) < 0)
 		goto out;

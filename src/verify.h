@@ -3,7 +3,7 @@
  * sql/lifecycle.sql, called in one statement that also checks the API key
  * and writes the outbox event; this module makes the secrets and their
  * keyed hashes, runs the statement and turns its outcome into the answer
- * of SPEC section 2.
+ * of docs/openapi.yaml.
  */
 #ifndef MAILPROOF_VERIFY_H
 #define MAILPROOF_VERIFY_H
@@ -20,7 +20,7 @@ struct verify_start_req {
 	int magic_link;			/* method MAGIC_LINK, else OTP */
 	const char *redirect_url;	/* MAGIC_LINK only; NULL: the hosted result page */
 	const char *user_id;		/* NULL when absent */
-	const char *alphabet;		/* TOK_FORMAT_* */
+	const char *alphabet;		/* TOKEN_FORMAT_* */
 	const char *token_format;	/* its name */
 	int code_length;
 	int expires_seconds;
@@ -29,7 +29,7 @@ struct verify_start_req {
 	const char *verification_line;	/* NULL: the default */
 	const char *metadata;		/* serialized JSON object, or NULL */
 	const char *idem_key;		/* NULL when absent */
-	unsigned char idem_hash[TOK_HASH_BYTES];	/* of the canonical body */
+	unsigned char idem_hash[TOKEN_HASH_BYTES];	/* of the canonical body */
 };
 
 /* True when id has the shape of a verification id (ev_ + 26 base32). */

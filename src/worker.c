@@ -55,7 +55,7 @@ int worker_run(int listen_fd, const struct config *cfg, long max_requests)
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 	}
 
-	tok_pool_enable();
+	token_pool_enable();
 	if ((db = db_new(cfg, "mailproof-fcgi")) == NULL) {
 		log_errx("out of memory");
 		return 1;

@@ -3,8 +3,8 @@
  * with one statement, handle them one by one, and when asked to stop, hand
  * the rows not yet handled back at once instead of after their lease.
  */
-#ifndef MAILPROOF_QUEUE_H
-#define MAILPROOF_QUEUE_H
+#ifndef MAILPROOF_LEASE_H
+#define MAILPROOF_LEASE_H
 
 #include <signal.h>
 
@@ -15,7 +15,7 @@
 struct config;
 struct db;
 
-struct queue {
+struct lease {
 	enum db_stmt claim;	/* $1 batch, $2 lease ms; row id in column 0 */
 	enum db_stmt release;	/* $1 row id */
 	/* handles claimed row i of r */
@@ -26,7 +26,7 @@ struct queue {
  * Claims at most batch rows for lease_ms and handles them.  Returns how
  * many it claimed, or -1 when the database cannot be reached.
  */
-int queue_drain(const struct queue *q, struct db *db, const struct config *cfg, int batch,
+int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, int batch,
 		int lease_ms, const volatile sig_atomic_t *stop);
 
 #endif

@@ -1,11 +1,11 @@
-/* See queue.h. */
-#include "queue.h"
+/* See lease.h. */
+#include "lease.h"
 
 #include <stdio.h>
 
 #include "db.h"
 
-int queue_drain(const struct queue *q, struct db *db, const struct config *cfg, int batch,
+int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, int batch,
 		int lease_ms, const volatile sig_atomic_t *stop)
 {
 	char b[16], lease[16];

@@ -1,5 +1,5 @@
-/* See deliver.h.  DNS messages are built and parsed by libresolv. */
-#include "deliver.h"
+/* See deliverability.h.  DNS messages are built and parsed by libresolv. */
+#include "deliverability.h"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -23,9 +23,9 @@
 
 #define LIST_MAX_BYTES (8 * 1024 * 1024)
 
-const char *deliver_name(enum deliverability d)
+const char *deliverability_name(enum deliverability d)
 {
-	return d == DELIVER_OK ? "DELIVERABLE" : d == DELIVER_NO ? "UNDELIVERABLE" : "UNKNOWN";
+	return d == DELIVERABILITY_OK ? "DELIVERABLE" : d == DELIVERABILITY_NO ? "UNDELIVERABLE" : "UNKNOWN";
 }
 
 /* The disposable list of this process: sorted, for bsearch. */
@@ -78,7 +78,7 @@ static void list_load(const char *path)
 	qsort(g_list.names, g_list.n, sizeof *g_list.names, cmp_name);
 }
 
-int deliver_is_disposable(const struct config *cfg, const char *domain)
+int deliverability_is_disposable(const struct config *cfg, const char *domain)
 {
 	char lower[256];
 	const char *d;
@@ -224,20 +224,20 @@ static int dns_answer(const unsigned char *ans, int len, int type, int *nx, int 
 	return found;
 }
 
-enum deliverability deliver_mx(const struct config *cfg, const char *domain)
+enum deliverability deliverability_mx(const struct config *cfg, const char *domain)
 {
 	unsigned char ans[NS_PACKETSZ * 4];
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	int64_t deadline = util_mono_ms() + cfg->dns_timeout_ms;
-	enum deliverability result = DELIVER_UNKNOWN;
+	enum deliverability result = DELIVERABILITY_UNKNOWN;
 	int fd = -1, n, got, nx, null_mx;
 
 	if (!cfg->mx_check)
-		return DELIVER_UNKNOWN;
+		return DELIVERABILITY_UNKNOWN;
 	if (resolver_addr(cfg, &ss, &sslen) < 0) {
 		log_warnx("deliverability: no DNS resolver to ask (dns_server, /etc/resolv.conf)");
-		return DELIVER_UNKNOWN;
+		return DELIVERABILITY_UNKNOWN;
 	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* connect(): only the resolver's datagrams are received */
@@ -247,11 +247,11 @@ enum deliverability deliver_mx(const struct config *cfg, const char *domain)
 		goto out;
 	got = dns_answer(ans, n, ns_t_mx, &nx, &null_mx);
 	if (got != 0) {
-		result = got > 0 ? DELIVER_OK : DELIVER_UNKNOWN;
+		result = got > 0 ? DELIVERABILITY_OK : DELIVERABILITY_UNKNOWN;
 		goto out;
 	}
 	if (nx || null_mx) {
-		result = DELIVER_NO;
+		result = DELIVERABILITY_NO;
 		goto out;
 	}
 	/* No MX: an address record stands in for one (RFC 5321 5.1). */
@@ -259,11 +259,11 @@ enum deliverability deliver_mx(const struct config *cfg, const char *domain)
 		if ((n = dns_exchange(fd, domain, types[i], ans, sizeof ans, deadline)) < 0)
 			goto out;
 		if ((got = dns_answer(ans, n, types[i], &nx, &null_mx)) != 0) {
-			result = got > 0 ? DELIVER_OK : DELIVER_UNKNOWN;
+			result = got > 0 ? DELIVERABILITY_OK : DELIVERABILITY_UNKNOWN;
 			goto out;
 		}
 	}
-	result = DELIVER_NO;
+	result = DELIVERABILITY_NO;
 out:
 	if (fd >= 0)
 		close(fd);

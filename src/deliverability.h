@@ -1,0 +1,29 @@
+/*
+ * Deliverability of an address (the "deliverability" of docs/openapi.yaml):
+ * is its domain on the shipped disposable-domain list, and does it receive
+ * mail at all (an MX record, or an address record standing in for one; a
+ * null MX or a domain that does not exist does not).  The DNS lookup is a
+ * plain UDP exchange with a deadline of dns_timeout_ms, so a slow resolver
+ * makes the answer UNKNOWN, never a slow request.
+ */
+#ifndef MAILPROOF_DELIVERABILITY_H
+#define MAILPROOF_DELIVERABILITY_H
+
+struct config;
+
+enum deliverability { DELIVERABILITY_UNKNOWN, DELIVERABILITY_OK, DELIVERABILITY_NO };
+
+/* "UNKNOWN", "DELIVERABLE" or "UNDELIVERABLE". */
+const char *deliverability_name(enum deliverability d);
+
+/*
+ * True when domain or one of its parent domains is on the list of
+ * cfg->disposable_domains_file (read once per process; an unreadable file
+ * is logged and treated as empty).
+ */
+int deliverability_is_disposable(const struct config *cfg, const char *domain);
+
+/* Looks up domain's MX (UNKNOWN when mx_check is off or DNS fails). */
+enum deliverability deliverability_mx(const struct config *cfg, const char *domain);
+
+#endif
