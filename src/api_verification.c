@@ -17,6 +17,7 @@
 #include "token.h"
 #include "util.h"
 #include "verify.h"
+#include "vstatus.h"
 
 #define METADATA_MAX_BYTES 2048
 #define LIST_DEFAULT 20
@@ -258,14 +259,12 @@ static int cursor_decode(const char *c, char *micros, size_t mlen, char *id, siz
 void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	static const char *const allowed[] = { "email", "userId", "status", "limit", "cursor", NULL };
-	static const char *const statuses[] = { "PENDING", "VERIFIED", "FAILED", "EXPIRED",
-						"CANCELED", NULL };
 	char email[256], user[520], status[16], limit[8], cursor[200], micros[24], cid[40];
 	char rows[16], msg[160];
 	const char *params[AUTH_PARAMS + 6] = { [AUTH_PARAMS + 5] = rows };
 	const char **q = params + AUTH_PARAMS;
 	const char *errstr;
-	int n = LIST_DEFAULT, got, ok = 0;
+	int n = LIST_DEFAULT, got;
 	PGresult *r;
 	json_t *items, *data;
 
@@ -280,9 +279,9 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	if ((got = request_query(rq, "status", status, sizeof status)) < 0)
 		goto bad_param;
 	if (got) {
-		for (int i = 0; statuses[i]; i++)
-			ok |= strcmp(status, statuses[i]) == 0;
-		if (!ok) {
+		enum verification_status s;
+
+		if (vstatus_parse(status, &s) < 0) {
 			snprintf(msg, sizeof msg, "'status' must be one of PENDING, VERIFIED, FAILED, "
 				 "EXPIRED, CANCELED");
 			goto bad;

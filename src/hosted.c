@@ -17,6 +17,7 @@
 #include "token.h"
 #include "util.h"
 #include "verify.h"
+#include "vstatus.h"
 
 #define PAGE_MAX (64 * 1024)
 
@@ -264,7 +265,7 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		page_busy(rq);
 		return;
 	}
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "PENDING") != 0) {
+	if (PQntuples(r) != 1 || vstatus_of(PQgetvalue(r, 0, 1)) != VS_PENDING) {
 		page_link_gone(rq);
 		PQclear(r);
 		return;
@@ -306,18 +307,18 @@ static void otp_form(struct request *rq, int status, const char *format, const c
 }
 
 /* The page for a verification that takes no code any more. */
-static int otp_finished(struct request *rq, const char *eff)
+static int otp_finished(struct request *rq, enum verification_status eff)
 {
-	if (strcmp(eff, "VERIFIED") == 0)
+	if (eff == VS_VERIFIED)
 		page(rq, 200, "Email address confirmed", "ok",
 		     "This email address is confirmed. You can close this page.", NULL, NULL);
-	else if (strcmp(eff, "EXPIRED") == 0)
+	else if (eff == VS_EXPIRED)
 		page(rq, 410, "This code has expired", "error",
 		     "The code has expired. Ask for a new one.", NULL, NULL);
-	else if (strcmp(eff, "CANCELED") == 0)
+	else if (eff == VS_CANCELED)
 		page(rq, 410, "This code is no longer valid", "error",
 		     "A newer code was sent, or the verification was canceled.", NULL, NULL);
-	else if (strcmp(eff, "FAILED") == 0)
+	else if (eff == VS_FAILED)
 		page(rq, 410, "This verification has failed", "error",
 		     "Too many wrong codes were entered. Ask for a new code.", NULL, NULL);
 	else
@@ -326,7 +327,8 @@ static int otp_finished(struct request *rq, const char *eff)
 }
 
 /* Looks up the verification of the page; 0 with status and format, or -1 after answering. */
-static int otp_lookup(struct request *rq, const char *id, char eff[16], char format[16])
+static int otp_lookup(struct request *rq, const char *id, enum verification_status *eff,
+		      char format[16])
 {
 	const char *p[1] = { id };
 	enum db_err err;
@@ -345,7 +347,7 @@ static int otp_lookup(struct request *rq, const char *id, char eff[16], char for
 		page_not_found(rq);
 		return -1;
 	}
-	snprintf(eff, 16, "%s", PQgetvalue(r, 0, 0));
+	*eff = vstatus_of(PQgetvalue(r, 0, 0));
 	snprintf(format, 16, "%s", PQgetvalue(r, 0, 3));
 	PQclear(r);
 	return 0;
@@ -353,9 +355,10 @@ static int otp_lookup(struct request *rq, const char *id, char eff[16], char for
 
 void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	char eff[16], format[16];
+	enum verification_status eff;
+	char format[16];
 
-	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], eff, format) < 0)
+	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
 		return;
 	if (!otp_finished(rq, eff))
 		otp_form(rq, 200, format, NULL, NULL);
@@ -364,11 +367,12 @@ void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MA
 void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	const char *ct = request_param(rq, "CONTENT_TYPE");
-	char eff[16], format[16], code[80], msg[120];
+	enum verification_status eff;
+	char format[16], code[80], msg[120];
 	int remaining = 0;
 	json_t *v = NULL;
 
-	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], eff, format) < 0)
+	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
 		return;
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		page(rq, 415, "Unsupported form", "error", "Please use the form on this page.", NULL,
@@ -398,16 +402,16 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		break;
 	case VR_ATTEMPTS_EXHAUSTED:
 	case VR_FAILED:
-		otp_finished(rq, "FAILED");
+		otp_finished(rq, VS_FAILED);
 		break;
 	case VR_EXPIRED:
-		otp_finished(rq, "EXPIRED");
+		otp_finished(rq, VS_EXPIRED);
 		break;
 	case VR_ALREADY_VERIFIED:
-		otp_finished(rq, "VERIFIED");
+		otp_finished(rq, VS_VERIFIED);
 		break;
 	case VR_CANCELED:
-		otp_finished(rq, "CANCELED");
+		otp_finished(rq, VS_CANCELED);
 		break;
 	case VR_NOT_FOUND:
 		page_not_found(rq);

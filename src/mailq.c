@@ -9,13 +9,14 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
-#include "lease.h"
 #include "smtp.h"
 #include "token.h"
 #include "util.h"
+#include "vstatus.h"
 
 /* Records an outcome: sent, final (no retry) and the retry delay. */
 static void record(struct db *db, const char *job, int sent, int final, int code,
@@ -120,7 +121,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	struct buf msg;
 	int final, rc;
 
-	if (strcmp(PQgetvalue(r, i, 4), "PENDING") != 0) {
+	if (vstatus_of(PQgetvalue(r, i, 4)) != VS_PENDING) {
 		/* canceled, expired or failed meanwhile: nothing to send */
 		log_info("verification %s: %s, queued mail dropped", vid, PQgetvalue(r, i, 4));
 		record(db, job, 0, 1, 0, "not sent: the verification is no longer pending", 0);

@@ -9,8 +9,8 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
-#include "log.h"
 #include "lease.h"
+#include "log.h"
 #include "util.h"
 #include "webhook.h"
 

@@ -56,14 +56,15 @@ void verify_normalize_code(char *code)
 	*w = '\0';
 }
 
-void verify_refused(struct request *rq, const char *stored, const char *effective)
+void verify_refused(struct request *rq, enum verification_status stored,
+		    enum verification_status effective)
 {
-	if (strcmp(effective, "EXPIRED") == 0)
+	if (effective == VS_EXPIRED)
 		request_error(rq, 410, "VERIFICATION_EXPIRED", "the verification has expired", NULL, NULL);
-	else if (strcmp(stored, "VERIFIED") == 0)
+	else if (stored == VS_VERIFIED)
 		request_error(rq, 409, "ALREADY_VERIFIED", "the verification is already verified",
 			      NULL, NULL);
-	else if (strcmp(stored, "CANCELED") == 0)
+	else if (stored == VS_CANCELED)
 		request_error(rq, 409, "VERIFICATION_CANCELED", "the verification was canceled",
 			      NULL, NULL);
 	else
@@ -82,18 +83,20 @@ static void not_found(struct request *rq)
 static enum verify_result code_outcome(const char *id, PGresult *r, int c, int *remaining,
 				       json_t **verified)
 {
-	const char *stored = PQgetvalue(r, 0, c), *before = PQgetvalue(r, 0, c + 1);
-	const char *after = PQgetvalue(r, 0, c + 2), *errstr;
+	enum verification_status stored = vstatus_of(PQgetvalue(r, 0, c));
+	enum verification_status before = vstatus_of(PQgetvalue(r, 0, c + 1));
+	enum verification_status after = vstatus_of(PQgetvalue(r, 0, c + 2));
+	const char *errstr;
 	enum verify_result vr;
 
 	if (PQgetisnull(r, 0, c))
 		return VR_NOT_FOUND;
 	if (PQgetisnull(r, 0, c + 2))
-		return strcmp(before, "EXPIRED") == 0 ? VR_EXPIRED :
-		       strcmp(stored, "VERIFIED") == 0 ? VR_ALREADY_VERIFIED :
-		       strcmp(stored, "CANCELED") == 0 ? VR_CANCELED : VR_FAILED;
-	vr = strcmp(after, "VERIFIED") == 0 ? VR_VERIFIED :
-	     strcmp(after, "FAILED") == 0 ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
+		return before == VS_EXPIRED ? VR_EXPIRED :
+		       stored == VS_VERIFIED ? VR_ALREADY_VERIFIED :
+		       stored == VS_CANCELED ? VR_CANCELED : VR_FAILED;
+	vr = after == VS_VERIFIED ? VR_VERIFIED :
+	     after == VS_FAILED ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
 	switch (vr) {
 	case VR_VERIFIED:
 		log_info("verification %s: PENDING -> VERIFIED", id);
@@ -153,7 +156,7 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 		if (v == NULL)
 			break;
 		request_ok(rq, 200, json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id",
-					      json_object_get(v, "id"), "status", "VERIFIED",
+					      json_object_get(v, "id"), "status", vstatus_name(VS_VERIFIED),
 					      "email", json_object_get(v, "email"), "userId",
 					      json_object_get(v, "userId"), "verifiedAt",
 					      json_object_get(v, "verifiedAt")));
@@ -168,16 +171,16 @@ void verify_check_code(struct request *rq, const char *id, const char *code)
 			      json_pack("{s:i}", "attemptsRemaining", 0), NULL);
 		break;
 	case VR_EXPIRED:
-		verify_refused(rq, "PENDING", "EXPIRED");
+		verify_refused(rq, VS_PENDING, VS_EXPIRED);
 		break;
 	case VR_ALREADY_VERIFIED:
-		verify_refused(rq, "VERIFIED", "VERIFIED");
+		verify_refused(rq, VS_VERIFIED, VS_VERIFIED);
 		break;
 	case VR_CANCELED:
-		verify_refused(rq, "CANCELED", "CANCELED");
+		verify_refused(rq, VS_CANCELED, VS_CANCELED);
 		break;
 	case VR_FAILED:
-		verify_refused(rq, "FAILED", "FAILED");
+		verify_refused(rq, VS_FAILED, VS_FAILED);
 		break;
 	case VR_NOT_FOUND:
 		not_found(rq);
@@ -569,7 +572,7 @@ void verify_resend(struct request *rq, const char *id)
 		goto out;
 	}
 	if (strcmp(outcome, "refused") == 0) {
-		verify_refused(rq, PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
+		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 3)), vstatus_of(PQgetvalue(r, 0, 4)));
 		goto out;
 	}
 	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
@@ -602,7 +605,7 @@ void verify_cancel(struct request *rq, const char *id)
 	if (PQgetisnull(r, 0, 2))
 		not_found(rq);
 	else if (PQgetisnull(r, 0, 4))
-		verify_refused(rq, PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 2)), vstatus_of(PQgetvalue(r, 0, 3)));
 	else {
 		log_info("verification %s: PENDING -> CANCELED", id);
 		metrics_outcome(METRICS_CANCELED);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "token.h"
+#include "vstatus.h"
 
 struct request;
 
@@ -61,7 +62,8 @@ enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 void verify_check_code(struct request *rq, const char *id, const char *code);
 
 /* Answers a refused change from the row's stored and effective status. */
-void verify_refused(struct request *rq, const char *stored, const char *effective);
+void verify_refused(struct request *rq, enum verification_status stored,
+		    enum verification_status effective);
 
 /* Starts a verification and mails its code; answers 201, 502 or an error. */
 void verify_start(struct request *rq, const struct verify_start_req *sr);
