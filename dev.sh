@@ -13,6 +13,9 @@
 # cluster, mail caught by the SMTP catcher (var/mail/), logs (var/log/), pid
 # files (var/run/) and dev.env, which records ports and paths for the
 # internal `./dev.sh service NAME start|stop` used by the integration tests.
+# The integration tests' harness starts and stops a throw-away stack of its
+# own with the internal `./dev.sh stack up DIR BUILD_DIR` and
+# `./dev.sh stack down DIR`.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -266,6 +269,24 @@ stack_down() {
   svc_pg_stop
 }
 
+# throwaway_up DIR BUILD_DIR: a whole stack on free ports in DIR, for tests.
+throwaway_up() {
+  mkdir -p "$1"
+  chmod 755 "$1"
+  init_var "$1" "$2"
+  stack_up
+}
+
+# throwaway_down DIR: stops what throwaway_up started and removes its
+# PostgreSQL cluster (DIR itself, with the logs, is the caller's).
+throwaway_down() {
+  VAR=$1
+  # shellcheck disable=SC1091
+  . "$VAR/dev.env"
+  stack_down
+  case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac
+}
+
 demo_key() {
   if [ ! -s "$VAR/demo.key" ]; then
     ctl tenant list --json | grep -q '"name": "demo"' ||
@@ -320,6 +341,16 @@ cmd_status() {
     echo "postgresql: running (port $PG_PORT)" || echo "postgresql: stopped"
 }
 
+# Internal, for the integration tests' harness: ./dev.sh stack up DIR BUILD_DIR
+# and ./dev.sh stack down DIR.
+cmd_stack() {
+  case "${1:-}:$#" in
+    up:3) (throwaway_up "$2" "$3") ;;
+    down:2) (throwaway_down "$2") ;;
+    *) die "usage: dev.sh stack up DIR BUILD_DIR | dev.sh stack down DIR" ;;
+  esac
+}
+
 # Internal, for the integration tests: ./dev.sh service NAME start|stop
 cmd_service() {
   load_var
@@ -368,14 +399,12 @@ run_suite() {
 
   say "[$label] integration tests"
   local var; var=$(mktemp -d /tmp/mailproof-test.XXXXXX)
-  chmod 755 "$var"
-  ( init_var "$var" "$dir"; stack_up ) || { TOTAL_FAIL=$((TOTAL_FAIL + 1)); return; }
-  local summary
-  MPDEV_VAR=$var MPDEV_SRC=$top $PY "$top/tests/integration/run.py" >"$var/integration.out" 2>&1 || true
-  cat "$var/integration.out"
-  summary=$(tail -n 1 "$var/integration.out")
-  p=$(printf '%s' "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-  f=$(printf '%s' "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  ( throwaway_up "$var" "$dir" ) || { TOTAL_FAIL=$((TOTAL_FAIL + 1)); return; }
+  local PASSED='' FAILED=''
+  MPDEV_VAR=$var $PY "$top/tests/integration/run.py" --results "$var/results.env" || true
+  # shellcheck disable=SC1091
+  [ -f "$var/results.env" ] && . "$var/results.env"
+  p=$PASSED f=$FAILED
   if [ -z "$p" ]; then TOTAL_FAIL=$((TOTAL_FAIL + 1)); else
     TOTAL_PASS=$((TOTAL_PASS + p)); TOTAL_FAIL=$((TOTAL_FAIL + f)); fi
   if [ "${f:-1}" != 0 ]; then
@@ -386,8 +415,7 @@ run_suite() {
     mkdir -p "$top/test-artifacts/$label"
     cp "$var"/artifacts/* "$top/test-artifacts/$label/" 2>/dev/null || true
   fi
-  ( VAR=$var; . "$var/dev.env"; stack_down
-    case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac )
+  ( throwaway_down "$var" )
   # A sanitizer report anywhere in the logs fails the run, even if every
   # request looked right.
   # (processes Apache spawns write to its own error log)
@@ -431,6 +459,9 @@ cmd_test() {
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite plain "$top/build"
   run_suite asan "$top/build-asan"
+  # the README's way to run one test: the harness starts and stops its own stack
+  count "integration: one test file on a stack of its own" \
+    env -u MPDEV_VAR MPDEV_BUILD="$top/build" "$top/tests/integration/run.py" test_30_verify
   count "banned functions" "$top/tests/tools/check-banned.sh"
   count "valgrind: unit tests" make -s -C "$top/build" check \
     LOG_COMPILER="valgrind" \
@@ -449,5 +480,6 @@ case "${1:-}" in
   test) cmd_test ;;
   status) cmd_status ;;
   service) shift; cmd_service "$@" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  stack) shift; cmd_stack "$@" ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

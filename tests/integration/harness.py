@@ -1,7 +1,8 @@
-"""Test harness for the integration suite: talks to the real stack that
-`dev.sh` started (PostgreSQL, mailproof-fcgi behind lighttpd, the SMTP
-catcher), reads its ports and paths from $MPDEV_VAR/dev.env, and
-controls services through `dev.sh service NAME start|stop`.
+"""Test harness for the integration suite: talks to the real stack in
+$MPDEV_VAR (PostgreSQL, mailproof-fcgi behind lighttpd, the SMTP and
+webhook catchers), which run.py started or was given, reads its ports and
+paths from $MPDEV_VAR/dev.env, and controls services through
+`dev.sh service NAME start|stop`.
 Standard library only, so it runs under Debian's /usr/bin/python3."""
 import hashlib
 import http.client

@@ -1,28 +1,53 @@
 #!/usr/bin/python3
 """Runs every test_* function of the test_*.py files beside this one, in
-file order then definition order, against the stack named by
-$MPDEV_VAR.  Prints one line per test and, last,
+file order then definition order.  Prints one line per test and, last,
 `N passed, N failed`; exits 1 on any failure.
-`run.py PATTERN` runs only tests whose name contains PATTERN."""
+
+    tests/integration/run.py [PATTERN] [--results FILE]
+
+PATTERN runs only the tests whose "file.function" name contains it, such
+as `test_30_verify` or `sigterm`.  Without $MPDEV_VAR the harness starts a
+stack of its own on free ports (PostgreSQL, the SMTP and webhook
+catchers, mailproof-fcgi, mailproof-notifier and lighttpd, with the
+binaries of $MPDEV_BUILD, by default build/) and stops it at the end; with
+$MPDEV_VAR it uses that stack (./dev.sh test passes its own).  --results
+writes PASSED=N and FAILED=N to FILE."""
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 from harness import Env  # noqa: E402
 
 
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    only = sys.argv[1] if len(sys.argv) > 1 else None
+def own_stack():
+    """Starts a throw-away stack; returns its directory, or exits 2."""
+    build = os.environ.get("MPDEV_BUILD") or os.path.join(SRC, "build")
+    if not os.access(os.path.join(build, "mailproof-fcgi"), os.X_OK):
+        sys.exit("run.py: no mailproof-fcgi in %s: build first (./dev.sh up), "
+                 "or set MPDEV_BUILD" % build)
+    var = tempfile.mkdtemp(prefix="mailproof-test.", dir="/tmp")
+    p = subprocess.run([os.path.join(SRC, "dev.sh"), "stack", "up", var, build])
+    if p.returncode != 0:
+        subprocess.run([os.path.join(SRC, "dev.sh"), "stack", "down", var])
+        sys.exit("run.py: the stack did not start; its logs are in %s/log/" % var)
+    return var
+
+
+def run(only):
     env = Env()
     passed = failed = 0
-    for fname in sorted(os.listdir(here)):
+    for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
             continue
-        spec = importlib.util.spec_from_file_location(fname[:-3], os.path.join(here, fname))
+        spec = importlib.util.spec_from_file_location(fname[:-3], os.path.join(HERE, fname))
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         tests = [(n, f) for n, f in vars(mod).items() if n.startswith("test_") and callable(f)]
@@ -49,6 +74,36 @@ def main():
         if hasattr(mod, "teardown"):
             mod.teardown(env)
     print("%d passed, %d failed" % (passed, failed), flush=True)
+    return passed, failed
+
+
+def main():
+    args, results, only = sys.argv[1:], None, None
+    while args:
+        a = args.pop(0)
+        if a == "--results" and args:
+            results = args.pop(0)
+        elif a.startswith("-") or only is not None:
+            sys.exit("usage: run.py [PATTERN] [--results FILE]")
+        else:
+            only = a
+    os.environ.setdefault("MPDEV_SRC", SRC)
+    var = None
+    if "MPDEV_VAR" not in os.environ:
+        var = os.environ["MPDEV_VAR"] = own_stack()
+    passed = failed = 0
+    try:
+        passed, failed = run(only)
+    finally:
+        if var:
+            subprocess.run([os.path.join(SRC, "dev.sh"), "stack", "down", var])
+            if failed:
+                print("logs of this run: %s/log/" % var, flush=True)
+            else:
+                shutil.rmtree(var, ignore_errors=True)
+    if results:
+        with open(results, "w") as f:
+            f.write("PASSED=%d\nFAILED=%d\n" % (passed, failed))
     return 1 if failed else 0
 
 
