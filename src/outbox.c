@@ -14,17 +14,16 @@
 #include "util.h"
 #include "webhook.h"
 
-#define BACKOFF_CAP_MS (6LL * 3600 * 1000)
 #define BODY_MAX (64 * 1024)
 
 long long outbox_backoff_ms(int base_ms, int attempt)
 {
 	long long d = base_ms;
 
-	for (int i = 1; i < attempt && d < BACKOFF_CAP_MS; i++)
+	for (int i = 1; i < attempt && d < OUTBOX_BACKOFF_CAP_MS; i++)
 		d *= 2;
-	if (d > BACKOFF_CAP_MS)
-		d = BACKOFF_CAP_MS;
+	if (d > OUTBOX_BACKOFF_CAP_MS)
+		d = OUTBOX_BACKOFF_CAP_MS;
 	/* half fixed, half random: retries of many events spread out */
 	return d / 2 + (long long)randombytes_uniform((uint32_t)(d / 2 + 1));
 }
@@ -104,8 +103,8 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		/* 429 and 503 may say when to come back */
 		if ((res.status == 429 || res.status == 503) && res.retry_after * 1000LL > delay)
 			delay = res.retry_after * 1000LL;
-		if (delay > BACKOFF_CAP_MS)
-			delay = BACKOFF_CAP_MS;
+		if (delay > OUTBOX_BACKOFF_CAP_MS)
+			delay = OUTBOX_BACKOFF_CAP_MS;
 		snprintf(d, sizeof d, "%lld", delay);
 		snprintf(st, sizeof st, "%d", res.status);
 		snprintf(max, sizeof max, "%d", cfg->webhook_max_attempts);

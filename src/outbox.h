@@ -21,7 +21,13 @@ struct db;
 int outbox_drain(struct db *db, const struct config *cfg, int batch,
 		 const volatile sig_atomic_t *stop);
 
-/* The delay before retry attempt n (n >= 1) in ms: base * 2^(n-1), halved jitter. */
+/* The longest wait between two attempts to deliver an event: 6 hours. */
+#define OUTBOX_BACKOFF_CAP_MS (6LL * 3600 * 1000)
+
+/*
+ * The delay before retry attempt n (n >= 1) in ms: base * 2^(n-1), at most
+ * OUTBOX_BACKOFF_CAP_MS, of which a random half is jitter.
+ */
 long long outbox_backoff_ms(int base_ms, int attempt);
 
 #endif

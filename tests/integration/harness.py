@@ -53,11 +53,13 @@ class Env:
             c.close()
 
     # ------------------------------------------------------------ processes
-    def ctl(self, *args, check=True):
-        """Runs mailproofctl; returns (exit status, stdout, stderr)."""
+    def ctl(self, *args, check=True, environ=None):
+        """Runs mailproofctl (with environ added to its environment);
+        returns (exit status, stdout, stderr)."""
         p = subprocess.run([os.path.join(self.build, "mailproofctl"), *args],
                            capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, MAILPROOF_CONFIG=self.config_file))
+                           env=dict(os.environ, MAILPROOF_CONFIG=self.config_file,
+                                    **(environ or {})))
         if check and p.returncode != 0:
             raise AssertionError("mailproofctl %s: exit %d: %s" % (
                 " ".join(args), p.returncode, p.stderr.strip()))
@@ -71,10 +73,11 @@ class Env:
                        check=True, timeout=120,
                        env=dict(os.environ, MPDEV_VAR=self.var))
 
-    def psql(self, sql, *params):
-        """Runs one statement through psql as the app role; returns rows of text."""
-        args = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "mailproof",
-                "-d", "mailproof", "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\t"]
+    def psql(self, sql, *params, db="mailproof", user="mailproof"):
+        """Runs one statement through psql, as the app role in the app's
+        database unless told otherwise; returns rows of text."""
+        args = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", user,
+                "-d", db, "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\t"]
         for i, p in enumerate(params):
             args += ["-v", "p%d=%s" % (i + 1, p)]
         p = subprocess.run(args, input=sql, capture_output=True, text=True, timeout=60)
@@ -122,7 +125,7 @@ class Env:
 
     def insert_verification(self, tenant_id, code="123456", max_attempts=3,
                             expires_in="15 minutes", email="person@example.com",
-                            status="PENDING", user_id=None):
+                            status="PENDING", user_id=None, db="mailproof"):
         """Stores a verification as a start would (with its verification.initiated
         event), with a known code; then moves it to status, as the service would."""
         vid = "ev_" + os.urandom(13).hex().upper()  # hex digits are Crockford too
@@ -135,7 +138,7 @@ class Env:
             "  verified_at = CASE WHEN :'p5' = 'VERIFIED' THEN now() END"
             " WHERE id = :'p1' AND :'p5' <> 'PENDING'",
             vid, tenant_id, email, user_id or "", status, self.code_hash(vid, code),
-            max_attempts, expires_in)
+            max_attempts, expires_in, db=db)
         return vid
 
     def start(self, key, email=None, headers=None, **fields):
