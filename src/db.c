@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "schema_id.h"
 #include "util.h"
 
 /* After a failed connect, answer 503 at once for this long. */
@@ -79,6 +80,51 @@ fail:
 	PQclear(r);
 	PQfinish(c);
 	return NULL;
+}
+
+/* 0 when c's schema is this binary's, 1 (err says how it differs) when not. */
+static int db_schema_matches(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(c, "SELECT (SELECT max(version) FROM schema_migrations),"
+			     " (SELECT digest FROM schema_functions WHERE file = 'lifecycle.sql')");
+	char line[400], want[16];
+	int rc = 1;
+
+	snprintf(want, sizeof want, "%d", DB_SCHEMA_VERSION);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "the database has no mailproof schema (%s): "
+			 "run mailproofctl migrate", first_line(PQresultErrorMessage(r), line, sizeof line));
+	} else if (strcmp(PQgetvalue(r, 0, 0), want) != 0 ||
+		   strcmp(PQgetvalue(r, 0, 1), DB_LIFECYCLE_MD5) != 0) {
+		snprintf(err, errlen, "the database schema (version %s, lifecycle.sql %.8s) is not "
+			 "the one this mailproof was built for (version %d, lifecycle.sql %.8s): "
+			 "run mailproofctl migrate with this version's sql directory",
+			 PQgetisnull(r, 0, 0) ? "none" : PQgetvalue(r, 0, 0),
+			 PQgetisnull(r, 0, 1) ? "none" : PQgetvalue(r, 0, 1),
+			 DB_SCHEMA_VERSION, DB_LIFECYCLE_MD5);
+	} else {
+		rc = 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int db_schema_check(const struct config *cfg, const char *appname)
+{
+	char err[1024];
+	PGconn *c = db_connect_once(cfg, appname, err, sizeof err);
+	int rc = 0;
+
+	if (c == NULL) {
+		log_warnx("%s; starting anyway", err);
+		return 0;
+	}
+	if (db_schema_matches(c, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		rc = -1;
+	}
+	PQfinish(c);
+	return rc;
 }
 
 struct db *db_new(const struct config *cfg, const char *appname)
@@ -154,7 +200,8 @@ static int db_ensure(struct db *db)
 	}
 	if (util_mono_ms() < db->retry_at)
 		return -1;
-	if ((db->conn = db_connect_once(db->cfg, db->appname, err, sizeof err)) == NULL) {
+	if ((db->conn = db_connect_once(db->cfg, db->appname, err, sizeof err)) == NULL ||
+	    db_schema_matches(db->conn, err, sizeof err) != 0) {
 		log_errx("%s", err);
 		goto fail;
 	}

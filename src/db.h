@@ -51,4 +51,15 @@ int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
 /* Connects outside the worker pool (mailproofctl); NULL with err filled. */
 PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen);
 
+/*
+ * At start-up: checks that the database has the schema this binary was
+ * built with, its last numbered migration and the very text of
+ * lifecycle.sql.  A binary and a schema that differ would fail request
+ * after request; this logs why, once, with what to do, and returns -1.
+ * Returns 0 when they match, and when the database cannot be reached now
+ * (logged as a warning: the database may come up later).  Every
+ * (re)connect of db_run checks the schema too, and refuses one that differs.
+ */
+int db_schema_check(const struct config *cfg, const char *appname);
+
 #endif

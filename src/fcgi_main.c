@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
 		printf("%s: configuration OK\n", mo.config_path ? mo.config_path : "environment");
 		config_free(&cfg);
 		return 0;
+	}
+	if (db_schema_check(&cfg, "mailproof-fcgi") < 0) {
+		config_free(&cfg);
+		return 1;
 	}
 	metrics_open(mo.config_path);
 	if (FCGX_Init() != 0)

@@ -184,6 +184,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	if (db_schema_check(&cfg, "mailproof-notifier") < 0) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (webhook_global_init() < 0)
 		fatalx("libcurl could not be initialised");
 	memset(&sa, 0, sizeof sa);

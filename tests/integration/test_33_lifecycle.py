@@ -3,6 +3,7 @@ throw-away database that `mailproofctl migrate` builds from nothing: what
 each returns, the one event it leaves, and what it refuses.  The HTTP
 tests see these through the API; these see the functions alone."""
 import os
+import subprocess
 
 from harness import check
 
@@ -161,3 +162,37 @@ def test_illegal_transitions_are_refused(env):
             continue
         raise AssertionError("VERIFIED -> %s was allowed" % to)
     check(status(env, done)[0] == "VERIFIED", status(env, done))
+
+
+def run_against_db(env, program, *args):
+    """Runs a mailproof program on the throw-away database; (status, stderr)."""
+    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
+    p = subprocess.run([os.path.join(env.build, program), *args], capture_output=True,
+                       text=True, timeout=30,
+                       env=dict(os.environ, MAILPROOF_CONFIG=env.config_file,
+                                MAILPROOF_DATABASE_URL=url))
+    return p.returncode, p.stderr
+
+
+def test_programs_refuse_a_schema_they_were_not_built_for(env):
+    check(run_against_db(env, "mailproof-notifier", "--once")[0] == 0, "notifier on a good schema")
+    sock = "unix:/tmp/mailproof-schema-%d.sock" % os.getpid()
+    sql(env, "UPDATE schema_functions SET digest = md5('an older lifecycle.sql')")
+    for program, args in (("mailproof-notifier", ("--once",)),
+                          ("mailproof-fcgi", ("--listen", sock))):
+        rc, err = run_against_db(env, program, *args)
+        check(rc == 1, "%s on old functions: exit %d" % (program, rc))
+        check("run mailproofctl migrate" in err and "lifecycle.sql" in err,
+              "%s says: %s" % (program, err.strip()))
+    # migrate puts the functions back: the programs start again
+    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
+    env.ctl("migrate", "--sql-dir", os.path.join(env.src, "sql"),
+            environ={"MAILPROOF_DATABASE_URL": url})
+    check(run_against_db(env, "mailproof-notifier", "--once")[0] == 0, "after migrate")
+    # a schema newer than the binary is refused too
+    sql(env, "INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')")
+    try:
+        rc, err = run_against_db(env, "mailproof-notifier", "--once")
+        check(rc == 1 and "version 999" in err, "newer schema: exit %d: %s" % (rc, err.strip()))
+    finally:
+        sql(env, "DELETE FROM schema_migrations WHERE version = 999")
