@@ -14,6 +14,7 @@
 #include "log.h"
 #include "redirect.h"
 #include "request.h"
+#include "template.h"
 #include "token.h"
 #include "util.h"
 #include "verify.h"
@@ -21,112 +22,149 @@
 
 #define PAGE_MAX (64 * 1024)
 
-static const char g_css[] =
-	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
-	"margin:0;padding:24px 16px;background:#f5f7fa;color:#1f2933}"
-	"main{max-width:420px;margin:0 auto;background:#fff;border-radius:10px;padding:24px;"
-	"box-shadow:0 1px 3px rgba(0,0,0,.15)}"
-	"h1{font-size:1.4rem;margin:0 0 12px}p{line-height:1.5;margin:0 0 12px}"
-	"label{display:block;font-weight:600;margin:16px 0 6px}"
-	"input{box-sizing:border-box;width:100%;font-size:1.5rem;padding:10px;letter-spacing:.15em;"
-	"border:1px solid #7b8794;border-radius:6px}"
-	"button{margin-top:16px;width:100%;font-size:1.1rem;padding:12px;border:0;border-radius:6px;"
-	"background:#1f5fc7;color:#fff;cursor:pointer}"
-	".error{color:#b42318;font-weight:600}.ok{color:#067647;font-weight:600}";
-
-/* 'sha256-...' of the style element, for the CSP: no 'unsafe-inline'. */
-static const char *css_hash(void)
+/* 'sha256-...' of css, for the CSP of its page: no 'unsafe-inline'. */
+static void css_hash(const char *css, size_t len, char out[64])
 {
-	static char out[64];
 	unsigned char h[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 
-	if (out[0] == '\0') {
-		crypto_hash_sha256(h, (const unsigned char *)g_css, sizeof g_css - 1);
-		sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
-		snprintf(out, sizeof out, "'sha256-%s'", b64);
-	}
-	return out;
+	crypto_hash_sha256(h, (const unsigned char *)css, len);
+	sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, 64, "'sha256-%s'", b64);
 }
 
-static void put_escaped(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" :
-				*s == '"' ? "&quot;" : *s == '\'' ? "&#39;" : NULL;
-		if (e)
-			buf_puts(b, e);
-		else
-			buf_append(b, s, 1);
-	}
-}
-
-/* The security headers of every page and redirect; form_origin may be NULL. */
-static void security_headers(struct buf *h, const char *form_origin)
+/*
+ * The security headers of every page and redirect: style_hash allows the
+ * page's own style element (none when NULL); form_origin may be NULL.
+ */
+static void security_headers(struct buf *h, const char *style_hash, const char *form_origin)
 {
 	buf_printf(h, "Content-Security-Policy: default-src 'none'; style-src %s; "
 		      "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'\r\n"
 		      "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n",
-		   css_hash(), form_origin ? " " : "", form_origin ? form_origin : "");
+		   style_hash ? style_hash : "'none'", form_origin ? " " : "",
+		   form_origin ? form_origin : "");
+}
+
+/* What a page says; the template content shows it (see templates/page-*.html). */
+struct page_text {
+	const char *title;
+	const char *cls;	/* "ok", "error" or NULL */
+	const char *message;
+	const char *inputmode;	/* page-otp.html only */
+};
+
+/* Renders inner with t into body, then layout with css and body into b. */
+static int page_fill(const struct buf *layout, const struct buf *css, const struct buf *inner,
+		     const struct page_text *t, struct buf *body, struct buf *b)
+{
+	const struct template_var cv[] = {
+		{ "title", t->title, 0 }, { "class", t->cls, 0 },
+		{ "message", t->message, 0 }, { "inputmode", t->inputmode, 0 },
+	};
+
+	if (template_render(inner->data ? inner->data : "", cv, sizeof cv / sizeof cv[0], 1,
+			    body) < 0)
+		return -1;
+	{
+		/* body is complete now: its data no longer moves */
+		const struct template_var lv[] = {
+			{ "title", t->title, 0 }, { "style", css->data, 1 },
+			{ "content", body->data, 1 },
+		};
+		return template_render(layout->data ? layout->data : "", lv,
+				       sizeof lv / sizeof lv[0], 1, b);
+	}
 }
 
 /*
- * Answers a page: title and message are text; form (HTML we made), the
- * origin a form may post to besides ours, and extra headers may be NULL.
+ * Renders template content with t inside page.html, styled by page.css,
+ * into b; the hash of that style goes to style_hash.  -1 (logged) when a
+ * template cannot be read.
  */
-static void page_ex(struct request *rq, int status, const char *title, const char *cls,
-		    const char *message, const char *form, const char *form_origin,
-		    const char *extra)
+static int page_render(const struct config *cfg, const char *content, const struct page_text *t,
+		       struct buf *b, char style_hash[64])
+{
+	struct buf layout, css, inner, body;
+	char err[512];
+	int rc = -1;
+
+	buf_init(&layout, PAGE_MAX);
+	buf_init(&css, PAGE_MAX);
+	buf_init(&inner, PAGE_MAX);
+	buf_init(&body, PAGE_MAX);
+	if (template_load(cfg->template_dir, "page.html", &layout, err, sizeof err) < 0 ||
+	    template_load(cfg->template_dir, "page.css", &css, err, sizeof err) < 0 ||
+	    template_load(cfg->template_dir, content, &inner, err, sizeof err) < 0) {
+		log_errx("%s", err);
+		goto out;
+	}
+	if (page_fill(&layout, &css, &inner, t, &body, b) < 0) {
+		log_errx("page %s: larger than %d bytes", content, PAGE_MAX);
+		goto out;
+	}
+	css_hash(css.data ? css.data : "", css.len, style_hash);
+	rc = 0;
+out:
+	buf_free(&layout);
+	buf_free(&css);
+	buf_free(&inner);
+	buf_free(&body);
+	return rc;
+}
+
+/*
+ * Answers a page: content is a template of template_dir, t what it says;
+ * the origin a form may post to besides ours and extra headers may be NULL.
+ */
+static void page_ex(struct request *rq, int status, const char *content, const struct page_text *t,
+		    const char *form_origin, const char *extra)
 {
 	struct buf b, h;
+	char style_hash[64];
 
 	buf_init(&b, PAGE_MAX);
 	buf_init(&h, 4096);
-	buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		     "<meta name=\"robots\" content=\"noindex\">\n<title>");
-	put_escaped(&b, title);
-	buf_printf(&b, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>", g_css);
-	put_escaped(&b, title);
-	buf_puts(&b, "</h1>\n");
-	if (message) {
-		buf_printf(&b, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-		put_escaped(&b, message);
-		buf_puts(&b, "</p>\n");
+	if (page_render(rq->cfg, content, t, &b, style_hash) < 0) {
+		security_headers(&h, NULL, NULL);
+		request_reply(rq, 500, "text/plain; charset=utf-8", h.data,
+			      "This page cannot be shown right now.\n", 37);
+		goto out;
 	}
-	if (form)
-		buf_puts(&b, form);
-	buf_puts(&b, "</main>\n</body>\n</html>\n");
-	security_headers(&h, form_origin);
+	security_headers(&h, style_hash, form_origin);
 	if (extra)
 		buf_puts(&h, extra);
 	request_reply(rq, status, "text/html; charset=utf-8", h.data, b.data, b.len);
+out:
 	buf_free(&b);
 	buf_free(&h);
 }
 
+/* A page that only says something. */
 static void page(struct request *rq, int status, const char *title, const char *cls,
-		 const char *message, const char *form, const char *form_origin)
+		 const char *message)
 {
-	page_ex(rq, status, title, cls, message, form, form_origin, NULL);
+	const struct page_text t = { title, cls, message, NULL };
+
+	page_ex(rq, status, "page-message.html", &t, NULL, NULL);
 }
 
 /* The pages several handlers answer with. */
 static void page_busy(struct request *rq)
 {
 	page(rq, 503, "Please try again", "error",
-	     "The service is busy for a moment. Please try again shortly.", NULL, NULL);
+	     "The service is busy for a moment. Please try again shortly.");
 }
 
 static void page_not_found(struct request *rq)
 {
-	page(rq, 404, "Page not found", "error", "There is no such verification.", NULL, NULL);
+	page(rq, 404, "Page not found", "error", "There is no such verification.");
 }
 
 static void page_link_gone(struct request *rq)
 {
 	page(rq, 410, "This link cannot be used", "error",
-	     "The link is invalid, was already used, or has expired. Ask for a new one.", NULL, NULL);
+	     "The link is invalid, was already used, or has expired. Ask for a new one.");
 }
 
 static void see_other(struct request *rq, const char *location)
@@ -134,7 +172,7 @@ static void see_other(struct request *rq, const char *location)
 	struct buf h;
 
 	buf_init(&h, 8192);
-	security_headers(&h, NULL);
+	security_headers(&h, NULL, NULL);
 	buf_printf(&h, "Location: %s\r\n", location);
 	request_reply(rq, 303, "text/html; charset=utf-8", h.data, "", 0);
 	buf_free(&h);
@@ -165,7 +203,9 @@ static int ip_allowed(struct request *rq)
 			 "%d seconds.", errstr ? 60 : secs);
 		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", errstr ? 60 : secs);
 		log_warnx("request %s: client %s over rate_per_ip_per_minute", rq->request_id, ip);
-		page_ex(rq, 429, "Too many requests", "error", msg, NULL, NULL, hdr);
+		const struct page_text t = { "Too many requests", "error", msg, NULL };
+
+		page_ex(rq, 429, "page-message.html", &t, NULL, hdr);
 	}
 	PQclear(r);
 	return over ? -1 : 0;
@@ -235,8 +275,7 @@ static void link_confirm(struct request *rq, const char *token)
 			buf_free(&q);
 		} else {
 			page(rq, 200, "Email address confirmed", "ok",
-			     "Thank you: your email address is confirmed. You can close this page.",
-			     NULL, NULL);
+			     "Thank you: your email address is confirmed. You can close this page.");
 		}
 	} else {
 		link_invalid(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 2) : NULL);
@@ -246,6 +285,10 @@ static void link_confirm(struct request *rq, const char *token)
 
 void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
+	static const struct page_text confirm = {
+		"Confirm your email address", NULL,
+		"Press the button to confirm that this email address is yours.", NULL
+	};
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN], origin[300];
 	const char *p[2] = { h1, NULL }, *redirect;
 	enum db_err err;
@@ -272,11 +315,9 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 	}
 	redirect = PQgetvalue(r, 0, 2);
 	/* the POST may be redirected there, which form-action must allow */
-	page(rq, 200, "Confirm your email address", NULL,
-	     "Press the button to confirm that this email address is yours.",
-	     "<form method=\"post\" action=\"\">\n"
-	     "<button type=\"submit\">Confirm my email address</button>\n</form>\n",
-	     *redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL);
+	page_ex(rq, 200, "page-link.html", &confirm,
+		*redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL,
+		NULL);
 	PQclear(r);
 }
 
@@ -291,19 +332,13 @@ void hosted_link_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_
 static void otp_form(struct request *rq, int status, const char *format, const char *cls,
 		     const char *message)
 {
-	int numeric = strcmp(format, "numeric") == 0;
-	char form[640];
+	const struct page_text t = {
+		"Enter your verification code", cls,
+		message ? message : "Type the code from the email we sent you.",
+		strcmp(format, "numeric") == 0 ? "numeric" : "text"
+	};
 
-	snprintf(form, sizeof form,
-		 "<form method=\"post\" action=\"\">\n"
-		 "<label for=\"code\">Verification code</label>\n"
-		 "<input id=\"code\" name=\"code\" type=\"text\" inputmode=\"%s\" "
-		 "autocomplete=\"one-time-code\" autocapitalize=\"characters\" spellcheck=\"false\" "
-		 "maxlength=\"32\" required autofocus>\n"
-		 "<button type=\"submit\">Verify</button>\n</form>\n",
-		 numeric ? "numeric" : "text");
-	page(rq, status, "Enter your verification code", cls,
-	     message ? message : "Type the code from the email we sent you.", form, NULL);
+	page_ex(rq, status, "page-otp.html", &t, NULL, NULL);
 }
 
 /* The page for a verification that takes no code any more. */
@@ -311,16 +346,16 @@ static int otp_finished(struct request *rq, enum verification_status eff)
 {
 	if (eff == VS_VERIFIED)
 		page(rq, 200, "Email address confirmed", "ok",
-		     "This email address is confirmed. You can close this page.", NULL, NULL);
+		     "This email address is confirmed. You can close this page.");
 	else if (eff == VS_EXPIRED)
 		page(rq, 410, "This code has expired", "error",
-		     "The code has expired. Ask for a new one.", NULL, NULL);
+		     "The code has expired. Ask for a new one.");
 	else if (eff == VS_CANCELED)
 		page(rq, 410, "This code is no longer valid", "error",
-		     "A newer code was sent, or the verification was canceled.", NULL, NULL);
+		     "A newer code was sent, or the verification was canceled.");
 	else if (eff == VS_FAILED)
 		page(rq, 410, "This verification has failed", "error",
-		     "Too many wrong codes were entered. Ask for a new code.", NULL, NULL);
+		     "Too many wrong codes were entered. Ask for a new code.");
 	else
 		return 0;
 	return 1;
@@ -375,8 +410,7 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
 		return;
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-		page(rq, 415, "Unsupported form", "error", "Please use the form on this page.", NULL,
-		     NULL);
+		page(rq, 415, "Unsupported form", "error", "Please use the form on this page.");
 		return;
 	}
 	if (request_read_body(rq) < 0)
@@ -393,7 +427,7 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 	switch (verify_code(rq, args[0], 0, code, &remaining, &v)) {
 	case VR_VERIFIED:
 		page(rq, 200, "Email address confirmed", "ok",
-		     "Thank you: your email address is confirmed. You can close this page.", NULL, NULL);
+		     "Thank you: your email address is confirmed. You can close this page.");
 		break;
 	case VR_INVALID_CODE:
 		snprintf(msg, sizeof msg, "That code is not right. %d %s left.", remaining,

@@ -3,7 +3,9 @@
  * and the hosted page where an OTP can be typed.  Mail scanners fetch links
  * before people do, and some submit forms that script submits, so GET and
  * HEAD only show a page with a button (they count linkViews and change
- * nothing else) and only the POST from that button verifies.  Pages have no
+ * nothing else) and only the POST from that button verifies.  Pages are
+ * templates of template_dir (page.html around page-*.html, styled by
+ * page.css), rendered by template.c like the mail.  They have no
  * external assets and no script; every answer carries a strict CSP,
  * no-store, no-referrer and DENY framing, and each client address is
  * limited to rate_per_ip_per_minute requests.

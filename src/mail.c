@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "template.h"
 
 #define QP_LINE_MAX 76
 #define DEFAULT_SUBJECT "Your verification code"
@@ -51,66 +52,16 @@ int mail_address_valid(const char *s)
 	return dots > 0 && label > 0 && p[-1] != '-';
 }
 
-static int put_escaped(struct buf *out, const char *v, int html)
-{
-	if (!html)
-		return buf_puts(out, v);
-	for (; *v; v++) {
-		const char *e = *v == '&' ? "&amp;" : *v == '<' ? "&lt;" : *v == '>' ? "&gt;" :
-				*v == '"' ? "&quot;" : *v == '\'' ? "&#39;" : NULL;
-		if (e ? buf_puts(out, e) < 0 : buf_append(out, v, 1) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int mail_render(const char *tpl, const struct mail_vars *vars, int html, struct buf *out)
 {
-	const struct { const char *name; const char *value; } slots[] = {
-		{ "{{code}}", vars->code },
-		{ "{{link}}", vars->link },
-		{ "{{expires_minutes}}", vars->expires_minutes },
-		{ "{{verification_line}}", vars->verification_line },
+	const struct template_var v[] = {
+		{ "code", vars->code, 0 },
+		{ "link", vars->link, 0 },
+		{ "expires_minutes", vars->expires_minutes, 0 },
+		{ "verification_line", vars->verification_line, 0 },
 	};
-	const char *p = tpl;
 
-	while (*p) {
-		const char *open = strstr(p, "{{");
-		size_t i;
-
-		if (open == NULL)
-			return buf_puts(out, p);
-		if (buf_append(out, p, (size_t)(open - p)) < 0)
-			return -1;
-		for (i = 0; i < sizeof slots / sizeof slots[0]; i++)
-			if (strncmp(open, slots[i].name, strlen(slots[i].name)) == 0)
-				break;
-		if (i == sizeof slots / sizeof slots[0]) {
-			if (buf_append(out, open, 2) < 0)
-				return -1;
-			p = open + 2;
-			continue;
-		}
-		if (put_escaped(out, slots[i].value ? slots[i].value : "", html) < 0)
-			return -1;
-		p = open + strlen(slots[i].name);
-	}
-	return 0;
-}
-
-int mail_template_load(const char *dir, const char *name, struct buf *out, char *err,
-		       size_t errlen)
-{
-	char path[4096];
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (buf_read_file(out, path, err, errlen) < 0)
-		return -1;
-	if (memchr(out->data ? out->data : "", '\0', out->len)) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		return -1;
-	}
-	return 0;
+	return template_render(tpl, v, sizeof v / sizeof v[0], html, out);
 }
 
 /* Encodes one character; spaces and tabs only when they end the line. */
@@ -314,10 +265,10 @@ int mail_verification_compose(const struct config *cfg, const char *from,
 	vars.expires_minutes = minutes;
 	vars.verification_line = vm->verification_line ? vm->verification_line :
 				 vm->link ? DEFAULT_LINK_LINE : DEFAULT_LINE;
-	if (mail_template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
-			       sizeof err) < 0 ||
-	    mail_template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
-			       sizeof err) < 0) {
+	if (template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
+			  sizeof err) < 0 ||
+	    template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
+			  sizeof err) < 0) {
 		log_errx("%s", err);
 		goto out;
 	}

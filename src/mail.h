@@ -1,9 +1,10 @@
 /*
  * Verification mail: templates (otp.txt, otp.html, link.txt, link.html with
- * {{code}}, {{link}}, {{expires_minutes}}, {{verification_line}}) and the
- * MIME message built from them.  libESMTP does no MIME, so this module
- * writes the whole RFC 5322 message: CRLF lines, multipart/alternative with
- * quoted-printable UTF-8 parts, an RFC 2047 subject when it is not ASCII.
+ * {{code}}, {{link}}, {{expires_minutes}}, {{verification_line}}, rendered
+ * by template.c) and the MIME message built from them.  libESMTP does no
+ * MIME, so this module writes the whole RFC 5322 message: CRLF lines,
+ * multipart/alternative with quoted-printable UTF-8 parts, an RFC 2047
+ * subject when it is not ASCII.
  * No value can add a header or a MIME part: header values are validated or
  * encoded, and the boundary cannot occur in quoted-printable text.
  */
@@ -42,13 +43,9 @@ int mail_address_valid(const char *s);
 
 /*
  * Replaces the placeholders of tpl with vars (HTML-escaped when html is
- * set) into out.  An unknown {{name}} is copied as it stands.
+ * set) into out, through the template engine of template.h.
  */
 int mail_render(const char *tpl, const struct mail_vars *vars, int html, struct buf *out);
-
-/* Reads template name of dir into out; -1 with a message in err. */
-int mail_template_load(const char *dir, const char *name, struct buf *out, char *err,
-		       size_t errlen);
 
 /* Writes the whole message into out; -1 when it does not fit. */
 int mail_compose(const struct mail_msg *m, struct buf *out);

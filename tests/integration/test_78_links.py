@@ -256,3 +256,51 @@ def test_hosted_pages_are_limited_per_client_address(env):
               "another client behind the proxy is not")
     finally:
         m.stop()
+
+
+def test_pages_are_templates_a_designer_can_change(env):
+    """The pages come from template_dir (page.html, page.css, page-*.html):
+    a restyle needs no compiler, the CSP follows the new style, values stay
+    text, and a missing template is a plain 500, not a crash."""
+    import base64
+    import hashlib
+    import shutil
+    import tempfile
+
+    tid = tenant(env)["id"]
+    vid = env.insert_verification(tid)
+    d = tempfile.mkdtemp(prefix="mailproof-templates-")
+    try:
+        shutil.copytree(os.path.join(env.src, "templates"), d, dirs_exist_ok=True)
+        css = "body{background:#fde}/* designer */\n"
+        with open(os.path.join(d, "page.css"), "w") as f:
+            f.write(css)
+        with open(os.path.join(d, "page.html")) as f:
+            layout = f.read()
+        with open(os.path.join(d, "page.html"), "w") as f:
+            f.write(layout.replace("<main>", '<main><p class="brand">Shop {{title}}</p>'))
+        m = Master(env, template_dir=d, rate_per_ip_per_minute=0)
+        try:
+            st, h, page = fcgi_request(("127.0.0.1", m.port),
+                                       {"REQUEST_URI": "/v1/hosted/" + vid})
+            page = page.decode()
+            check(st == 200, "status %d" % st)
+            check('<p class="brand">Shop Enter your verification code</p>' in page and
+                  '<input id="code"' in page, page)
+            check("<style>%s</style>" % css in page, "the designer's style")
+            want = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+            check("style-src 'sha256-%s'" % want in h.get("content-security-policy", ""),
+                  "CSP of the new style: %r" % h)
+            # a value is never markup: the title is text even in the layout
+            check("<title>Enter your verification code</title>" in page, "title")
+            os.remove(os.path.join(d, "page-otp.html"))
+            st, h, page = fcgi_request(("127.0.0.1", m.port),
+                                       {"REQUEST_URI": "/v1/hosted/" + vid})
+            check(st == 500 and h.get("content-type", "").startswith("text/plain"),
+                  "missing template: %d %r" % (st, h))
+            st = fcgi_request(("127.0.0.1", m.port), {"REQUEST_URI": "/healthz"})[0]
+            check(st == 200, "still serving after a missing template: %d" % st)
+        finally:
+            m.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

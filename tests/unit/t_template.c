@@ -1,0 +1,76 @@
+/* Unit tests of the template engine that mail and pages share. */
+#include "unit.h"
+#include "template.h"
+
+static const char *render(struct buf *b, const char *tpl, const struct template_var *v, size_t n,
+			  int html)
+{
+	buf_reset(b);
+	ck_assert_int_eq(template_render(tpl, v, n, html, b), 0);
+	return b->data ? b->data : "";
+}
+
+START_TEST(values_are_escaped_for_where_they_land)
+{
+	const struct template_var v[] = { { "name", "<b>\"Tom\" & 'Jerry'</b>", 0 } };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_str_eq(render(&b, "<p>{{name}}</p>", v, 1, 1),
+			 "<p>&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;</p>");
+	ck_assert_str_eq(render(&b, "Hi {{name}}!", v, 1, 0), "Hi <b>\"Tom\" & 'Jerry'</b>!");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(only_raw_vars_are_inserted_as_they_stand)
+{
+	const struct template_var v[] = { { "content", "<form></form>", 1 }, { "x", "<i>", 0 } };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_str_eq(render(&b, "<main>{{content}}{{x}}</main>", v, 2, 1),
+			 "<main><form></form>&lt;i&gt;</main>");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(placeholders_in_values_are_not_expanded)
+{
+	const struct template_var v[] = { { "a", "{{b}}", 0 }, { "b", "secret", 0 } };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_str_eq(render(&b, "{{a}}", v, 2, 1), "{{b}}");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(unknown_and_broken_placeholders_stay)
+{
+	const struct template_var v[] = { { "code", "123456", 0 }, { "none", NULL, 0 } };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_str_eq(render(&b, "{{cod}} {{code}} {{code {{ }} {{none}}|", v, 2, 1),
+			 "{{cod}} 123456 {{code {{ }} |");
+	ck_assert_str_eq(render(&b, "{{", v, 2, 1), "{{");
+	ck_assert_str_eq(render(&b, "", v, 2, 1), "");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(output_is_bounded)
+{
+	const struct template_var v[] = { { "x", "0123456789", 0 } };
+	struct buf b;
+
+	buf_init(&b, 16);
+	ck_assert_int_lt(template_render("{{x}}{{x}}{{x}}", v, 1, 0, &b), 0);
+	buf_free(&b);
+}
+END_TEST
+
+UNIT_MAIN("template", values_are_escaped_for_where_they_land, only_raw_vars_are_inserted_as_they_stand,
+	  placeholders_in_values_are_not_expanded, unknown_and_broken_placeholders_stay,
+	  output_is_bounded)
