@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "schema_id.h"
@@ -171,6 +172,28 @@ static int db_is_dead(struct db *db)
 	return 0;
 }
 
+/* 0 when statement st, just prepared, returns the columns its decoder reads. */
+static int db_check_shape(struct db *db, const struct db_statement *st)
+{
+	struct buf got;
+	PGresult *r;
+	int same;
+
+	if (st->cols == NULL)
+		return 0;
+	r = PQdescribePrepared(db->conn, st->name);
+	buf_init(&got, 1024);
+	for (int i = 0; PQresultStatus(r) == PGRES_COMMAND_OK && i < PQnfields(r); i++)
+		buf_printf(&got, "%s%s", i ? " " : "", PQfname(r, i));
+	PQclear(r);
+	same = strcmp(got.data ? got.data : "", st->cols) == 0;
+	if (!same)
+		log_errx("statement %s returns (%s) where this mailproof reads (%s)", st->name,
+			 got.data ? got.data : "", st->cols);
+	buf_free(&got);
+	return same ? 0 : -1;
+}
+
 static int db_prepare_all(struct db *db)
 {
 	for (int i = 0; i < DB__COUNT; i++) {
@@ -182,7 +205,7 @@ static int db_prepare_all(struct db *db)
 			log_errx("could not prepare statement %s: %s", db_statements[i].name,
 				 first_line(PQresultErrorMessage(r), line, sizeof line));
 		PQclear(r);
-		if (!ok)
+		if (!ok || db_check_shape(db, &db_statements[i]) < 0)
 			return -1;
 	}
 	return 0;

@@ -135,9 +135,11 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
 		"  tenants t"
 		" WHERE o.id = due.id AND t.id = o.tenant_id"
-		" RETURNING o.id, o.event_id, o.type, o.payload::text, mp_ts(o.created_at),"
-		"  o.attempts, coalesce(t.webhook_url, ''), t.webhook_secret,"
-		"  t.webhook_disabled_at IS NOT NULL, t.id" },
+		" RETURNING o.id, o.event_id, o.type, o.payload::text AS payload,"
+		"  mp_ts(o.created_at) AS created_at, o.attempts AS attempt,"
+		"  coalesce(t.webhook_url, '') AS url, t.webhook_secret AS secret,"
+		"  t.webhook_disabled_at IS NOT NULL AS disabled, t.id AS tenant_id",
+		"id event_id type payload created_at attempt url secret disabled tenant_id" },
 
 	/* $1 id, $2 HTTP status. */
 	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,
@@ -186,9 +188,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
 		"  verifications v, tenants t"
 		" WHERE j.id = due.id AND v.id = j.verification_id AND t.id = v.tenant_id"
-		" RETURNING j.id, v.id, v.email, j.attempts, mp_status(v), coalesce(t.mail_from, ''),"
-		"  encode(j.sealed_secret, 'hex'), encode(j.sealed_message, 'hex'), v.method,"
-		"  v.subject, v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex')" },
+		" RETURNING j.id, v.id AS verification_id, v.email, j.attempts AS attempt,"
+		"  mp_status(v) AS status, coalesce(t.mail_from, '') AS mail_from,"
+		"  encode(j.sealed_secret, 'hex') AS sealed_secret,"
+		"  encode(j.sealed_message, 'hex') AS sealed_message, v.method, v.subject,"
+		"  v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex') AS secret_hash",
+		"id verification_id email attempt status mail_from sealed_secret sealed_message"
+		" method subject verification_line ttl_seconds secret_hash" },
 
 	/* A job whose code a resend replaced: $1 job id.  Done, unsent. */
 	[DB_MAILQ_DROP] = { "mailq_drop", 1, 0,

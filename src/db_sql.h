@@ -43,6 +43,13 @@ struct db_statement {
 	/* Safe to send again after a reconnect: it changes nothing. */
 	int read_only;
 	const char *sql;
+	/*
+	 * The names of the result columns, in order, that its decoder
+	 * (db_queue.c) reads by position; the connection that prepares the
+	 * statement checks them, so a reordered, added or dropped column
+	 * fails there, not in a decoder.  NULL for a statement without one.
+	 */
+	const char *cols;
 };
 
 extern const struct db_statement db_statements[DB__COUNT];

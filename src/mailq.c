@@ -9,13 +9,13 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_queue.h"
 #include "lease.h"
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "token.h"
-#include "util.h"
 #include "vstatus.h"
 
 /* Records an outcome: sent, final (no retry) and the retry delay. */
@@ -71,41 +71,40 @@ static int secret_current(const struct config *cfg, const char *vid, int link, c
 }
 
 /*
- * The message of claimed job i of r into msg: written now from the sealed
- * code or link token, or (a job queued by version 3) the sealed message
- * itself.  Returns 0, 1 when a resend has replaced the job's secret (no
- * message), or -1 (logged).
+ * The message of claimed job j into msg: written now from the sealed code
+ * or link token, or (a job queued by version 3) the sealed message itself.
+ * Returns 0, 1 when a resend has replaced the job's secret (no message),
+ * or -1 (logged).
  */
-static int message(const struct config *cfg, PGresult *r, int i, struct buf *msg)
+static int message(const struct config *cfg, const struct db_mail_row *j, struct buf *msg)
 {
-	const char *vid = PQgetvalue(r, i, 1), *errstr;
-	int link = strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0;
+	const char *vid = j->verification_id;
 	struct mail_verification vm;
 	char url[600];
 	struct buf secret;
 	int rc = -1;
 
-	if (PQgetisnull(r, i, 6))
-		return unseal(cfg, vid, PQgetvalue(r, i, 7), msg);
+	if (j->sealed_secret == NULL)
+		return unseal(cfg, vid, j->sealed_message, msg);
 	buf_init(&secret, 256);
-	if (unseal(cfg, vid, PQgetvalue(r, i, 6), &secret) < 0)
+	if (unseal(cfg, vid, j->sealed_secret, &secret) < 0)
 		goto out;
-	if (!secret_current(cfg, vid, link, secret.data, PQgetvalue(r, i, 12))) {
+	if (!secret_current(cfg, vid, j->link, secret.data, j->secret_hash)) {
 		rc = 1;
 		goto out;
 	}
 	vm.id = vid;
-	vm.email = PQgetvalue(r, i, 2);
-	vm.code = link ? NULL : secret.data;
+	vm.email = j->email;
+	vm.code = j->link ? NULL : secret.data;
 	vm.link = NULL;
-	if (link) {
+	if (j->link) {
 		snprintf(url, sizeof url, "%s/v1/link/%s", cfg->public_base_url, secret.data);
 		vm.link = url;
 	}
-	vm.subject = PQgetisnull(r, i, 9) ? NULL : PQgetvalue(r, i, 9);
-	vm.verification_line = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
-	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(r, i, 11), 60, 2592000, &errstr);
-	rc = mail_verification_compose(cfg, PQgetvalue(r, i, 5), &vm, msg);
+	vm.subject = j->subject;
+	vm.verification_line = j->verification_line;
+	vm.ttl_seconds = j->ttl_seconds;
+	rc = mail_verification_compose(cfg, j->mail_from, &vm, msg);
 	sodium_memzero(url, sizeof url);
 out:
 	sodium_memzero(secret.data, secret.len);
@@ -115,20 +114,23 @@ out:
 
 static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
-	const char *job = PQgetvalue(r, i, 0), *vid = PQgetvalue(r, i, 1), *errstr;
-	int attempt = (int)util_parse_int(PQgetvalue(r, i, 3), 1, INT32_MAX, &errstr);
+	struct db_mail_row j;
+	const char *job, *vid;
 	struct smtp_result res;
 	struct buf msg;
 	int final, rc;
 
-	if (vstatus_of(PQgetvalue(r, i, 4)) != VS_PENDING) {
+	db_mail_row(r, i, &j);
+	job = j.id;
+	vid = j.verification_id;
+	if (vstatus_of(j.status) != VS_PENDING) {
 		/* canceled, expired or failed meanwhile: nothing to send */
-		log_info("verification %s: %s, queued mail dropped", vid, PQgetvalue(r, i, 4));
+		log_info("verification %s: %s, queued mail dropped", vid, j.status);
 		record(db, job, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
 	buf_init(&msg, 2 * MAIL_MAX_BYTES);
-	if ((rc = message(cfg, r, i, &msg)) != 0) {
+	if ((rc = message(cfg, &j, &msg)) != 0) {
 		if (rc > 0) {
 			const char *p[1] = { job };
 			enum db_err err;
@@ -141,14 +143,14 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, PQgetvalue(r, i, 5), PQgetvalue(r, i, 2), msg.data, &res);
+	smtp_send(cfg, j.mail_from, j.email, msg.data, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
-	final = res.ok || !res.temporary || attempt >= cfg->mail_max_attempts;
-	log_info("verification %s: queued mail attempt %d %s (%d %s)", vid, attempt,
+	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
+	log_info("verification %s: queued mail attempt %d %s (%d %s)", vid, j.attempt,
 		 res.ok ? "sent" : final ? "failed" : "deferred", res.code, res.reply);
 	record(db, job, res.ok, final, res.code, res.reply,
-	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, attempt));
+	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, j.attempt));
 }
 
 int mailq_drain(struct db *db, const struct config *cfg, int batch,

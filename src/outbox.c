@@ -9,9 +9,9 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_queue.h"
 #include "lease.h"
 #include "log.h"
-#include "util.h"
 #include "webhook.h"
 
 #define BODY_MAX (64 * 1024)
@@ -53,29 +53,31 @@ static void give_up(struct db *db, const char *id, const char *state, int status
 /* Delivers claimed row i of r and records the outcome. */
 static void post_event(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
-	const char *id = PQgetvalue(r, i, 0), *event_id = PQgetvalue(r, i, 1);
-	const char *type = PQgetvalue(r, i, 2), *url = PQgetvalue(r, i, 6);
-	const char *errstr;
-	int attempt = (int)util_parse_int(PQgetvalue(r, i, 5), 1, INT32_MAX, &errstr);
+	struct db_event_row e;
+	const char *id, *event_id, *type;
 	struct webhook_result res;
 	struct buf body;
 
-	if (url[0] == '\0') {
+	db_event_row(r, i, &e);
+	id = e.id;
+	event_id = e.event_id;
+	type = e.type;
+	if (e.url[0] == '\0') {
 		give_up(db, id, "skipped", 0, "the tenant has no webhook_url");
 		return;
 	}
-	if (PQgetvalue(r, i, 8)[0] == 't') {
+	if (e.disabled) {
 		give_up(db, id, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
 			"set the webhook_url again to enable them");
 		return;
 	}
 	buf_init(&body, BODY_MAX);
-	if (webhook_body(type, PQgetvalue(r, i, 4), PQgetvalue(r, i, 3), &body) < 0) {
+	if (webhook_body(type, e.created_at, e.payload, &body) < 0) {
 		give_up(db, id, "dead", 0, "the event is too large to send");
 		buf_free(&body);
 		return;
 	}
-	webhook_send(cfg, url, PQgetvalue(r, i, 7), event_id, body.data, &res);
+	webhook_send(cfg, e.url, e.secret, event_id, body.data, &res);
 	buf_free(&body);
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];
@@ -86,7 +88,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		return;
 	}
 	if (res.status == 410) {
-		const char *t[1] = { PQgetvalue(r, i, 9) };
+		const char *t[1] = { e.tenant_id };
 		log_warnx("event %s: the endpoint answered 410 Gone; disabling webhooks of tenant %s",
 			  event_id, t[0]);
 		run(db, DB_TENANT_DISABLE_WEBHOOK, t);
@@ -94,7 +96,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		return;
 	}
 	{
-		long long delay = outbox_backoff_ms(cfg->webhook_retry_base_ms, attempt);
+		long long delay = outbox_backoff_ms(cfg->webhook_retry_base_ms, e.attempt);
 		char d[24], st[16], max[16];
 		const char *p[5] = { id, d, res.status ? st : NULL, res.error, max };
 		enum db_err err;
@@ -112,10 +114,10 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 			return;
 		if (PQntuples(u) == 1 && strcmp(PQgetvalue(u, 0, 0), "dead") == 0)
 			log_warnx("event %s (%s): attempt %d failed (%s); no attempts left, dead",
-				  event_id, type, attempt, res.error);
+				  event_id, type, e.attempt, res.error);
 		else
 			log_info("event %s (%s): attempt %d failed (%s); next in %lld ms", event_id,
-				 type, attempt, res.error, delay);
+				 type, e.attempt, res.error, delay);
 		PQclear(u);
 	}
 }

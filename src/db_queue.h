@@ -1,0 +1,49 @@
+/*
+ * The rows the notifier claims, decoded in one place: a claimed webhook
+ * event (DB_OUTBOX_CLAIM) and a claimed mail job (DB_MAILQ_CLAIM).  The
+ * strings point into the PGresult and live as long as it does.  The column
+ * positions are those of db_statement.cols, which every connection checks
+ * when it prepares the statement: change a claim's columns without this
+ * file and mailproof refuses to connect instead of misreading a row.
+ */
+#ifndef MAILPROOF_DB_QUEUE_H
+#define MAILPROOF_DB_QUEUE_H
+
+#include <libpq-fe.h>
+
+struct db_event_row {
+	const char *id;			/* outbox row */
+	const char *event_id;		/* webhook-id */
+	const char *type;
+	const char *payload;		/* JSON text */
+	const char *created_at;		/* the event's timestamp */
+	int attempt;			/* this one, from 1 */
+	const char *url;		/* "" when the tenant has none */
+	const char *secret;		/* whsec_... */
+	int disabled;			/* webhooks off after a 410 */
+	const char *tenant_id;
+};
+
+struct db_mail_row {
+	const char *id;			/* mail job */
+	const char *verification_id;
+	const char *email;
+	int attempt;			/* this one, from 1 */
+	const char *status;		/* the verification's, as of now */
+	const char *mail_from;		/* the tenant's, "" for the default */
+	const char *sealed_secret;	/* hex, NULL for a job that holds its message */
+	const char *sealed_message;	/* hex */
+	int link;			/* a magic link, not a code */
+	const char *subject;		/* NULL for the default */
+	const char *verification_line;	/* NULL for the default */
+	int ttl_seconds;
+	const char *secret_hash;	/* hex: the verification's current secret */
+};
+
+/* Row i of a DB_OUTBOX_CLAIM result. */
+void db_event_row(const PGresult *r, int i, struct db_event_row *out);
+
+/* Row i of a DB_MAILQ_CLAIM result. */
+void db_mail_row(const PGresult *r, int i, struct db_mail_row *out);
+
+#endif
