@@ -36,13 +36,52 @@ struct db {
 	PGconn *conn;
 	int64_t retry_at;
 	const char *const *listen;	/* channels, or NULL */
+	struct buf transitions;		/* "id old new" lines of the statement in flight */
 };
 
-/* Server notices go to our log, one line each, not raw to stderr. */
-static void db_notice(void *arg, const char *msg)
+/* What the trigger mp_verification_written() says of each transition. */
+#define DB_TRANSITION "mailproof transition "
+
+/* The log line of one transition, "id old new" ("none" for a new row). */
+static void db_log_transition(const char *t)
 {
-	(void)arg;
-	log_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+	char id[64], from[16], to[16];
+
+	if (sscanf(t, "%63s %15s %15s", id, from, to) == 3)
+		log_info("verification %s: %s -> %s", id, from, to);
+}
+
+/*
+ * Server notices go to our log, one line each, not raw to stderr.  The
+ * transitions the lifecycle trigger reports are held until their
+ * statement has succeeded (db_run), so a rolled-back one is never logged;
+ * a connection outside the pool (mailproofctl) logs them at once.
+ */
+static void db_notice(void *arg, const PGresult *res)
+{
+	struct db *db = arg;
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	size_t n = strlen(DB_TRANSITION);
+
+	if (msg == NULL)
+		return;
+	if (strncmp(msg, DB_TRANSITION, n) != 0)
+		log_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+	else if (db == NULL)
+		db_log_transition(msg + n);
+	else if (buf_printf(&db->transitions, "%s\n", msg + n) < 0)
+		log_warnx("too many transitions in one statement to log: %s", msg + n);
+}
+
+/* Logs the transitions of the statement that just succeeded. */
+static void db_flush_transitions(struct db *db)
+{
+	for (char *line = db->transitions.data, *end; line && *line; line = end + 1) {
+		end = strchr(line, '\n');
+		*end = '\0';
+		db_log_transition(line);
+	}
+	buf_reset(&db->transitions);
 }
 
 PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen)
@@ -60,9 +99,14 @@ PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err
 		PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeProcessor(c, db_notice, NULL);
-	/* Pin search_path so no other schema can shadow our tables. */
-	r = PQexec(c, "SELECT pg_catalog.set_config('search_path', 'public', false)");
+	PQsetNoticeReceiver(c, db_notice, NULL);
+	/*
+	 * Pin search_path so no other schema can shadow our tables, and hear
+	 * notices, which carry the log lines of transitions, whatever the
+	 * server's default.
+	 */
+	r = PQexec(c, "SELECT pg_catalog.set_config('search_path', 'public', false),"
+		   " pg_catalog.set_config('client_min_messages', 'notice', false)");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		goto fail;
 	PQclear(r);
@@ -135,6 +179,7 @@ struct db *db_new(const struct config *cfg, const char *appname)
 	if (db) {
 		db->cfg = cfg;
 		db->appname = appname;
+		buf_init(&db->transitions, 256 * 1024);
 	}
 	return db;
 }
@@ -144,6 +189,7 @@ void db_free(struct db *db)
 	if (db == NULL)
 		return;
 	PQfinish(db->conn);
+	buf_free(&db->transitions);
 	free(db);
 }
 
@@ -228,6 +274,7 @@ static int db_ensure(struct db *db)
 		log_errx("%s", err);
 		goto fail;
 	}
+	PQsetNoticeReceiver(db->conn, db_notice, db);
 	if (db->cfg->database_prepared && db_prepare_all(db) < 0)
 		goto fail;
 	for (int i = 0; db->listen && db->listen[i]; i++) {
@@ -280,8 +327,10 @@ PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 		st = PQresultStatus(r);
 		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 			*err = DB_OK;
+			db_flush_transitions(db);
 			return r;
 		}
+		buf_reset(&db->transitions);
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			break;
 		/*

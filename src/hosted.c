@@ -263,7 +263,6 @@ static void link_confirm(struct request *rq, const char *token)
 	}
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 3)) {
 		const char *id = PQgetvalue(r, 0, 0), *redirect = PQgetvalue(r, 0, 2);
-		log_info("verification %s: PENDING -> VERIFIED (magic link)", id);
 		if (*redirect) {
 			struct buf to, q;
 			buf_init(&to, 4096);

@@ -99,12 +99,10 @@ static enum verify_result code_outcome(const char *id, PGresult *r, int c, int *
 	     after == VS_FAILED ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
 	switch (vr) {
 	case VR_VERIFIED:
-		log_info("verification %s: PENDING -> VERIFIED", id);
 		metrics_outcome(METRICS_VERIFIED);
 		*verified = json_loads(PQgetvalue(r, 0, c + 4), 0, NULL);
 		break;
 	case VR_ATTEMPTS_EXHAUSTED:
-		log_info("verification %s: PENDING -> FAILED (attempts exhausted)", id);
 		metrics_outcome(METRICS_FAILED);
 		break;
 	default:
@@ -500,7 +498,8 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 		PQclear(r);
 		goto out;
 	}
-	log_info("verification %s: started%s", id, queued ? ", mail queued" : "");
+	if (queued)
+		log_info("verification %s: mail queued", id);
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
@@ -607,7 +606,6 @@ void verify_cancel(struct request *rq, const char *id)
 	else if (PQgetisnull(r, 0, 4))
 		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 2)), vstatus_of(PQgetvalue(r, 0, 3)));
 	else {
-		log_info("verification %s: PENDING -> CANCELED", id);
 		metrics_outcome(METRICS_CANCELED);
 		request_ok_raw(rq, 200, PQgetvalue(r, 0, 4));
 	}

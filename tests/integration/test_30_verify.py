@@ -3,7 +3,7 @@ and the attempt counting under concurrency.  Verifications are stored with
 SQL and a known code, hashed as the service hashes them."""
 import threading
 
-from harness import check, expect_error
+from harness import Notifier, check, expect_error
 
 def tenant(env):
     return env.shared_tenant("verify")
@@ -155,3 +155,36 @@ def test_concurrent_right_codes_verify_once(env):
     check(sts.count(409) == 19 and all(r[2]["error"]["code"] == "ALREADY_VERIFIED"
                                        for r in res if r[0] == 409), "others ALREADY_VERIFIED")
     check(events(env, vid) == ["email.verified"], "exactly one email.verified event")
+
+
+def test_each_transition_is_one_log_line(env):
+    """The lifecycle trigger reports every change of status, and the process
+    that made it writes one "verification ID: OLD -> NEW" line: starts,
+    supersedes, codes, cancels and expiry alike; a refused change, none."""
+    tid, key = tenant(env)
+    address = env.new_address("transitions")
+    st, _, first = env.start(key, email=address)
+    check(st == 201, "start: %d %r" % (st, first))
+    st, _, second = env.start(key, email=address)
+    check(st == 201, "second start: %d %r" % (st, second))
+    old, new = first["data"]["id"], second["data"]["id"]
+    code = env.code_from_mail(address)
+    check(by_body(env, new, code, key)[0] == 200, "right code")
+    check(by_body(env, new, code, key)[0] == 409, "again: refused")
+    canceled = env.insert_verification(tid)
+    check(env.request("POST", "/v1/verifications/email/%s/cancel" % canceled, key=key)[0] == 200,
+          "cancel")
+    log = env.log("fcgi.log")
+    for vid, move in ((old, "none -> PENDING"), (new, "none -> PENDING"),
+                      (old, "PENDING -> CANCELED"), (new, "PENDING -> VERIFIED"),
+                      (canceled, "PENDING -> CANCELED")):
+        n = log.count("verification %s: %s" % (vid, move))
+        check(n == 1, "%s %s logged %d times" % (vid, move, n))
+    check(log.count("verification %s: PENDING -> VERIFIED" % new) == 1, "the refused one: none")
+    # expiry: a notifier's sweep (this one's, or the stack's if it came first)
+    late = env.insert_verification(tid, expires_in="-1 second")
+    once = Notifier(env, args=("--once",))
+    check(once.wait() == 0, "notifier --once")
+    line = "verification %s: PENDING -> EXPIRED" % late
+    n = once.text().count(line) + env.log("notifier.log").count(line)
+    check(n == 1, "the expiry logged %d times" % n)
