@@ -498,8 +498,6 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 		PQclear(r);
 		goto out;
 	}
-	if (queued)
-		log_info("verification %s: mail queued", id);
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
