@@ -85,22 +85,22 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* A magic link page fetched: $1, $2 the token's hashes.  Returns id, eff, redirect. */
 	[DB_LINK_VIEW] = { "link_view", 2, 0,
-		"SELECT id, eff, redirect FROM mp_link_view($1::bytea, $2::bytea) WHERE id IS NOT NULL" },
+		"SELECT id, eff, redirect FROM mp_link_view($1::bytea, $2::bytea) WHERE id IS NOT NULL",
+		"id eff redirect" },
 
 	/* The confirming POST: as above.  Returns id, eff before, redirect, new status. */
 	[DB_LINK_CONFIRM] = { "link_confirm", 2, 0,
 		"SELECT id, eff, redirect, result FROM mp_link_confirm($1::bytea, $2::bytea)"
-		" WHERE id IS NOT NULL" },
+		" WHERE id IS NOT NULL", "id eff redirect result" },
 
-	/* The hosted code page: $1 id.  Returns effective status, attempts left, method, format. */
+	/* The hosted code page: $1 id.  Returns effective status, method, format. */
 	[DB_HOSTED_INFO] = { "hosted_info", 1, 1,
-		"SELECT mp_status(v), greatest(v.max_attempts - v.attempts, 0), v.method,"
-		"  coalesce(v.token_format, '')"
-		" FROM verifications v WHERE v.id = $1" },
+		"SELECT mp_status(v) AS status, v.method, coalesce(v.token_format, '') AS format"
+		" FROM verifications v WHERE v.id = $1", "status method format" },
 
 	/* One hosted page request from client address $1 against the limit $2. */
 	[DB_IP_HIT] = { "ip_hit", 2, 0,
-		"SELECT over, retry_after FROM mp_ip_hit($1, $2::int)" },
+		"SELECT over, retry_after FROM mp_ip_hit($1, $2::int)", "over retry_after" },
 
 	/*
 	 * A sync-mode send: $1 id, $2 sent (bool), $3 SMTP code or NULL, $4

@@ -11,12 +11,12 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_pages.h"
 #include "log.h"
 #include "redirect.h"
 #include "request.h"
 #include "template.h"
 #include "token.h"
-#include "util.h"
 #include "verify.h"
 #include "vstatus.h"
 
@@ -182,7 +182,8 @@ static void see_other(struct request *rq, const char *location)
 static int ip_allowed(struct request *rq)
 {
 	char ip[64], limit[16];
-	const char *p[2] = { ip, limit }, *errstr;
+	const char *p[2] = { ip, limit };
+	struct db_ip_hit hit;
 	enum db_err err;
 	PGresult *r;
 	int over;
@@ -195,13 +196,13 @@ static int ip_allowed(struct request *rq)
 		page_busy(rq);
 		return -1;
 	}
-	over = PQgetvalue(r, 0, 0)[0] == 't';
+	db_ip_hit(r, &hit);
+	over = hit.over;
 	if (over) {
 		char hdr[64], msg[120];
-		int secs = (int)util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
 		snprintf(msg, sizeof msg, "Too many requests from your network. Please try again in "
-			 "%d seconds.", errstr ? 60 : secs);
-		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", errstr ? 60 : secs);
+			 "%d seconds.", hit.retry_after);
+		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", hit.retry_after);
 		log_warnx("request %s: client %s over rate_per_ip_per_minute", rq->request_id, ip);
 		const struct page_text t = { "Too many requests", "error", msg, NULL };
 
@@ -250,8 +251,10 @@ static void link_confirm(struct request *rq, const char *token)
 {
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN];
 	const char *p[2] = { h1, NULL };
+	struct db_link link;
 	enum db_err err;
 	PGresult *r;
+	int found;
 
 	if (link_hashes(rq->cfg, token, h1, h2, &p[1]) < 0) {
 		link_invalid(rq, NULL);
@@ -261,8 +264,9 @@ static void link_confirm(struct request *rq, const char *token)
 		page_busy(rq);
 		return;
 	}
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 3)) {
-		const char *id = PQgetvalue(r, 0, 0), *redirect = PQgetvalue(r, 0, 2);
+	found = db_link(r, &link) == 0;
+	if (found && link.confirmed) {
+		const char *id = link.id, *redirect = link.redirect;
 		if (*redirect) {
 			struct buf to, q;
 			buf_init(&to, 4096);
@@ -277,7 +281,7 @@ static void link_confirm(struct request *rq, const char *token)
 			     "Thank you: your email address is confirmed. You can close this page.");
 		}
 	} else {
-		link_invalid(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 2) : NULL);
+		link_invalid(rq, found ? link.redirect : NULL);
 	}
 	PQclear(r);
 }
@@ -290,6 +294,7 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 	};
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN], origin[300];
 	const char *p[2] = { h1, NULL }, *redirect;
+	struct db_link link;
 	enum db_err err;
 	PGresult *r;
 
@@ -307,12 +312,12 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		page_busy(rq);
 		return;
 	}
-	if (PQntuples(r) != 1 || vstatus_of(PQgetvalue(r, 0, 1)) != VS_PENDING) {
+	if (db_link(r, &link) < 0 || link.eff != VS_PENDING) {
 		page_link_gone(rq);
 		PQclear(r);
 		return;
 	}
-	redirect = PQgetvalue(r, 0, 2);
+	redirect = link.redirect;
 	/* the POST may be redirected there, which form-action must allow */
 	page_ex(rq, 200, "page-link.html", &confirm,
 		*redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL,
@@ -365,6 +370,7 @@ static int otp_lookup(struct request *rq, const char *id, enum verification_stat
 		      char format[16])
 {
 	const char *p[1] = { id };
+	struct db_hosted_info info;
 	enum db_err err;
 	PGresult *r;
 
@@ -376,13 +382,13 @@ static int otp_lookup(struct request *rq, const char *id, enum verification_stat
 		page_busy(rq);
 		return -1;
 	}
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "OTP") != 0) {
+	if (db_hosted_info(r, &info) < 0 || !info.otp) {
 		PQclear(r);
 		page_not_found(rq);
 		return -1;
 	}
-	*eff = vstatus_of(PQgetvalue(r, 0, 0));
-	snprintf(format, 16, "%s", PQgetvalue(r, 0, 3));
+	*eff = info.eff;
+	snprintf(format, 16, "%s", info.format);
 	PQclear(r);
 	return 0;
 }

@@ -1,0 +1,36 @@
+/* See db_pages.h.  The positions are those of the statements' cols in db_sql.c. */
+#include "db_pages.h"
+
+#include <string.h>
+
+#include "util.h"
+
+void db_ip_hit(const PGresult *r, struct db_ip_hit *out)
+{
+	const char *errstr;
+	long long secs = util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
+
+	out->over = PQgetvalue(r, 0, 0)[0] == 't';
+	out->retry_after = errstr ? 60 : (int)secs;
+}
+
+int db_link(const PGresult *r, struct db_link *out)
+{
+	if (PQntuples(r) != 1)
+		return -1;
+	out->id = PQgetvalue(r, 0, 0);
+	out->eff = vstatus_of(PQgetvalue(r, 0, 1));
+	out->redirect = PQgetvalue(r, 0, 2);
+	out->confirmed = PQnfields(r) > 3 && !PQgetisnull(r, 0, 3);
+	return 0;
+}
+
+int db_hosted_info(const PGresult *r, struct db_hosted_info *out)
+{
+	if (PQntuples(r) != 1)
+		return -1;
+	out->eff = vstatus_of(PQgetvalue(r, 0, 0));
+	out->otp = strcmp(PQgetvalue(r, 0, 1), "OTP") == 0;
+	out->format = PQgetvalue(r, 0, 2);
+	return 0;
+}
