@@ -15,7 +15,7 @@
 
 struct config;
 
-/* The largest message, and rendered part, that we build. */
+/* The largest message, and rendered part, that we build or send, queued or not. */
 #define MAIL_MAX_BYTES (256 * 1024)
 
 struct mail_vars {

@@ -129,7 +129,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		record(db, job, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
-	buf_init(&msg, 2 * MAIL_MAX_BYTES);
+	buf_init(&msg, MAIL_MAX_BYTES);
 	if ((rc = message(cfg, &j, &msg)) != 0) {
 		if (rc > 0) {
 			const char *p[1] = { job };
