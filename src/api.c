@@ -15,7 +15,6 @@
 #include "metrics.h"
 #include "request.h"
 #include "router.h"
-#include "util.h"
 
 static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
@@ -37,13 +36,10 @@ static void api_metrics(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_AR
 	enum db_err err;
 	PGresult *r = db_run(rq->db, DB_OUTBOX_DEPTH, NULL, &err, NULL);
 	long long depth = -1;
-	const char *errstr;
 	struct buf out;
 
 	if (r) {
-		depth = util_parse_int(PQgetvalue(r, 0, 0), 0, LLONG_MAX, &errstr);
-		if (errstr)
-			depth = -1;
+		depth = db_int(r, 0, LLONG_MAX, -1);
 		PQclear(r);
 	}
 	buf_init(&out, 1024 * 1024);

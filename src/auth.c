@@ -12,7 +12,6 @@
 #include "request.h"
 #include "scope.h"
 #include "token.h"
-#include "util.h"
 
 /* The key from either header, or NULL. */
 static const char *auth_presented_key(const struct request *rq)
@@ -70,10 +69,10 @@ int auth_prepare(struct request *rq, unsigned scopes)
 
 PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
 {
-	const char *auth, *errstr;
+	const char *auth;
+	struct db_auth a;
 	enum db_err err;
 	PGresult *r;
-	int secs;
 
 	for (int i = 0; i < AUTH_PARAMS; i++)
 		params[i] = rq->auth.params[i];
@@ -81,17 +80,16 @@ PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
 		request_db_error(rq, err);
 		return NULL;
 	}
-	if (PQntuples(r) < 1 || PQnfields(r) < 2) {
+	if (db_auth(r, &a) < 0) {
 		PQclear(r);
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		return NULL;
 	}
-	auth = PQgetvalue(r, 0, 0);
+	auth = a.outcome;
 	if (strcmp(auth, "ok") == 0)
 		return r;
 	if (strcmp(auth, "limited") == 0) {
-		secs = (int)util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
-		request_rate_limited(rq, "too many requests for this API key", errstr ? 60 : secs);
+		request_rate_limited(rq, "too many requests for this API key", a.retry_after);
 	} else if (strcmp(auth, "scope") == 0) {
 		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
 			      json_pack("{s:s}", "scope", scope_name(rq->auth.scopes)), NULL);

@@ -11,12 +11,28 @@ static const char *opt(const PGresult *r, int i, int c)
 	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
 }
 
-static int num(const PGresult *r, int i, int c, long long lo, long long hi)
+static long long num(const PGresult *r, int i, int c, long long lo, long long hi)
 {
 	const char *errstr;
 	long long v = util_parse_int(PQgetvalue(r, i, c), lo, hi, &errstr);
 
-	return errstr ? (int)lo : (int)v;
+	return errstr ? lo : v;
+}
+
+const char *db_claimed_id(const PGresult *r, int i)
+{
+	return PQgetvalue(r, i, 0);
+}
+
+void db_purged(const PGresult *r, struct db_purged *out)
+{
+	out->events = PQntuples(r) == 1 ? num(r, 0, 0, 0, INT64_MAX) : 0;
+	out->verifications = PQntuples(r) == 1 ? num(r, 0, 1, 0, INT64_MAX) : 0;
+}
+
+int db_retry_dead(const PGresult *r)
+{
+	return PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "dead") == 0;
 }
 
 void db_event_row(const PGresult *r, int i, struct db_event_row *out)
@@ -26,7 +42,7 @@ void db_event_row(const PGresult *r, int i, struct db_event_row *out)
 	out->type = PQgetvalue(r, i, 2);
 	out->payload = PQgetvalue(r, i, 3);
 	out->created_at = PQgetvalue(r, i, 4);
-	out->attempt = num(r, i, 5, 1, INT32_MAX);
+	out->attempt = (int)num(r, i, 5, 1, INT32_MAX);
 	out->url = PQgetvalue(r, i, 6);
 	out->secret = PQgetvalue(r, i, 7);
 	out->disabled = PQgetvalue(r, i, 8)[0] == 't';
@@ -38,7 +54,7 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->id = PQgetvalue(r, i, 0);
 	out->verification_id = PQgetvalue(r, i, 1);
 	out->email = PQgetvalue(r, i, 2);
-	out->attempt = num(r, i, 3, 1, INT32_MAX);
+	out->attempt = (int)num(r, i, 3, 1, INT32_MAX);
 	out->status = PQgetvalue(r, i, 4);
 	out->mail_from = PQgetvalue(r, i, 5);
 	out->sealed_secret = opt(r, i, 6);
@@ -46,6 +62,6 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->link = strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0;
 	out->subject = opt(r, i, 9);
 	out->verification_line = opt(r, i, 10);
-	out->ttl_seconds = num(r, i, 11, 60, 2592000);
+	out->ttl_seconds = (int)num(r, i, 11, 60, 2592000);
 	out->secret_hash = PQgetvalue(r, i, 12);
 }

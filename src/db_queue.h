@@ -40,10 +40,24 @@ struct db_mail_row {
 	const char *secret_hash;	/* hex: the verification's current secret */
 };
 
+/* DB_PURGE: what mp_purge() deleted. */
+struct db_purged {
+	long long events;
+	long long verifications;
+};
+
+/* The id of claimed row i of a claim (every claim returns it first). */
+const char *db_claimed_id(const PGresult *r, int i);
+
 /* Row i of a DB_OUTBOX_CLAIM result. */
 void db_event_row(const PGresult *r, int i, struct db_event_row *out);
 
 /* Row i of a DB_MAILQ_CLAIM result. */
 void db_mail_row(const PGresult *r, int i, struct db_mail_row *out);
+
+void db_purged(const PGresult *r, struct db_purged *out);
+
+/* True when a DB_OUTBOX_RETRY result says the event is dead: no attempts left. */
+int db_retry_dead(const PGresult *r);
 
 #endif

@@ -155,7 +155,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"UPDATE outbox SET locked_until = NULL, last_status = $3::int, last_error = $4,"
 		"  state = CASE WHEN attempts >= $5::int THEN 'dead' ELSE 'pending' END,"
 		"  run_at = now() + $2::int * interval '1 millisecond'"
-		" WHERE id = $1::bigint RETURNING state" },
+		" WHERE id = $1::bigint RETURNING state", "state" },
 
 	/* A claimed event not tried (the notifier is stopping): due again at once. */
 	[DB_OUTBOX_RELEASE] = { "outbox_release", 1, 0,
@@ -219,7 +219,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* See mp_purge(): $1 retention_days. */
 	[DB_PURGE] = { "purge", 1, 0,
-		"SELECT events, verifications FROM mp_purge($1::int)" },
+		"SELECT events, verifications FROM mp_purge($1::int)", "events verifications" },
 
 	/* Milliseconds until the next row falls due (NULL: none waits). */
 	[DB_NEXT_DUE] = { "next_due", 0, 1, "SELECT mp_next_due()" },

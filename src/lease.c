@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "db.h"
+#include "db_queue.h"
 
 int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, int batch,
 		int lease_ms, const volatile sig_atomic_t *stop)
@@ -22,7 +23,7 @@ int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, 
 	for (int i = 0; i < n; i++) {
 		if (*stop) {
 			for (; i < n; i++) {
-				const char *id[1] = { PQgetvalue(r, i, 0) };
+				const char *id[1] = { db_claimed_id(r, i) };
 				PQclear(db_run(db, q->release, id, &err, NULL));
 			}
 			break;

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_queue.h"
 #include "log.h"
 #include "mailq.h"
 #include "outbox.h"
@@ -69,13 +70,13 @@ static int housekeeping(struct db *db, const struct config *cfg)
 	const char *purge[1] = { days };
 	enum db_err err;
 	PGresult *r;
-	const char *errstr;
+	struct db_purged purged;
 	long long expired = 0, n;
 
 	do {
 		if ((r = db_run(db, DB_SWEEP_EXPIRED, sweep, &err, NULL)) == NULL)
 			return -1;
-		n = util_parse_int(PQgetvalue(r, 0, 0), 0, 1000000, &errstr);
+		n = db_int(r, 0, 1000000, 0);
 		expired += n;
 		PQclear(r);
 	} while (n == 1000 && !g_stop);
@@ -84,9 +85,10 @@ static int housekeeping(struct db *db, const struct config *cfg)
 	snprintf(days, sizeof days, "%d", cfg->retention_days);
 	if ((r = db_run(db, DB_PURGE, purge, &err, NULL)) == NULL)
 		return -1;
-	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0 || strcmp(PQgetvalue(r, 0, 1), "0") != 0)
-		log_info("purge: %s events and %s verifications older than %d days deleted",
-			 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), cfg->retention_days);
+	db_purged(r, &purged);
+	if (purged.events || purged.verifications)
+		log_info("purge: %lld events and %lld verifications older than %d days deleted",
+			 purged.events, purged.verifications, cfg->retention_days);
 	PQclear(r);
 	return 0;
 }
@@ -114,20 +116,15 @@ static int work(struct db *db, const struct config *cfg, int sweep)
 static int going_to_sleep(struct db *db)
 {
 	enum db_err err;
-	const char *errstr;
 	PGresult *r;
-	long long ms = POLL_MAX_MS;
+	long long ms;
 
 	if ((r = db_run(db, DB_NOTIFIER_SLEEPS, NULL, &err, NULL)) == NULL)
 		return -1;
 	PQclear(r);
 	if ((r = db_run(db, DB_NEXT_DUE, NULL, &err, NULL)) == NULL)
 		return -1;
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-		ms = util_parse_int(PQgetvalue(r, 0, 0), 0, LLONG_MAX, &errstr);
-		if (errstr || ms > POLL_MAX_MS)
-			ms = POLL_MAX_MS;
-	}
+	ms = db_int(r, 0, POLL_MAX_MS, POLL_MAX_MS);
 	PQclear(r);
 	return (int)ms;
 }

@@ -112,7 +112,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		snprintf(max, sizeof max, "%d", cfg->webhook_max_attempts);
 		if ((u = db_run(db, DB_OUTBOX_RETRY, p, &err, NULL)) == NULL)
 			return;
-		if (PQntuples(u) == 1 && strcmp(PQgetvalue(u, 0, 0), "dead") == 0)
+		if (db_retry_dead(u))
 			log_warnx("event %s (%s): attempt %d failed (%s); no attempts left, dead",
 				  event_id, type, e.attempt, res.error);
 		else
