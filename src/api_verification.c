@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "db_api.h"
 #include "jsonx.h"
 #include "mail.h"
 #include "request.h"
@@ -30,12 +31,13 @@ void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_
 {
 	/* a malformed id is looked up like any other: the key is counted either way */
 	const char *params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = args[0] };
+	const char *body;
 	PGresult *r;
 
 	if ((r = auth_run(rq, DB_API_GET, params)) == NULL)
 		return;
-	if (!PQgetisnull(r, 0, 2))
-		request_ok_raw(rq, 200, PQgetvalue(r, 0, 2));
+	if ((body = db_api_get(r)) != NULL)
+		request_ok_raw(rq, 200, body);
 	else
 		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
 	PQclear(r);
@@ -266,6 +268,7 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	const char *errstr;
 	int n = LIST_DEFAULT, got;
 	PGresult *r;
+	struct db_api_list page;
 	json_t *items, *data;
 
 	if (request_query_only(rq, allowed, msg, sizeof msg) < 0)
@@ -309,15 +312,16 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	snprintf(rows, sizeof rows, "%d", n);
 	if ((r = auth_run(rq, DB_API_LIST, params)) == NULL)
 		return;
-	if ((items = json_loads(PQgetvalue(r, 0, 2), 0, NULL)) == NULL) {
+	db_api_list(r, &page);
+	if ((items = json_loads(page.items, 0, NULL)) == NULL) {
 		PQclear(r);
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		return;
 	}
 	data = json_pack("{s:o,s:n}", "items", items, "nextCursor");
-	if (PQgetvalue(r, 0, 3)[0] == 't') {
+	if (page.more) {
 		char raw[96], enc[sodium_base64_ENCODED_LEN(96, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-		int len = snprintf(raw, sizeof raw, "%s.%s", PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5));
+		int len = snprintf(raw, sizeof raw, "%s.%s", page.last_us, page.last_id);
 		sodium_bin2base64(enc, sizeof enc, (unsigned char *)raw, (size_t)len,
 				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 		json_object_set_new(data, "nextCursor", json_string(enc));

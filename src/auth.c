@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_api.h"
 #include "request.h"
 #include "scope.h"
 #include "token.h"

@@ -138,20 +138,6 @@ long long db_int(const PGresult *r, long long lo, long long hi, long long dflt)
 	return errstr ? dflt : v;
 }
 
-int db_auth(const PGresult *r, struct db_auth *out)
-{
-	int c = PQfnumber(r, "auth"), rc = PQfnumber(r, "retry_after");
-	const char *errstr;
-	long long secs;
-
-	if (PQntuples(r) < 1 || c < 0 || rc < 0)
-		return -1;
-	out->outcome = PQgetvalue(r, 0, c);
-	secs = util_parse_int(PQgetvalue(r, 0, rc), 1, 60, &errstr);
-	out->retry_after = errstr ? 60 : (int)secs;
-	return 0;
-}
-
 /* 0 when c's schema is this binary's, 1 (err says how it differs) when not. */
 static int db_schema_matches(PGconn *c, char *err, size_t errlen)
 {

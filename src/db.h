@@ -54,16 +54,6 @@ int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
  */
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt);
 
-/*
- * What an API statement (mp_api_*) says of the key, from the columns
- * auth and retry_after that start its row; -1 when it has no row.
- */
-struct db_auth {
-	const char *outcome;	/* ok, limited, scope, revoked or invalid */
-	int retry_after;	/* seconds, when limited */
-};
-int db_auth(const PGresult *r, struct db_auth *out);
-
 /* Connects outside the worker pool (mailproofctl); NULL with err filled. */
 PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err, size_t errlen);
 

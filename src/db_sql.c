@@ -18,7 +18,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* $4 id.  Then: the verification as GET shows it, or NULL. */
 	[DB_API_GET] = { "api_get", 4, 0,
-		"SELECT auth, retry_after, body FROM mp_api_get(" AUTH ", $4)" },
+		"SELECT auth, retry_after, body FROM mp_api_get(" AUTH ", $4)",
+		"auth retry_after body" },
 
 	/*
 	 * $4 email, $5 userId, $6 status (each NULL for any), $7 and $8 the
@@ -28,7 +29,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 */
 	[DB_API_LIST] = { "api_list", 9, 0,
 		"SELECT auth, retry_after, items, more, last_us, last_id FROM mp_api_list(" AUTH
-		", $4, $5, $6, $7::bigint, $8, $9::int)" },
+		", $4, $5, $6, $7::bigint, $8, $9::int)", "auth retry_after items more last_us last_id" },
 
 	/*
 	 * $4 id, $5 and $6 the keyed hashes of the code under secret_key and

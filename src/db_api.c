@@ -1,0 +1,31 @@
+/* See db_api.h.  The positions are those of the statements' cols in db_sql.c. */
+#include "db_api.h"
+
+#include "util.h"
+
+int db_auth(const PGresult *r, struct db_auth *out)
+{
+	int c = PQfnumber(r, "auth"), rc = PQfnumber(r, "retry_after");
+	const char *errstr;
+	long long secs;
+
+	if (PQntuples(r) < 1 || c < 0 || rc < 0)
+		return -1;
+	out->outcome = PQgetvalue(r, 0, c);
+	secs = util_parse_int(PQgetvalue(r, 0, rc), 1, 60, &errstr);
+	out->retry_after = errstr ? 60 : (int)secs;
+	return 0;
+}
+
+const char *db_api_get(const PGresult *r)
+{
+	return PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
+}
+
+void db_api_list(const PGresult *r, struct db_api_list *out)
+{
+	out->items = PQgetvalue(r, 0, 2);
+	out->more = PQgetvalue(r, 0, 3)[0] == 't';
+	out->last_us = PQgetvalue(r, 0, 4);
+	out->last_id = PQgetvalue(r, 0, 5);
+}

@@ -1,0 +1,31 @@
+/*
+ * The results of the API's statements (the mp_api_*() functions), decoded
+ * in one place.  Each starts with what it says of the API key (auth,
+ * retry_after); the rest is the route's.  Strings point into the PGresult
+ * and live as long as it does.
+ */
+#ifndef MAILPROOF_DB_API_H
+#define MAILPROOF_DB_API_H
+
+#include <libpq-fe.h>
+
+/* What an API statement says of the key; -1 when it has no row. */
+struct db_auth {
+	const char *outcome;	/* ok, limited, scope, revoked or invalid */
+	int retry_after;	/* seconds, when limited */
+};
+int db_auth(const PGresult *r, struct db_auth *out);
+
+/* DB_API_GET: the verification as GET shows it (JSON text), or NULL. */
+const char *db_api_get(const PGresult *r);
+
+/* DB_API_LIST: one page of the list. */
+struct db_api_list {
+	const char *items;	/* a JSON array */
+	int more;		/* another page follows, */
+	const char *last_us;	/* from this cursor: created_at in microseconds */
+	const char *last_id;	/* and id of the last item */
+};
+void db_api_list(const PGresult *r, struct db_api_list *out);
+
+#endif
