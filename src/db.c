@@ -127,15 +127,22 @@ fail:
 	return NULL;
 }
 
-long long db_int(const PGresult *r, long long lo, long long hi, long long dflt)
+long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi, long long dflt)
 {
 	const char *errstr;
 	long long v;
 
-	if (PQntuples(r) != 1 || PQnfields(r) != 1 || PQgetisnull(r, 0, 0))
+	if (PQgetisnull(r, i, c))
 		return dflt;
-	v = util_parse_int(PQgetvalue(r, 0, 0), lo, hi, &errstr);
+	v = util_parse_int(PQgetvalue(r, i, c), lo, hi, &errstr);
 	return errstr ? dflt : v;
+}
+
+long long db_int(const PGresult *r, long long lo, long long hi, long long dflt)
+{
+	if (PQntuples(r) != 1 || PQnfields(r) != 1)
+		return dflt;
+	return db_get_int(r, 0, 0, lo, hi, dflt);
 }
 
 /* 0 when c's schema is this binary's, 1 (err says how it differs) when not. */

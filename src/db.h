@@ -49,9 +49,12 @@ void db_listen(struct db *db, const char *const *channels);
 int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
 
 /*
- * The one value of a one-row, one-column result (a count, a delay): dflt
- * when there is no row, it is NULL, or it is not an integer in lo..hi.
+ * Column c of row i as an integer: dflt when it is NULL or not an integer
+ * in lo..hi.  The decoders of the db layer read every number with it.
  */
+long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi, long long dflt);
+
+/* The one value of a one-row, one-column result (a count, a delay), or dflt. */
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt);
 
 /* Connects outside the worker pool (mailproofctl); NULL with err filled. */

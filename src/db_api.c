@@ -1,19 +1,16 @@
 /* See db_api.h.  The positions are those of the statements' cols in db_sql.c. */
 #include "db_api.h"
 
-#include "util.h"
+#include "db.h"
 
 int db_auth(const PGresult *r, struct db_auth *out)
 {
 	int c = PQfnumber(r, "auth"), rc = PQfnumber(r, "retry_after");
-	const char *errstr;
-	long long secs;
 
 	if (PQntuples(r) < 1 || c < 0 || rc < 0)
 		return -1;
 	out->outcome = PQgetvalue(r, 0, c);
-	secs = util_parse_int(PQgetvalue(r, 0, rc), 1, 60, &errstr);
-	out->retry_after = errstr ? 60 : (int)secs;
+	out->retry_after = (int)db_get_int(r, 0, rc, 1, 60, 60);
 	return 0;
 }
 

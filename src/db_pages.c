@@ -3,15 +3,12 @@
 
 #include <string.h>
 
-#include "util.h"
+#include "db.h"
 
 void db_ip_hit(const PGresult *r, struct db_ip_hit *out)
 {
-	const char *errstr;
-	long long secs = util_parse_int(PQgetvalue(r, 0, 1), 1, 60, &errstr);
-
 	out->over = PQgetvalue(r, 0, 0)[0] == 't';
-	out->retry_after = errstr ? 60 : (int)secs;
+	out->retry_after = (int)db_get_int(r, 0, 1, 1, 60, 60);
 }
 
 int db_link(const PGresult *r, struct db_link *out)

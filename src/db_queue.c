@@ -4,19 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "util.h"
+#include "db.h"
 
 static const char *opt(const PGresult *r, int i, int c)
 {
 	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-}
-
-static long long num(const PGresult *r, int i, int c, long long lo, long long hi)
-{
-	const char *errstr;
-	long long v = util_parse_int(PQgetvalue(r, i, c), lo, hi, &errstr);
-
-	return errstr ? lo : v;
 }
 
 const char *db_claimed_id(const PGresult *r, int i)
@@ -26,8 +18,8 @@ const char *db_claimed_id(const PGresult *r, int i)
 
 void db_purged(const PGresult *r, struct db_purged *out)
 {
-	out->events = PQntuples(r) == 1 ? num(r, 0, 0, 0, INT64_MAX) : 0;
-	out->verifications = PQntuples(r) == 1 ? num(r, 0, 1, 0, INT64_MAX) : 0;
+	out->events = PQntuples(r) == 1 ? db_get_int(r, 0, 0, 0, INT64_MAX, 0) : 0;
+	out->verifications = PQntuples(r) == 1 ? db_get_int(r, 0, 1, 0, INT64_MAX, 0) : 0;
 }
 
 int db_retry_dead(const PGresult *r)
@@ -42,7 +34,7 @@ void db_event_row(const PGresult *r, int i, struct db_event_row *out)
 	out->type = PQgetvalue(r, i, 2);
 	out->payload = PQgetvalue(r, i, 3);
 	out->created_at = PQgetvalue(r, i, 4);
-	out->attempt = (int)num(r, i, 5, 1, INT32_MAX);
+	out->attempt = (int)db_get_int(r, i, 5, 1, INT32_MAX, 1);
 	out->url = PQgetvalue(r, i, 6);
 	out->secret = PQgetvalue(r, i, 7);
 	out->disabled = PQgetvalue(r, i, 8)[0] == 't';
@@ -54,7 +46,7 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->id = PQgetvalue(r, i, 0);
 	out->verification_id = PQgetvalue(r, i, 1);
 	out->email = PQgetvalue(r, i, 2);
-	out->attempt = (int)num(r, i, 3, 1, INT32_MAX);
+	out->attempt = (int)db_get_int(r, i, 3, 1, INT32_MAX, 1);
 	out->status = PQgetvalue(r, i, 4);
 	out->mail_from = PQgetvalue(r, i, 5);
 	out->sealed_secret = opt(r, i, 6);
@@ -62,6 +54,6 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->link = strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0;
 	out->subject = opt(r, i, 9);
 	out->verification_line = opt(r, i, 10);
-	out->ttl_seconds = (int)num(r, i, 11, 60, 2592000);
+	out->ttl_seconds = (int)db_get_int(r, i, 11, 60, 2592000, 60);
 	out->secret_hash = PQgetvalue(r, i, 12);
 }

@@ -66,15 +66,12 @@ static int page_fill(const struct buf *layout, const struct buf *css, const stru
 	if (template_render(inner->data ? inner->data : "", cv, sizeof cv / sizeof cv[0], 1,
 			    body) < 0)
 		return -1;
-	{
-		/* body is complete now: its data no longer moves */
-		const struct template_var lv[] = {
-			{ "title", t->title, 0 }, { "style", css->data, 1 },
-			{ "content", body->data, 1 },
-		};
-		return template_render(layout->data ? layout->data : "", lv,
-				       sizeof lv / sizeof lv[0], 1, b);
-	}
+	/* body is complete now: its data no longer moves */
+	const struct template_var lv[] = {
+		{ "title", t->title, 0 }, { "style", css->data, 1 }, { "content", body->data, 1 },
+	};
+	return template_render(layout->data ? layout->data : "", lv, sizeof lv / sizeof lv[0], 1,
+			       b);
 }
 
 /*

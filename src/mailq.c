@@ -115,29 +115,27 @@ out:
 static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
 	struct db_mail_row j;
-	const char *job, *vid;
 	struct smtp_result res;
 	struct buf msg;
 	int final, rc;
 
 	db_mail_row(r, i, &j);
-	job = j.id;
-	vid = j.verification_id;
 	if (vstatus_of(j.status) != VS_PENDING) {
 		/* canceled, expired or failed meanwhile: nothing to send */
-		log_info("verification %s: %s, queued mail dropped", vid, j.status);
-		record(db, job, 0, 1, 0, "not sent: the verification is no longer pending", 0);
+		log_info("verification %s: %s, queued mail dropped", j.verification_id, j.status);
+		record(db, j.id, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
 	buf_init(&msg, MAIL_MAX_BYTES);
 	if ((rc = message(cfg, &j, &msg)) != 0) {
 		if (rc > 0) {
-			const char *p[1] = { job };
+			const char *p[1] = { j.id };
 			enum db_err err;
-			log_info("verification %s: a newer code was sent, queued mail dropped", vid);
+			log_info("verification %s: a newer code was sent, queued mail dropped",
+				 j.verification_id);
 			PQclear(db_run(db, DB_MAILQ_DROP, p, &err, NULL));
 		} else {
-			record(db, job, 0, 1, 0, "the queued message could not be opened or written "
+			record(db, j.id, 0, 1, 0, "the queued message could not be opened or written "
 			       "(secret_key changed?)", 0);
 		}
 		buf_free(&msg);
@@ -147,9 +145,9 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
-	log_info("verification %s: queued mail attempt %d %s (%d %s)", vid, j.attempt,
+	log_info("verification %s: queued mail attempt %d %s (%d %s)", j.verification_id, j.attempt,
 		 res.ok ? "sent" : final ? "failed" : "deferred", res.code, res.reply);
-	record(db, job, res.ok, final, res.code, res.reply,
+	record(db, j.id, res.ok, final, res.code, res.reply,
 	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, j.attempt));
 }
 

@@ -54,51 +54,47 @@ static void give_up(struct db *db, const char *id, const char *state, int status
 static void post_event(struct db *db, const struct config *cfg, PGresult *r, int i)
 {
 	struct db_event_row e;
-	const char *id, *event_id, *type;
 	struct webhook_result res;
 	struct buf body;
 
 	db_event_row(r, i, &e);
-	id = e.id;
-	event_id = e.event_id;
-	type = e.type;
 	if (e.url[0] == '\0') {
-		give_up(db, id, "skipped", 0, "the tenant has no webhook_url");
+		give_up(db, e.id, "skipped", 0, "the tenant has no webhook_url");
 		return;
 	}
 	if (e.disabled) {
-		give_up(db, id, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
+		give_up(db, e.id, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
 			"set the webhook_url again to enable them");
 		return;
 	}
 	buf_init(&body, BODY_MAX);
-	if (webhook_body(type, e.created_at, e.payload, &body) < 0) {
-		give_up(db, id, "dead", 0, "the event is too large to send");
+	if (webhook_body(e.type, e.created_at, e.payload, &body) < 0) {
+		give_up(db, e.id, "dead", 0, "the event is too large to send");
 		buf_free(&body);
 		return;
 	}
-	webhook_send(cfg, e.url, e.secret, event_id, body.data, &res);
+	webhook_send(cfg, e.url, e.secret, e.event_id, body.data, &res);
 	buf_free(&body);
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];
-		const char *p[2] = { id, st };
+		const char *p[2] = { e.id, st };
 		snprintf(st, sizeof st, "%d", res.status);
-		log_info("event %s (%s): delivered, %d", event_id, type, res.status);
+		log_info("event %s (%s): delivered, %d", e.event_id, e.type, res.status);
 		run(db, DB_OUTBOX_DELIVERED, p);
 		return;
 	}
 	if (res.status == 410) {
 		const char *t[1] = { e.tenant_id };
 		log_warnx("event %s: the endpoint answered 410 Gone; disabling webhooks of tenant %s",
-			  event_id, t[0]);
+			  e.event_id, t[0]);
 		run(db, DB_TENANT_DISABLE_WEBHOOK, t);
-		give_up(db, id, "dead", 410, "410 Gone: webhooks disabled for the tenant");
+		give_up(db, e.id, "dead", 410, "410 Gone: webhooks disabled for the tenant");
 		return;
 	}
 	{
 		long long delay = outbox_backoff_ms(cfg->webhook_retry_base_ms, e.attempt);
 		char d[24], st[16], max[16];
-		const char *p[5] = { id, d, res.status ? st : NULL, res.error, max };
+		const char *p[5] = { e.id, d, res.status ? st : NULL, res.error, max };
 		enum db_err err;
 		PGresult *u;
 
@@ -114,10 +110,10 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 			return;
 		if (db_retry_dead(u))
 			log_warnx("event %s (%s): attempt %d failed (%s); no attempts left, dead",
-				  event_id, type, e.attempt, res.error);
+				  e.event_id, e.type, e.attempt, res.error);
 		else
-			log_info("event %s (%s): attempt %d failed (%s); next in %lld ms", event_id,
-				 type, e.attempt, res.error, delay);
+			log_info("event %s (%s): attempt %d failed (%s); next in %lld ms", e.event_id,
+				 e.type, e.attempt, res.error, delay);
 		PQclear(u);
 	}
 }

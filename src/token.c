@@ -132,7 +132,7 @@ void token_webhook_secret(char out[TOKEN_WHSEC_LEN + 1])
 }
 
 void token_hash(const unsigned char key[32], const char *domain, const char *part1,
-	      const char *part2, unsigned char out[TOKEN_HASH_BYTES])
+		const char *part2, unsigned char out[TOKEN_HASH_BYTES])
 {
 	crypto_generichash_state st;
 
@@ -152,7 +152,7 @@ void token_hex(const unsigned char hash[TOKEN_HASH_BYTES], char out[TOKEN_HASH_H
 }
 
 void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
-		  const char *part2, char out[TOKEN_HASH_HEX_LEN])
+		    const char *part2, char out[TOKEN_HASH_HEX_LEN])
 {
 	unsigned char h[TOKEN_HASH_BYTES];
 

@@ -55,7 +55,7 @@ void token_webhook_secret(char out[TOKEN_WHSEC_LEN + 1]);
  * matching another; part1 binds a code to its verification id.
  */
 void token_hash(const unsigned char key[32], const char *domain, const char *part1,
-	      const char *part2, unsigned char out[TOKEN_HASH_BYTES]);
+		const char *part2, unsigned char out[TOKEN_HASH_BYTES]);
 
 /*
  * Seals a message for storage (secretbox under a key derived from key):
@@ -73,7 +73,7 @@ int token_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 /* token_hash() written as a PostgreSQL bytea literal: "\\x" and 64 hex digits. */
 #define TOKEN_HASH_HEX_LEN (2 + 2 * TOKEN_HASH_BYTES + 1)
 void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
-		  const char *part2, char out[TOKEN_HASH_HEX_LEN]);
+		    const char *part2, char out[TOKEN_HASH_HEX_LEN]);
 /* Any hash (or TOKEN_HASH_BYTES of bytes) as that literal. */
 void token_hex(const unsigned char hash[TOKEN_HASH_BYTES], char out[TOKEN_HASH_HEX_LEN]);
 

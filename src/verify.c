@@ -80,8 +80,7 @@ static void not_found(struct request *rq)
  * What a code check's columns (stored, eff, result, remaining, body, from
  * column c on) came to; see mp_check_code() in sql/lifecycle.sql.
  */
-static enum verify_result code_outcome(const char *id, PGresult *r, int c, int *remaining,
-				       json_t **verified)
+static enum verify_result code_outcome(PGresult *r, int c, int *remaining, json_t **verified)
 {
 	enum verification_status stored = vstatus_of(PQgetvalue(r, 0, c));
 	enum verification_status before = vstatus_of(PQgetvalue(r, 0, c + 1));
@@ -138,7 +137,7 @@ enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 	} else if ((r = db_run(rq->db, DB_CHECK_CODE, params, &err, NULL)) == NULL) {
 		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
 	}
-	vr = PQntuples(r) == 1 ? code_outcome(id, r, with_key ? 2 : 0, remaining, verified)
+	vr = PQntuples(r) == 1 ? code_outcome(r, with_key ? 2 : 0, remaining, verified)
 			       : VR_NOT_FOUND;
 	PQclear(r);
 	return vr;

@@ -10,6 +10,17 @@ from harness import check
 DB = "lifecycle_%d" % os.getpid()
 
 
+def url(env):
+    """The throw-away database, as a database_url."""
+    return "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
+
+
+def migrate(env, *args):
+    """mailproofctl migrate on the throw-away database; its output."""
+    return env.ctl("migrate", "--sql-dir", os.path.join(env.src, "sql"), *args,
+                   environ={"MAILPROOF_DATABASE_URL": url(env)})[1]
+
+
 def sql(env, text, *params):
     return env.psql(text, *params, db=DB)
 
@@ -17,9 +28,7 @@ def sql(env, text, *params):
 def setup(env):
     env.psql("DROP DATABASE IF EXISTS %s" % DB, db="postgres", user="postgres")
     env.psql("CREATE DATABASE %s OWNER mailproof" % DB, db="postgres", user="postgres")
-    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
-    env.ctl("migrate", "--sql-dir", os.path.join(env.src, "sql"),
-            environ={"MAILPROOF_DATABASE_URL": url})
+    migrate(env)
 
 
 def teardown(env):
@@ -56,9 +65,7 @@ def test_migrate_builds_the_schema_from_nothing(env):
     fns = sql(env, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'mp\\_%'")[0][0]
     check(int(fns) > 30, "%s mp_ functions" % fns)
     # a second run applies nothing and changes nothing
-    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
-    out = env.ctl("migrate", "--sql-dir", os.path.join(env.src, "sql"), "--json",
-                  environ={"MAILPROOF_DATABASE_URL": url})[1]
+    out = migrate(env, "--json")
     check('"applied": []' in out, "second migrate: " + out)
 
 
@@ -166,11 +173,10 @@ def test_illegal_transitions_are_refused(env):
 
 def run_against_db(env, program, *args):
     """Runs a mailproof program on the throw-away database; (status, stderr)."""
-    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
     p = subprocess.run([os.path.join(env.build, program), *args], capture_output=True,
                        text=True, timeout=30,
                        env=dict(os.environ, MAILPROOF_CONFIG=env.config_file,
-                                MAILPROOF_DATABASE_URL=url))
+                                MAILPROOF_DATABASE_URL=url(env)))
     return p.returncode, p.stderr
 
 
@@ -185,9 +191,7 @@ def test_programs_refuse_a_schema_they_were_not_built_for(env):
         check("run mailproofctl migrate" in err and "lifecycle.sql" in err,
               "%s says: %s" % (program, err.strip()))
     # migrate puts the functions back: the programs start again
-    url = "host=127.0.0.1 port=%d dbname=%s user=mailproof" % (env.pg_port, DB)
-    env.ctl("migrate", "--sql-dir", os.path.join(env.src, "sql"),
-            environ={"MAILPROOF_DATABASE_URL": url})
+    migrate(env)
     check(run_against_db(env, "mailproof-notifier", "--once")[0] == 0, "after migrate")
     # a schema newer than the binary is refused too
     sql(env, "INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')")
