@@ -101,9 +101,13 @@ BEGIN
                                 ELSE 'verification.canceled' END;
     END IF;
     -- The one log line of each transition: the client's db layer writes it
-    -- to mailproof's log once the statement has succeeded (see db.c).
-    RAISE NOTICE USING MESSAGE = 'mailproof transition ' || NEW.id || ' '
-        || CASE WHEN TG_OP = 'INSERT' THEN 'none' ELSE OLD.status END || ' ' || NEW.status;
+    -- to mailproof's log once the statement has succeeded (see db.c).  A
+    -- notice is a message of its own that the server flushes at once, so
+    -- a new row, which the start that made it logs anyway, sends none.
+    IF TG_OP = 'UPDATE' THEN
+        RAISE NOTICE USING MESSAGE = 'mailproof transition ' || NEW.id || ' ' || OLD.status
+            || ' ' || NEW.status;
+    END IF;
     -- no second event of a kind: a row is inserted once and leaves PENDING once
     INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
     VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW));

@@ -42,7 +42,7 @@ struct db {
 /* What the trigger mp_verification_written() says of each transition. */
 #define DB_TRANSITION "mailproof transition "
 
-/* The log line of one transition, "id old new" ("none" for a new row). */
+/* The log line of one transition, "id old new". */
 static void db_log_transition(const char *t)
 {
 	char id[64], from[16], to[16];

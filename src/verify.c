@@ -497,6 +497,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 		PQclear(r);
 		goto out;
 	}
+	log_info("verification %s: started", id);
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;

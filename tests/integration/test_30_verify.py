@@ -175,7 +175,7 @@ def test_each_transition_is_one_log_line(env):
     check(env.request("POST", "/v1/verifications/email/%s/cancel" % canceled, key=key)[0] == 200,
           "cancel")
     log = env.log("fcgi.log")
-    for vid, move in ((old, "none -> PENDING"), (new, "none -> PENDING"),
+    for vid, move in ((old, "started"), (new, "started"),
                       (old, "PENDING -> CANCELED"), (new, "PENDING -> VERIFIED"),
                       (canceled, "PENDING -> CANCELED")):
         n = log.count("verification %s: %s" % (vid, move))
