@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <fcgiapp.h>
 
@@ -14,6 +16,9 @@
 #include "request.h"
 #include "token.h"
 
+/* Input left unread (a refused body) that is read rather than lingered on. */
+#define WORKER_DRAIN_MAX (64L * 1024)
+
 static volatile sig_atomic_t g_stop;
 
 static void on_stop(int sig)
@@ -21,6 +26,35 @@ static void on_stop(int sig)
 	(void)sig;
 	g_stop = 1;
 	FCGX_ShutdownPending();
+}
+
+/*
+ * libfcgi closes a connection "lingering": shutdown(), then it waits for
+ * the web server to close its end, so that input we never read cannot
+ * turn into a reset that destroys the answer.  That wait holds the worker
+ * for a scheduling round trip after every request.  On a Unix socket,
+ * once the input has been read to its end, the server has nothing more to
+ * send, and it reads the whole answer before it could see the close.
+ */
+static int worker_close_at_once(int listen_fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof sa;
+
+	return getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
+	       sa.ss_family == AF_UNIX;
+}
+
+/* Reads the rest of the request's input; 1 when its end was reached. */
+static int worker_input_read(FCGX_Stream *in)
+{
+	char trash[4096];
+	long left = WORKER_DRAIN_MAX;
+	int n;
+
+	while (left > 0 && (n = FCGX_GetStr(trash, sizeof trash, in)) > 0)
+		left -= n;
+	return FCGX_HasSeenEOF(in) == EOF && FCGX_GetError(in) == 0;
 }
 
 int worker_run(int listen_fd, const struct config *cfg, long max_requests)
@@ -31,7 +65,7 @@ int worker_run(int listen_fd, const struct config *cfg, long max_requests)
 	struct request rq;
 	struct db *db;
 	long served = 0;
-	int rc;
+	int rc, at_once = worker_close_at_once(listen_fd);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() must return */
@@ -77,6 +111,8 @@ int worker_run(int listen_fd, const struct config *cfg, long max_requests)
 		request_begin(&rq, &fx, cfg, db);
 		api_handle(&rq);
 		request_end(&rq);
+		if (at_once && worker_input_read(fx.in))
+			FCGX_Detach(&fx);
 		FCGX_Finish_r(&fx);
 		served++;
 		sigprocmask(SIG_UNBLOCK, &during, NULL);
