@@ -31,6 +31,8 @@
 #endif
 
 #define MAX_OPTS 32
+#define TABLE_COLS 9	/* the widest listing's */
+#define NUM_LEN 24	/* a long long's text and its NUL */
 
 struct opt {
 	const char *name;	/* without the leading "--" */
@@ -42,6 +44,7 @@ struct ctx {
 	int nopts;
 	const char *pos[8];	/* positional arguments after the command words */
 	int npos;
+	long long id;		/* pos[0] of a command that takes an ID */
 	int json;
 	const char *config_arg;
 	struct config cfg;
@@ -90,23 +93,127 @@ static int print_json(json_t *v)
 	return 0;
 }
 
-/* Prints r as a table with aligned columns under the given headers. */
-static void print_table(PGresult *r, const char *const *headers, int ncols)
+/* The text of v, or none when v is -1 (not set). */
+static const char *num_text(char buf[NUM_LEN], long long v, const char *none)
 {
-	int w[16] = { 0 }, rows = PQntuples(r);
+	if (v < 0)
+		return none;
+	snprintf(buf, NUM_LEN, "%lld", v);
+	return buf;
+}
 
-	for (int j = 0; j < ncols; j++) {
-		w[j] = (int)strlen(headers[j]);
-		for (int i = 0; i < rows; i++)
-			if ((int)strlen(PQgetvalue(r, i, j)) > w[j])
-				w[j] = (int)strlen(PQgetvalue(r, i, j));
+/* A text the JSON shows as null when it is "" (not set). */
+static const char *null_if_unset(const char *s)
+{
+	return *s ? s : NULL;
+}
+
+/* A number the JSON shows as null when it is -1 (not set). */
+static json_t *int_or_null(long long v)
+{
+	return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+/*
+ * A row of a listing, described once for both forms: each column's text in
+ * the table, and its key and kind of value in the JSON object.
+ */
+enum cell_kind {
+	CELL_TEXT,		/* a string */
+	CELL_OPT_TEXT,		/* a string, or null when "" (not set) */
+	CELL_NUM		/* an integer, or null when -1 (not set) */
+};
+
+struct row {
+	int n;
+	const char *text[TABLE_COLS];
+	const char *key[TABLE_COLS];
+	enum cell_kind kind[TABLE_COLS];
+	long long num[TABLE_COLS];
+	char buf[TABLE_COLS][NUM_LEN];	/* the text of num */
+};
+
+/* Adds the columns of row i of r to out, which is empty; every row has the same. */
+typedef void row_fn(const PGresult *r, int i, struct row *out);
+
+static void row_text(struct row *w, const char *key, enum cell_kind kind, const char *text)
+{
+	w->key[w->n] = key;
+	w->kind[w->n] = kind;
+	w->text[w->n++] = text;
+}
+
+static void row_num(struct row *w, const char *key, long long v)
+{
+	w->num[w->n] = v;
+	row_text(w, key, CELL_NUM, num_text(w->buf[w->n], v, ""));
+}
+
+/* The row as a JSON object, or NULL when a value cannot be one (not UTF-8). */
+static json_t *row_json(const struct row *w)
+{
+	json_t *o = json_object();
+
+	for (int j = 0; o && j < w->n; j++) {
+		json_t *v = w->kind[j] == CELL_NUM ? int_or_null(w->num[j]) :
+			    w->kind[j] == CELL_OPT_TEXT && *w->text[j] == '\0' ? json_null() :
+			    json_string(w->text[j]);
+		if (json_object_set_new(o, w->key[j], v) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
 	}
+	return o;
+}
+
+static void print_line(const char *const *text, int ncols, const int *width)
+{
 	for (int j = 0; j < ncols; j++)
-		printf("%-*s%s", j + 1 < ncols ? w[j] : 0, headers[j], j + 1 < ncols ? "  " : "\n");
-	for (int i = 0; i < rows; i++)
+		printf("%-*s%s", j + 1 < ncols ? width[j] : 0, text[j], j + 1 < ncols ? "  " : "\n");
+}
+
+/* Prints the rows of r as a table with aligned columns under the given headers. */
+static void print_table(const PGresult *r, const char *const *heads, int ncols, row_fn *fill)
+{
+	int width[TABLE_COLS], rows = PQntuples(r);
+	struct row w;
+
+	for (int j = 0; j < ncols; j++)
+		width[j] = (int)strlen(heads[j]);
+	for (int i = 0; i < rows; i++) {
+		w.n = 0;
+		fill(r, i, &w);
 		for (int j = 0; j < ncols; j++)
-			printf("%-*s%s", j + 1 < ncols ? w[j] : 0, PQgetvalue(r, i, j),
-			       j + 1 < ncols ? "  " : "\n");
+			if ((int)strlen(w.text[j]) > width[j])
+				width[j] = (int)strlen(w.text[j]);
+	}
+	print_line(heads, ncols, width);
+	for (int i = 0; i < rows; i++) {
+		w.n = 0;
+		fill(r, i, &w);
+		print_line(w.text, ncols, width);
+	}
+}
+
+/* Prints r, which it clears, as a table under heads or as a JSON array. */
+static int print_listing(const struct ctx *c, PGresult *r, const char *const *heads, int ncols,
+			 row_fn *fill)
+{
+	json_t *a;
+
+	if (!c->json) {
+		print_table(r, heads, ncols, fill);
+		PQclear(r);
+		return 0;
+	}
+	a = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct row w = { .n = 0 };
+		fill(r, i, &w);
+		json_array_append_new(a, row_json(&w));
+	}
+	PQclear(r);
+	return print_json(a);
 }
 
 /* A PostgreSQL text[] literal of the values of every --name option. */
@@ -183,6 +290,7 @@ static int cmd_tenant_create(struct ctx *c)
 	const char *from = opt_get(c, "mail-from");
 	char secret[TOKEN_WHSEC_LEN + 1], err[512];
 	struct buf allow;
+	long long id;
 	PGresult *r;
 	int rc = 1;
 
@@ -210,21 +318,33 @@ static int cmd_tenant_create(struct ctx *c)
 			  "a tenant with that name exists already" : err);
 		goto out;
 	}
+	id = db_admin_id(r);
+	PQclear(r);
 	if (c->json)
-		rc = print_json(json_pack("{s:I,s:s,s:s}", "id",
-					  (json_int_t)util_parse_int(PQgetvalue(r, 0, 0), 1, LLONG_MAX,
-								     &(const char *){ NULL }),
-					  "name", PQgetvalue(r, 0, 1), "webhookSecret", secret));
+		rc = print_json(json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "name", name,
+					  "webhookSecret", secret));
 	else {
-		printf("tenant created\n  id              %s\n  name            %s\n"
+		printf("tenant created\n  id              %lld\n  name            %s\n"
 		       "  webhook secret  %s\n(the secret is shown only now: store it)\n",
-		       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), secret);
+		       id, name, secret);
 		rc = 0;
 	}
-	PQclear(r);
 out:
 	sodium_memzero(secret, sizeof secret);
 	return rc;
+}
+
+static void tenant_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_tenant t;
+
+	db_admin_tenant(r, i, &t);
+	row_num(out, "id", t.id);
+	row_text(out, "name", CELL_TEXT, t.name);
+	row_text(out, "webhookUrl", CELL_OPT_TEXT, t.webhook_url);
+	row_text(out, "redirectAllow", CELL_TEXT, t.redirect_allow);
+	row_num(out, "activeKeys", t.active_keys);
+	row_text(out, "createdAt", CELL_TEXT, t.created_at);
 }
 
 static int cmd_tenant_list(struct ctx *c)
@@ -232,28 +352,11 @@ static int cmd_tenant_list(struct ctx *c)
 	static const char *const heads[] = { "ID", "NAME", "WEBHOOK URL", "REDIRECT ALLOW",
 					     "KEYS", "CREATED" };
 	char err[512];
-	PGresult *r = db_admin_tenant_list(c->conn, err, sizeof err);
+	PGresult *r = db_admin_tenants(c->conn, NULL, err, sizeof err);
 
 	if (r == NULL)
 		return fail("tenant list: %s", err);
-	if (c->json) {
-		json_t *a = json_array();
-		for (int i = 0; i < PQntuples(r); i++) {
-			const char *e;
-			json_array_append_new(a, json_pack("{s:I,s:s,s:s?,s:s,s:I,s:s}",
-				"id", (json_int_t)util_parse_int(PQgetvalue(r, i, 0), 1, LLONG_MAX, &e),
-				"name", PQgetvalue(r, i, 1),
-				"webhookUrl", *PQgetvalue(r, i, 2) ? PQgetvalue(r, i, 2) : NULL,
-				"redirectAllow", PQgetvalue(r, i, 3),
-				"activeKeys", (json_int_t)util_parse_int(PQgetvalue(r, i, 4), 0, LLONG_MAX, &e),
-				"createdAt", PQgetvalue(r, i, 5)));
-		}
-		PQclear(r);
-		return print_json(a);
-	}
-	print_table(r, heads, 6);
-	PQclear(r);
-	return 0;
+	return print_listing(c, r, heads, 6, tenant_row);
 }
 
 static int cmd_key_create(struct ctx *c)
@@ -262,6 +365,7 @@ static int cmd_key_create(struct ctx *c)
 	char key[TOKEN_API_KEY_LEN + 1], hex[TOKEN_HASH_HEX_LEN], prefix[16];
 	char err[512], arr[128], names[96];
 	unsigned bits;
+	long long id;
 	PGresult *r;
 	int rc = 1;
 
@@ -279,29 +383,43 @@ static int cmd_key_create(struct ctx *c)
 		rc = fail("key create: %s", err);
 		goto out;
 	}
-	if (PQntuples(r) != 1) {
+	id = db_admin_id(r);
+	PQclear(r);
+	/* the scopes shown are names, which the key's text[] holds as given */
+	if (id < 0) {
 		rc = fail("key create: no tenant named '%s'", tenant);
 	} else if (c->json) {
 		json_t *sc = json_array();
-		const char *e;
-		for (const char *p = PQgetvalue(r, 0, 1); *p;) {
+		for (const char *p = names; *p;) {
 			size_t n = strcspn(p, ",");
 			json_array_append_new(sc, json_stringn(p, n));
 			p += n + (p[n] == ',');
 		}
-		rc = print_json(json_pack("{s:I,s:s,s:o}", "id",
-					  (json_int_t)util_parse_int(PQgetvalue(r, 0, 0), 1, LLONG_MAX, &e),
-					  "key", key, "scopes", sc));
+		rc = print_json(json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "key", key,
+					  "scopes", sc));
 	} else {
-		printf("key created\n  id      %s\n  tenant  %s\n  scopes  %s\n  key     %s\n"
-		       "(the key is shown only now: store it)\n",
-		       PQgetvalue(r, 0, 0), tenant, PQgetvalue(r, 0, 1), key);
+		printf("key created\n  id      %lld\n  tenant  %s\n  scopes  %s\n  key     %s\n"
+		       "(the key is shown only now: store it)\n", id, tenant, names, key);
 		rc = 0;
 	}
-	PQclear(r);
 out:
 	sodium_memzero(key, sizeof key);
 	return rc;
+}
+
+static void key_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_key k;
+
+	db_admin_key(r, i, &k);
+	row_num(out, "id", k.id);
+	row_text(out, "tenant", CELL_TEXT, k.tenant);
+	row_text(out, "prefix", CELL_TEXT, k.prefix);
+	row_text(out, "scopes", CELL_TEXT, k.scopes);
+	row_text(out, "createdAt", CELL_TEXT, k.created_at);
+	row_text(out, "revokedAt", CELL_OPT_TEXT, k.revoked_at);
+	row_text(out, "lastUsedAt", CELL_OPT_TEXT, k.last_used_at);
+	row_num(out, "requests", k.requests);
 }
 
 static int cmd_key_list(struct ctx *c)
@@ -313,61 +431,33 @@ static int cmd_key_list(struct ctx *c)
 
 	if (r == NULL)
 		return fail("key list: %s", err);
-	if (c->json) {
-		json_t *a = json_array();
-		for (int i = 0; i < PQntuples(r); i++) {
-			const char *e;
-			json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:I}",
-				"id", (json_int_t)util_parse_int(PQgetvalue(r, i, 0), 1, LLONG_MAX, &e),
-				"tenant", PQgetvalue(r, i, 1), "prefix", PQgetvalue(r, i, 2),
-				"scopes", PQgetvalue(r, i, 3), "createdAt", PQgetvalue(r, i, 4),
-				"revokedAt", *PQgetvalue(r, i, 5) ? PQgetvalue(r, i, 5) : NULL,
-				"lastUsedAt", *PQgetvalue(r, i, 6) ? PQgetvalue(r, i, 6) : NULL,
-				"requests", (json_int_t)util_parse_int(PQgetvalue(r, i, 7), 0, LLONG_MAX, &e)));
-		}
-		PQclear(r);
-		return print_json(a);
-	}
-	print_table(r, heads, 8);
-	PQclear(r);
-	return 0;
+	return print_listing(c, r, heads, 8, key_row);
 }
 
 static int cmd_key_revoke(struct ctx *c)
 {
-	const char *errstr;
 	char err[512];
 	int was;
 	PGresult *r;
 
 	if ((r = db_admin_key_revoke(c->conn, c->pos[0], err, sizeof err)) == NULL)
 		return fail("key revoke: %s", err);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return fail("key revoke: no key with id %s", c->pos[0]);
-	}
-	was = PQgetvalue(r, 0, 1)[0] == 't';
+	was = db_admin_was_revoked(r);
 	PQclear(r);
+	if (was < 0)
+		return fail("key revoke: no key with id %s", c->pos[0]);
 	if (c->json)
-		return print_json(json_pack("{s:I,s:b,s:b}", "id",
-			(json_int_t)util_parse_int(c->pos[0], 1, LLONG_MAX, &errstr),
-			"revoked", 1, "alreadyRevoked", was));
+		return print_json(json_pack("{s:I,s:b,s:b}", "id", (json_int_t)c->id, "revoked", 1,
+					    "alreadyRevoked", was));
 	printf(was ? "key %s was already revoked\n" : "key %s revoked\n", c->pos[0]);
 	return 0;
 }
 
-/* json_int of a number column; 0 when empty (the caller knows it is one). */
-static json_int_t num(const char *s)
-{
-	const char *errstr;
-
-	return (json_int_t)util_parse_int(s, LLONG_MIN, LLONG_MAX, &errstr);
-}
-
 static int cmd_tenant_show(struct ctx *c)
 {
-	char err[512];
-	PGresult *r = db_admin_tenant_show(c->conn, c->pos[0], err, sizeof err);
+	char err[512], quota[NUM_LEN], hour[NUM_LEN], minute[NUM_LEN];
+	PGresult *r = db_admin_tenants(c->conn, c->pos[0], err, sizeof err);
+	struct db_admin_tenant t;
 	int rc = 0;
 
 	if (r == NULL)
@@ -376,34 +466,34 @@ static int cmd_tenant_show(struct ctx *c)
 		PQclear(r);
 		return fail("tenant show: no tenant named '%s'", c->pos[0]);
 	}
-#define V(i) PQgetvalue(r, 0, i)
-#define OPT(i) (*V(i) ? V(i) : NULL)
+	db_admin_tenant(r, 0, &t);
 	if (c->json) {
-		json_t *o = json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?}",
-			"id", num(V(0)), "name", V(1), "webhookUrl", OPT(2),
-			"webhookEnabled", *V(3) == '\0', "webhookDisabledAt", OPT(3),
-			"redirectAllow", V(4),
-			"monthlyQuota", *V(5) ? json_integer(num(V(5))) : json_null(),
-			"ratePerEmailPerHour", *V(6) ? json_integer(num(V(6))) : json_null(),
-			"ratePerKeyPerMinute", *V(7) ? json_integer(num(V(7))) : json_null(),
-			"activeKeys", num(V(8)), "createdAt", V(9), "mailFrom", OPT(10));
-		rc = print_json(o);
+		rc = print_json(json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?}",
+			"id", (json_int_t)t.id, "name", t.name,
+			"webhookUrl", null_if_unset(t.webhook_url),
+			"webhookEnabled", *t.webhook_disabled_at == '\0',
+			"webhookDisabledAt", null_if_unset(t.webhook_disabled_at),
+			"redirectAllow", t.redirect_allow, "monthlyQuota", int_or_null(t.monthly_quota),
+			"ratePerEmailPerHour", int_or_null(t.rate_per_email_per_hour),
+			"ratePerKeyPerMinute", int_or_null(t.rate_per_key_per_minute),
+			"activeKeys", (json_int_t)t.active_keys, "createdAt", t.created_at,
+			"mailFrom", null_if_unset(t.mail_from)));
 	} else {
-		printf("id                       %s\nname                     %s\n"
+		printf("id                       %lld\nname                     %s\n"
 		       "webhook url              %s\nwebhooks                 %s%s%s\n"
 		       "redirect allow           %s\nmonthly quota            %s\n"
 		       "rate per email per hour  %s\nrate per key per minute  %s\n"
-		       "active keys              %s\ncreated                  %s\n"
+		       "active keys              %lld\ncreated                  %s\n"
 		       "mail from                %s\n",
-		       V(0), V(1), *V(2) ? V(2) : "(none)",
-		       *V(3) ? "DISABLED since " : "enabled", V(3),
-		       *V(3) ? " (410 Gone; set --webhook-url to enable)" : "",
-		       *V(4) ? V(4) : "(none)", *V(5) ? V(5) : "(none)",
-		       *V(6) ? V(6) : "(configured default)", *V(7) ? V(7) : "(configured default)",
-		       V(8), V(9), *V(10) ? V(10) : "(configured mail_from)");
+		       t.id, t.name, *t.webhook_url ? t.webhook_url : "(none)",
+		       *t.webhook_disabled_at ? "DISABLED since " : "enabled", t.webhook_disabled_at,
+		       *t.webhook_disabled_at ? " (410 Gone; set --webhook-url to enable)" : "",
+		       *t.redirect_allow ? t.redirect_allow : "(none)",
+		       num_text(quota, t.monthly_quota, "(none)"),
+		       num_text(hour, t.rate_per_email_per_hour, "(configured default)"),
+		       num_text(minute, t.rate_per_key_per_minute, "(configured default)"),
+		       t.active_keys, t.created_at, *t.mail_from ? t.mail_from : "(configured mail_from)");
 	}
-#undef OPT
-#undef V
 	PQclear(r);
 	return rc;
 }
@@ -429,7 +519,7 @@ static int cmd_tenant_update(struct ctx *c)
 	struct buf allow;
 	char err[512];
 	PGresult *r;
-	int rc;
+	int found;
 
 	if (hook && *hook && !webhook_url_ok(hook, &why))
 		return fail("tenant update: --webhook-url: %s", why);
@@ -451,13 +541,27 @@ static int cmd_tenant_update(struct ctx *c)
 	buf_free(&allow);
 	if (r == NULL)
 		return fail("tenant update: %s", err);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return fail("tenant update: no tenant named '%s'", c->pos[0]);
-	}
+	found = db_admin_id(r) >= 0;
 	PQclear(r);
-	rc = cmd_tenant_show(c);
-	return rc;
+	if (!found)
+		return fail("tenant update: no tenant named '%s'", c->pos[0]);
+	return cmd_tenant_show(c);
+}
+
+static void event_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_event e;
+
+	db_admin_event(r, i, &e);
+	row_num(out, "id", e.id);
+	row_text(out, "eventId", CELL_TEXT, e.event_id);
+	row_text(out, "tenant", CELL_TEXT, e.tenant);
+	row_text(out, "type", CELL_TEXT, e.type);
+	row_text(out, "state", CELL_TEXT, e.state);
+	row_num(out, "attempts", e.attempts);
+	row_text(out, "runAt", CELL_TEXT, e.run_at);
+	row_num(out, "lastStatus", e.last_status);
+	row_text(out, "lastError", CELL_OPT_TEXT, e.last_error);
 }
 
 static int cmd_outbox_list(struct ctx *c)
@@ -477,69 +581,68 @@ static int cmd_outbox_list(struct ctx *c)
 				 sizeof err);
 	if (r == NULL)
 		return fail("outbox list: %s", err);
-	if (c->json) {
-		json_t *a = json_array();
-		for (int i = 0; i < PQntuples(r); i++)
-			json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:s?}",
-				"id", num(PQgetvalue(r, i, 0)), "eventId", PQgetvalue(r, i, 1),
-				"tenant", PQgetvalue(r, i, 2), "type", PQgetvalue(r, i, 3),
-				"state", PQgetvalue(r, i, 4), "attempts", num(PQgetvalue(r, i, 5)),
-				"runAt", PQgetvalue(r, i, 6),
-				"lastStatus", *PQgetvalue(r, i, 7) ? json_integer(num(PQgetvalue(r, i, 7)))
-								   : json_null(),
-				"lastError", *PQgetvalue(r, i, 8) ? PQgetvalue(r, i, 8) : NULL));
-		PQclear(r);
-		return print_json(a);
-	}
-	print_table(r, heads, 9);
-	PQclear(r);
-	return 0;
+	return print_listing(c, r, heads, 9, event_row);
 }
 
 static int cmd_outbox_retry(struct ctx *c)
 {
 	char err[512];
 	PGresult *r = db_admin_outbox_retry(c->conn, c->pos[0], err, sizeof err);
+	const char *state;
 	char before[16];
 
 	if (r == NULL)
 		return fail("outbox retry: %s", err);
-	if (PQntuples(r) != 1) {
+	if ((state = db_admin_state_before(r)) == NULL) {
 		PQclear(r);
 		return fail("outbox retry: no event with id %s", c->pos[0]);
 	}
-	snprintf(before, sizeof before, "%s", PQgetvalue(r, 0, 0));
+	snprintf(before, sizeof before, "%s", state);
 	PQclear(r);
 	if (strcmp(before, "dead") != 0 && strcmp(before, "skipped") != 0)
 		return fail("outbox retry: event %s is %s, not dead or skipped", c->pos[0], before);
 	if (c->json)
-		return print_json(json_pack("{s:I,s:s,s:s}", "id", num(c->pos[0]), "was", before,
+		return print_json(json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c->id, "was", before,
 					    "state", "pending"));
 	printf("event %s was %s; it is pending again and will be delivered shortly\n", c->pos[0],
 	       before);
 	return 0;
 }
 
+static void count_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_count n;
+
+	db_admin_count(r, i, &n);
+	row_text(out, "kind", CELL_TEXT, n.kind);
+	row_text(out, "state", CELL_TEXT, n.state);
+	row_num(out, "count", n.count);
+}
+
 static int cmd_stats(struct ctx *c)
 {
 	static const char *const heads[] = { "KIND", "STATE", "COUNT" };
-	const char *tenant = opt_get(c, "tenant");
 	char err[512];
-	PGresult *r = db_admin_stats(c->conn, tenant, err, sizeof err);
+	PGresult *r = db_admin_stats(c->conn, opt_get(c, "tenant"), err, sizeof err);
+	json_t *o;
 
 	if (r == NULL)
 		return fail("stats: %s", err);
-	if (c->json) {
-		json_t *o = json_pack("{s:{},s:{},s:{}}", "verifications", "outbox", "mail_jobs");
-		for (int i = 0; i < PQntuples(r); i++)
-			json_object_set_new(json_object_get(o, PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
-					    json_integer(num(PQgetvalue(r, i, 2))));
+	if (!c->json) {
+		print_table(r, heads, 3, count_row);
 		PQclear(r);
-		return print_json(o);
+		return 0;
 	}
-	print_table(r, heads, 3);
+	/* not a row each: an object per kind, of counts by state */
+	o = json_pack("{s:{},s:{},s:{}}", "verifications", "outbox", "mail_jobs");
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct db_admin_count n;
+		db_admin_count(r, i, &n);
+		json_object_set_new(json_object_get(o, n.kind), n.state,
+				    json_integer((json_int_t)n.count));
+	}
 	PQclear(r);
-	return 0;
+	return print_json(o);
 }
 
 static const char *const o_migrate[] = { "sql-dir", NULL };
@@ -668,7 +771,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd->pos && strcmp(cmd->pos, "ID") == 0) {
 		const char *errstr;
-		util_parse_int(c.pos[0], 1, LLONG_MAX, &errstr);
+		c.id = util_parse_int(c.pos[0], 1, LLONG_MAX, &errstr);
 		if (errstr) {
 			fail("%s %s: %s: not an id", cmd->word1, cmd->word2, c.pos[0]);
 			return usage(stderr);

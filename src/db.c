@@ -236,26 +236,39 @@ static int db_is_dead(struct db *db)
 	return 0;
 }
 
+int db_check_cols(const PGresult *r, const char *name, const char *cols, char *err,
+		  size_t errlen)
+{
+	struct buf got;
+	int rc = -1;
+
+	buf_init(&got, 1024);
+	for (int i = 0; i < PQnfields(r); i++)
+		buf_printf(&got, "%s%s", i ? " " : "", PQfname(r, i));
+	if (strcmp(got.data ? got.data : "", cols) == 0)
+		rc = 0;
+	else
+		snprintf(err, errlen, "statement %s returns (%s) where this mailproof reads (%s)",
+			 name, got.data ? got.data : "", cols);
+	buf_free(&got);
+	return rc;
+}
+
 /* 0 when statement st, just prepared, returns the columns its decoder reads. */
 static int db_check_shape(struct db *db, const struct db_statement *st)
 {
-	struct buf got;
+	char err[2048];
 	PGresult *r;
-	int same;
+	int rc;
 
 	if (st->cols == NULL)
 		return 0;
 	r = PQdescribePrepared(db->conn, st->name);
-	buf_init(&got, 1024);
-	for (int i = 0; PQresultStatus(r) == PGRES_COMMAND_OK && i < PQnfields(r); i++)
-		buf_printf(&got, "%s%s", i ? " " : "", PQfname(r, i));
+	rc = db_check_cols(r, st->name, st->cols, err, sizeof err);
 	PQclear(r);
-	same = strcmp(got.data ? got.data : "", st->cols) == 0;
-	if (!same)
-		log_errx("statement %s returns (%s) where this mailproof reads (%s)", st->name,
-			 got.data ? got.data : "", st->cols);
-	buf_free(&got);
-	return same ? 0 : -1;
+	if (rc < 0)
+		log_errx("%s", err);
+	return rc;
 }
 
 static int db_prepare_all(struct db *db)

@@ -54,6 +54,14 @@ int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
  */
 long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi, long long dflt);
 
+/*
+ * 0 when the columns of r (a result, or the description of prepared
+ * statement name) are named cols, in order, space separated: the columns
+ * a decoder reads by position.  Otherwise -1, and err says what r has.
+ */
+int db_check_cols(const PGresult *r, const char *name, const char *cols, char *err,
+		  size_t errlen);
+
 /* The one value of a one-row, one-column result (a count, a delay), or dflt. */
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt);
 

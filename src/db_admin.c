@@ -1,19 +1,109 @@
-/* See db_admin.h.  Parameters only; arrays travel as text literals. */
+/*
+ * See db_admin.h.  Parameters only; arrays travel as text literals.  The
+ * CLI runs each statement once, so they are sent unprepared; the decoders
+ * read the positions of their cols.
+ */
 #include "db_admin.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-static PGresult *run(PGconn *c, const char *sql, int n, const char *const *p, char *err,
+#include "db.h"
+
+static const struct db_statement s_tenant_create = { "tenant_create", 5, 0,
+	"INSERT INTO tenants (name, webhook_url, webhook_secret, redirect_allow, mail_from)"
+	" VALUES ($1, $2, $3, $4::text[], $5) RETURNING id", "id" };
+
+static const struct db_statement s_tenants = { "tenants", 1, 1,
+	"SELECT t.id, t.name, coalesce(t.webhook_url, '') AS webhook_url,"
+	" coalesce(mp_ts(t.webhook_disabled_at), '') AS webhook_disabled_at,"
+	" array_to_string(t.redirect_allow, ' ') AS redirect_allow, t.monthly_quota,"
+	" t.rate_per_email_per_hour, t.rate_per_key_per_minute,"
+	" (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
+	"  AND k.revoked_at IS NULL) AS active_keys, mp_ts(t.created_at) AS created_at,"
+	" coalesce(t.mail_from, '') AS mail_from"
+	" FROM tenants t WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.id",
+	"id name webhook_url webhook_disabled_at redirect_allow monthly_quota"
+	" rate_per_email_per_hour rate_per_key_per_minute active_keys created_at mail_from" };
+
+static const struct db_statement s_tenant_update = { "tenant_update", 7, 0,
+	"UPDATE tenants SET"
+	" webhook_url = CASE WHEN $2::text IS NULL THEN webhook_url ELSE nullif($2, '') END,"
+	" webhook_disabled_at = CASE WHEN $2::text IS NULL THEN webhook_disabled_at END,"
+	" redirect_allow = coalesce($3::text[], redirect_allow),"
+	" monthly_quota = CASE WHEN $4::text IS NULL THEN monthly_quota"
+	"  ELSE nullif($4, '')::int END,"
+	" rate_per_email_per_hour = CASE WHEN $5::text IS NULL THEN rate_per_email_per_hour"
+	"  ELSE nullif($5, '')::int END,"
+	" rate_per_key_per_minute = CASE WHEN $6::text IS NULL THEN rate_per_key_per_minute"
+	"  ELSE nullif($6, '')::int END,"
+	" mail_from = CASE WHEN $7::text IS NULL THEN mail_from ELSE nullif($7, '') END"
+	" WHERE name = $1 RETURNING id", "id" };
+
+static const struct db_statement s_key_create = { "key_create", 4, 0,
+	"INSERT INTO api_keys (tenant_id, key_hash, key_prefix, scopes)"
+	" SELECT t.id, $2::bytea, $3, $4::text[] FROM tenants t WHERE t.name = $1"
+	" RETURNING id", "id" };
+
+/* requests: the folded total plus the requests counted since */
+static const struct db_statement s_key_list = { "key_list", 1, 1,
+	"SELECT k.id, t.name AS tenant, k.key_prefix AS prefix,"
+	" array_to_string(k.scopes, ',') AS scopes, mp_ts(k.created_at) AS created_at,"
+	" coalesce(mp_ts(k.revoked_at), '') AS revoked_at,"
+	" coalesce(mp_ts(greatest(k.last_used_at, CASE WHEN u.requests > 0"
+	"  THEN u.last_minute + interval '1 minute' END)), '') AS last_used_at,"
+	" k.usage_count + u.requests AS requests"
+	" FROM api_keys k JOIN tenants t ON t.id = k.tenant_id,"
+	" LATERAL mp_key_unfolded(k.id) u"
+	" WHERE $1::text IS NULL OR t.name = $1 ORDER BY k.id",
+	"id tenant prefix scopes created_at revoked_at last_used_at requests" };
+
+/* The subquery sees the row before this statement's update. */
+static const struct db_statement s_key_revoke = { "key_revoke", 1, 0,
+	"UPDATE api_keys k SET revoked_at = coalesce(k.revoked_at, now())"
+	" WHERE k.id = $1::bigint"
+	" RETURNING k.id, (SELECT o.revoked_at IS NOT NULL FROM api_keys o"
+	"  WHERE o.id = k.id) AS was_revoked", "id was_revoked" };
+
+static const struct db_statement s_outbox_list = { "outbox_list", 3, 1,
+	"SELECT o.id, o.event_id, t.name AS tenant, o.type, o.state, o.attempts,"
+	" mp_ts(o.run_at) AS run_at, o.last_status, coalesce(o.last_error, '') AS last_error"
+	" FROM outbox o JOIN tenants t ON t.id = o.tenant_id"
+	" WHERE ($1::text IS NULL OR o.state = $1) AND ($2::text IS NULL OR t.name = $2)"
+	" ORDER BY o.id DESC LIMIT $3::int",
+	"id event_id tenant type state attempts run_at last_status last_error" };
+
+static const struct db_statement s_outbox_retry = { "outbox_retry", 1, 0,
+	"SELECT was FROM mp_outbox_retry($1::bigint) was WHERE was IS NOT NULL", "was" };
+
+static const struct db_statement s_stats = { "stats", 1, 1,
+	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
+	" SELECT 'verifications' AS kind, mp_status(v) AS state, count(*) AS count"
+	"  FROM verifications v WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+	" UNION ALL SELECT 'outbox', o.state, count(*) FROM outbox o"
+	"  WHERE o.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+	" UNION ALL SELECT 'mail_jobs', j.state, count(*) FROM mail_jobs j"
+	"  JOIN verifications v ON v.id = j.verification_id"
+	"  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+	" ORDER BY 1, 2", "kind state count" };
+
+/* Runs st with its nparams parameters p: an array, or the address of the one. */
+static PGresult *run(PGconn *c, const struct db_statement *st, const char *const *p, char *err,
 		     size_t errlen)
 {
-	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
+	PGresult *r = PQexecParams(c, st->sql, st->nparams, NULL, p, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(r);
 
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return r;
-	snprintf(err, errlen, "%.*s", (int)strcspn(PQresultErrorMessage(r), "\n"),
-		 PQresultErrorMessage(r));
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		snprintf(err, errlen, "%.*s", (int)strcspn(PQresultErrorMessage(r), "\n"),
+			 PQresultErrorMessage(r));
+		goto fail;
+	}
+	if (db_check_cols(r, st->name, st->cols, err, errlen) < 0)
+		goto fail;
+	return r;
+fail:
 	PQclear(r);
 	return NULL;
 }
@@ -24,68 +114,12 @@ PGresult *db_admin_tenant_create(PGconn *c, const char *name, const char *webhoo
 {
 	const char *p[5] = { name, webhook_url, webhook_secret, redirect_allow_array, mail_from };
 
-	return run(c, "INSERT INTO tenants (name, webhook_url, webhook_secret, redirect_allow,"
-		      " mail_from) VALUES ($1, $2, $3, $4::text[], $5) RETURNING id, name", 5, p, err,
-		   errlen);
+	return run(c, &s_tenant_create, p, err, errlen);
 }
 
-PGresult *db_admin_tenant_list(PGconn *c, char *err, size_t errlen)
+PGresult *db_admin_tenants(PGconn *c, const char *name, char *err, size_t errlen)
 {
-	return run(c, "SELECT t.id, t.name, coalesce(t.webhook_url, ''),"
-		      " array_to_string(t.redirect_allow, ' '),"
-		      " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
-		      "  AND k.revoked_at IS NULL), mp_ts(t.created_at)"
-		      " FROM tenants t ORDER BY t.id", 0, NULL, err, errlen);
-}
-
-PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
-			      const char *prefix, const char *scopes_array, char *err,
-			      size_t errlen)
-{
-	const char *p[4] = { tenant, hash_hex, prefix, scopes_array };
-
-	return run(c, "INSERT INTO api_keys (tenant_id, key_hash, key_prefix, scopes)"
-		      " SELECT t.id, $2::bytea, $3, $4::text[] FROM tenants t WHERE t.name = $1"
-		      " RETURNING id, array_to_string(scopes, ',')", 4, p, err, errlen);
-}
-
-PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t errlen)
-{
-	const char *p[1] = { tenant };
-
-	/* usage: the folded total plus the requests counted since */
-	return run(c, "SELECT k.id, t.name, k.key_prefix, array_to_string(k.scopes, ','),"
-		      " mp_ts(k.created_at), coalesce(mp_ts(k.revoked_at), ''),"
-		      " coalesce(mp_ts(greatest(k.last_used_at, CASE WHEN u.requests > 0"
-		      "  THEN u.last_minute + interval '1 minute' END)), ''), k.usage_count + u.requests"
-		      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id,"
-		      " LATERAL mp_key_unfolded(k.id) u"
-		      " WHERE $1::text IS NULL OR t.name = $1 ORDER BY k.id", 1, p, err, errlen);
-}
-
-PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errlen)
-{
-	const char *p[1] = { id };
-
-	/* The subquery sees the row before this statement's update. */
-	return run(c, "UPDATE api_keys k SET revoked_at = coalesce(k.revoked_at, now())"
-		      " WHERE k.id = $1::bigint"
-		      " RETURNING k.id, (SELECT o.revoked_at IS NOT NULL FROM api_keys o"
-		      "  WHERE o.id = k.id)", 1, p, err, errlen);
-}
-
-PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t errlen)
-{
-	const char *p[1] = { name };
-
-	return run(c, "SELECT t.id, t.name, coalesce(t.webhook_url, ''),"
-		      " coalesce(mp_ts(t.webhook_disabled_at), ''),"
-		      " array_to_string(t.redirect_allow, ' '), coalesce(t.monthly_quota::text, ''),"
-		      " coalesce(t.rate_per_email_per_hour::text, ''),"
-		      " coalesce(t.rate_per_key_per_minute::text, ''),"
-		      " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
-		      "  AND k.revoked_at IS NULL), mp_ts(t.created_at), coalesce(t.mail_from, '')"
-		      " FROM tenants t WHERE t.name = $1", 1, p, err, errlen);
+	return run(c, &s_tenants, &name, err, errlen);
 }
 
 PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
@@ -96,19 +130,26 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 	const char *p[7] = { name, webhook_url, redirect_allow_array, quota, per_hour, per_minute,
 			     mail_from };
 
-	return run(c, "UPDATE tenants SET"
-		      " webhook_url = CASE WHEN $2::text IS NULL THEN webhook_url"
-		      "  ELSE nullif($2, '') END,"
-		      " webhook_disabled_at = CASE WHEN $2::text IS NULL THEN webhook_disabled_at END,"
-		      " redirect_allow = coalesce($3::text[], redirect_allow),"
-		      " monthly_quota = CASE WHEN $4::text IS NULL THEN monthly_quota"
-		      "  ELSE nullif($4, '')::int END,"
-		      " rate_per_email_per_hour = CASE WHEN $5::text IS NULL THEN rate_per_email_per_hour"
-		      "  ELSE nullif($5, '')::int END,"
-		      " rate_per_key_per_minute = CASE WHEN $6::text IS NULL THEN rate_per_key_per_minute"
-		      "  ELSE nullif($6, '')::int END,"
-		      " mail_from = CASE WHEN $7::text IS NULL THEN mail_from ELSE nullif($7, '') END"
-		      " WHERE name = $1 RETURNING id", 7, p, err, errlen);
+	return run(c, &s_tenant_update, p, err, errlen);
+}
+
+PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
+			      const char *prefix, const char *scopes_array, char *err,
+			      size_t errlen)
+{
+	const char *p[4] = { tenant, hash_hex, prefix, scopes_array };
+
+	return run(c, &s_key_create, p, err, errlen);
+}
+
+PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t errlen)
+{
+	return run(c, &s_key_list, &tenant, err, errlen);
+}
+
+PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errlen)
+{
+	return run(c, &s_key_revoke, &id, err, errlen);
 }
 
 PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
@@ -116,32 +157,77 @@ PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 {
 	const char *p[3] = { state, tenant, limit };
 
-	return run(c, "SELECT o.id, o.event_id, t.name, o.type, o.state, o.attempts,"
-		      " mp_ts(o.run_at), coalesce(o.last_status::text, ''), coalesce(o.last_error, '')"
-		      " FROM outbox o JOIN tenants t ON t.id = o.tenant_id"
-		      " WHERE ($1::text IS NULL OR o.state = $1) AND ($2::text IS NULL OR t.name = $2)"
-		      " ORDER BY o.id DESC LIMIT $3::int", 3, p, err, errlen);
+	return run(c, &s_outbox_list, p, err, errlen);
 }
 
 PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen)
 {
-	const char *p[1] = { id };
-
-	return run(c, "SELECT was FROM mp_outbox_retry($1::bigint) was WHERE was IS NOT NULL", 1, p,
-		   err, errlen);
+	return run(c, &s_outbox_retry, &id, err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)
 {
-	const char *p[1] = { tenant };
+	return run(c, &s_stats, &tenant, err, errlen);
+}
 
-	return run(c, "WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
-		      " SELECT 'verifications', mp_status(v), count(*) FROM verifications v"
-		      "  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
-		      " UNION ALL SELECT 'outbox', o.state, count(*) FROM outbox o"
-		      "  WHERE o.tenant_id IN (SELECT id FROM t) GROUP BY 2"
-		      " UNION ALL SELECT 'mail_jobs', j.state, count(*) FROM mail_jobs j"
-		      "  JOIN verifications v ON v.id = j.verification_id"
-		      "  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
-		      " ORDER BY 1, 2", 1, p, err, errlen);
+long long db_admin_id(const PGresult *r)
+{
+	return PQntuples(r) == 1 ? db_get_int(r, 0, 0, 0, INT64_MAX, 0) : -1;
+}
+
+void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out)
+{
+	out->id = db_get_int(r, i, 0, 0, INT64_MAX, 0);
+	out->name = PQgetvalue(r, i, 1);
+	out->webhook_url = PQgetvalue(r, i, 2);
+	out->webhook_disabled_at = PQgetvalue(r, i, 3);
+	out->redirect_allow = PQgetvalue(r, i, 4);
+	out->monthly_quota = db_get_int(r, i, 5, 0, INT64_MAX, -1);
+	out->rate_per_email_per_hour = db_get_int(r, i, 6, 0, INT64_MAX, -1);
+	out->rate_per_key_per_minute = db_get_int(r, i, 7, 0, INT64_MAX, -1);
+	out->active_keys = db_get_int(r, i, 8, 0, INT64_MAX, 0);
+	out->created_at = PQgetvalue(r, i, 9);
+	out->mail_from = PQgetvalue(r, i, 10);
+}
+
+void db_admin_key(const PGresult *r, int i, struct db_admin_key *out)
+{
+	out->id = db_get_int(r, i, 0, 0, INT64_MAX, 0);
+	out->tenant = PQgetvalue(r, i, 1);
+	out->prefix = PQgetvalue(r, i, 2);
+	out->scopes = PQgetvalue(r, i, 3);
+	out->created_at = PQgetvalue(r, i, 4);
+	out->revoked_at = PQgetvalue(r, i, 5);
+	out->last_used_at = PQgetvalue(r, i, 6);
+	out->requests = db_get_int(r, i, 7, 0, INT64_MAX, 0);
+}
+
+int db_admin_was_revoked(const PGresult *r)
+{
+	return PQntuples(r) == 1 ? PQgetvalue(r, 0, 1)[0] == 't' : -1;
+}
+
+void db_admin_event(const PGresult *r, int i, struct db_admin_event *out)
+{
+	out->id = db_get_int(r, i, 0, 0, INT64_MAX, 0);
+	out->event_id = PQgetvalue(r, i, 1);
+	out->tenant = PQgetvalue(r, i, 2);
+	out->type = PQgetvalue(r, i, 3);
+	out->state = PQgetvalue(r, i, 4);
+	out->attempts = db_get_int(r, i, 5, 0, INT64_MAX, 0);
+	out->run_at = PQgetvalue(r, i, 6);
+	out->last_status = db_get_int(r, i, 7, 0, INT64_MAX, -1);
+	out->last_error = PQgetvalue(r, i, 8);
+}
+
+const char *db_admin_state_before(const PGresult *r)
+{
+	return PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL;
+}
+
+void db_admin_count(const PGresult *r, int i, struct db_admin_count *out)
+{
+	out->kind = PQgetvalue(r, i, 0);
+	out->state = PQgetvalue(r, i, 1);
+	out->count = db_get_int(r, i, 2, 0, INT64_MAX, 0);
 }

@@ -1,7 +1,11 @@
 /*
- * The statements of mailproofctl: tenants and API keys.  Each returns a
- * result the caller prints and PQclear()s, or NULL with a one-line message
- * in err (PostgreSQL's own text, which names no secret).
+ * The statements of mailproofctl: tenants, API keys, the outbox, stats.
+ * Each returns a result the caller PQclear()s, or NULL with a one-line
+ * message in err (PostgreSQL's own text, which names no secret).  The
+ * rows are read through the decoders below, in one place: strings point
+ * into the result and live as long as it does.  Every result is checked
+ * for the column names its decoder reads by position (db_check_cols), so
+ * a reordered SELECT is an error, not a misread row.
  */
 #ifndef MAILPROOF_DB_ADMIN_H
 #define MAILPROOF_DB_ADMIN_H
@@ -10,44 +14,94 @@
 
 #include <libpq-fe.h>
 
-/* Columns: id, name. */
+/* A tenant.  A text not set is "", a number not set -1. */
+struct db_admin_tenant {
+	long long id;
+	const char *name;
+	const char *webhook_url;
+	const char *webhook_disabled_at;	/* set after a 410 Gone */
+	const char *redirect_allow;		/* prefixes, space separated */
+	long long monthly_quota;
+	long long rate_per_email_per_hour;	/* not set: the configured default */
+	long long rate_per_key_per_minute;
+	long long active_keys;
+	const char *created_at;
+	const char *mail_from;			/* not set: the configured one */
+};
+
+/* An API key.  A time not set is "". */
+struct db_admin_key {
+	long long id;
+	const char *tenant;
+	const char *prefix;
+	const char *scopes;			/* comma list */
+	const char *created_at;
+	const char *revoked_at;
+	const char *last_used_at;
+	long long requests;
+};
+
+/* A webhook event of the outbox. */
+struct db_admin_event {
+	long long id;
+	const char *event_id;
+	const char *tenant;
+	const char *type;
+	const char *state;
+	long long attempts;
+	const char *run_at;
+	long long last_status;			/* an HTTP status, -1 for none */
+	const char *last_error;			/* "" for none */
+};
+
+/* How many rows of one kind are in one state. */
+struct db_admin_count {
+	const char *kind;			/* verifications, outbox or mail_jobs */
+	const char *state;
+	long long count;
+};
+
+/* Read with db_admin_id(). */
 PGresult *db_admin_tenant_create(PGconn *c, const char *name, const char *webhook_url,
 				 const char *webhook_secret, const char *redirect_allow_array,
 				 const char *mail_from, char *err, size_t errlen);
-/* Columns: id, name, webhook_url, redirect_allow (text), keys, created_at. */
-PGresult *db_admin_tenant_list(PGconn *c, char *err, size_t errlen);
-/* Columns: id, scopes (comma list).  No row: no such tenant. */
-PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
-			      const char *prefix, const char *scopes_array, char *err,
-			      size_t errlen);
-/* Columns: id, tenant, prefix, scopes, created_at, revoked_at, last_used_at, usage. */
-PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t errlen);
-/* Columns: id, was_revoked ("t" when it already was).  No row: no such key. */
-PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errlen);
-
-/*
- * Columns: id, name, webhook_url, webhook_disabled_at, redirect_allow
- * (space separated), monthly_quota, rate_per_email_per_hour,
- * rate_per_key_per_minute, active keys, created_at, mail_from.  No row: no tenant.
- */
-PGresult *db_admin_tenant_show(PGconn *c, const char *name, char *err, size_t errlen);
+/* Every tenant, or the one named name (not NULL), by id.  Read with db_admin_tenant(). */
+PGresult *db_admin_tenants(PGconn *c, const char *name, char *err, size_t errlen);
 /*
  * Changes what is not NULL: webhook URL ("" removes it; setting it
  * re-enables a disabled endpoint), redirect prefixes (a text[] literal),
- * quota, rate and sender overrides ("" removes the override).  Returns the id, or
- * no row when there is no such tenant.
+ * quota, rate and sender overrides ("" removes the override).  Read with
+ * db_admin_id(): no row when there is no such tenant.
  */
 PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhook_url,
 				 const char *redirect_allow_array, const char *quota,
 				 const char *per_hour, const char *per_minute, const char *mail_from,
 				 char *err, size_t errlen);
-/* Columns: id, event id, tenant, type, state, attempts, run_at, last_status, last_error. */
+/* Read with db_admin_id(): no row when there is no such tenant. */
+PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
+			      const char *prefix, const char *scopes_array, char *err,
+			      size_t errlen);
+/* The keys of tenant, or of all (NULL), by id.  Read with db_admin_key(). */
+PGresult *db_admin_key_list(PGconn *c, const char *tenant, char *err, size_t errlen);
+/* Read with db_admin_was_revoked(). */
+PGresult *db_admin_key_revoke(PGconn *c, const char *id, char *err, size_t errlen);
+/* The newest limit events, of state and tenant when not NULL.  Read with db_admin_event(). */
 PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 			       const char *limit, char *err, size_t errlen);
-/* Makes a dead or skipped event due again.  Returns its state before, or no row. */
+/* Makes a dead or skipped event due again.  Read with db_admin_state_before(). */
 PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen);
-
-/* Columns: kind (verifications, outbox, mail_jobs), state, count; $1 tenant or NULL. */
+/* By kind, then state; of tenant, or of all (NULL).  Read with db_admin_count(). */
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
+
+/* The id of what was made or changed; -1 when there is no row. */
+long long db_admin_id(const PGresult *r);
+void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out);
+void db_admin_key(const PGresult *r, int i, struct db_admin_key *out);
+/* 1 when the key already was revoked, 0 when it is now, -1 when there is no such key. */
+int db_admin_was_revoked(const PGresult *r);
+void db_admin_event(const PGresult *r, int i, struct db_admin_event *out);
+/* The event's state before the retry; NULL when there is no such event. */
+const char *db_admin_state_before(const PGresult *r);
+void db_admin_count(const PGresult *r, int i, struct db_admin_count *out);
 
 #endif
