@@ -54,6 +54,9 @@ int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
  */
 long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi, long long dflt);
 
+/* Column c of row i, or NULL when it is NULL (PQgetvalue() gives ""). */
+const char *db_get_text(const PGresult *r, int i, int c);
+
 /* The one value of a one-row, one-column result (a count, a delay), or dflt. */
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt);
 

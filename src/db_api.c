@@ -27,7 +27,7 @@ int db_auth(const PGresult *r, struct db_auth *out)
 
 const char *db_api_get(const PGresult *r)
 {
-	return PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
+	return db_get_text(r, 0, 2);
 }
 
 void db_api_list(const PGresult *r, struct db_api_list *out)

@@ -2,7 +2,6 @@
 #include "verify.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_verify.h"
 #include "deliverability.h"
 #include "jsonx.h"
 #include "log.h"
@@ -23,7 +23,6 @@
 #include "request.h"
 #include "smtp.h"
 #include "token.h"
-#include "util.h"
 
 #define LINK_MAX 600
 #define TOKEN_LEN 43		/* base64url of 32 bytes */
@@ -76,37 +75,31 @@ static void not_found(struct request *rq)
 	request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
 }
 
-/*
- * What a code check's columns (stored, eff, result, remaining, body, from
- * column c on) came to; see mp_check_code() in sql/lifecycle.sql.
- */
-static enum verify_result code_outcome(PGresult *r, int c, int *remaining, json_t **verified)
+/* What a code check came to; see mp_check_code() in sql/lifecycle.sql. */
+static enum verify_result code_outcome(const struct db_verify_code *cc, int *remaining,
+				       json_t **verified)
 {
-	enum verification_status stored = vstatus_of(PQgetvalue(r, 0, c));
-	enum verification_status before = vstatus_of(PQgetvalue(r, 0, c + 1));
-	enum verification_status after = vstatus_of(PQgetvalue(r, 0, c + 2));
-	const char *errstr;
 	enum verify_result vr;
 
-	if (PQgetisnull(r, 0, c))
+	if (!cc->found)
 		return VR_NOT_FOUND;
-	if (PQgetisnull(r, 0, c + 2))
-		return before == VS_EXPIRED ? VR_EXPIRED :
-		       stored == VS_VERIFIED ? VR_ALREADY_VERIFIED :
-		       stored == VS_CANCELED ? VR_CANCELED : VR_FAILED;
-	vr = after == VS_VERIFIED ? VR_VERIFIED :
-	     after == VS_FAILED ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
+	if (!cc->checked)
+		return cc->eff == VS_EXPIRED ? VR_EXPIRED :
+		       cc->stored == VS_VERIFIED ? VR_ALREADY_VERIFIED :
+		       cc->stored == VS_CANCELED ? VR_CANCELED : VR_FAILED;
+	vr = cc->result == VS_VERIFIED ? VR_VERIFIED :
+	     cc->result == VS_FAILED ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
 	switch (vr) {
 	case VR_VERIFIED:
 		metrics_outcome(METRICS_VERIFIED);
-		*verified = json_loads(PQgetvalue(r, 0, c + 4), 0, NULL);
+		*verified = cc->body ? json_loads(cc->body, 0, NULL) : NULL;
 		break;
 	case VR_ATTEMPTS_EXHAUSTED:
 		metrics_outcome(METRICS_FAILED);
 		break;
 	default:
 		metrics_outcome(METRICS_INVALID_CODE);
-		*remaining = (int)util_parse_int(PQgetvalue(r, 0, c + 3), 0, 10, &errstr);
+		*remaining = cc->remaining;
 		break;
 	}
 	return vr;
@@ -118,6 +111,7 @@ enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 	char h1[TOKEN_HASH_HEX_LEN], h2[sizeof h1];
 	const char *params[AUTH_PARAMS + 3];
 	const char **p = with_key ? params + AUTH_PARAMS : params;
+	struct db_verify_code cc;
 	enum verify_result vr;
 	enum db_err err;
 	PGresult *r;
@@ -137,8 +131,8 @@ enum verify_result verify_code(struct request *rq, const char *id, int with_key,
 	} else if ((r = db_run(rq->db, DB_CHECK_CODE, params, &err, NULL)) == NULL) {
 		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
 	}
-	vr = PQntuples(r) == 1 ? code_outcome(r, with_key ? 2 : 0, remaining, verified)
-			       : VR_NOT_FOUND;
+	db_verify_code(r, with_key ? DB_API_VERIFY : DB_CHECK_CODE, &cc);
+	vr = code_outcome(&cc, remaining, verified);
 	PQclear(r);
 	return vr;
 }
@@ -300,7 +294,7 @@ static json_t *verify_mail_and_record(struct request *rq, const char *from,
 		request_db_error(rq, err);
 		return NULL;
 	}
-	v = verify_with_links(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL, res.ok);
+	v = verify_with_links(rq, db_verify_mail_result(r), res.ok);
 	PQclear(r);
 	return v;
 }
@@ -362,13 +356,8 @@ static void reply_text(struct request *rq, int status, char *text)
 }
 
 /* Answers a refused start or resend from its outcome word; 0 when it is no refusal. */
-static int verify_limit_refusal(struct request *rq, const char *outcome, const char *retry)
+static int verify_limit_refusal(struct request *rq, const char *outcome, int secs)
 {
-	const char *errstr;
-	int secs = (int)util_parse_int(retry, 1, INT_MAX, &errstr);
-
-	if (errstr)
-		secs = 60;
 	if (strcmp(outcome, "rate_failed") == 0)
 		request_rate_limited(rq, "too many wrong codes for this address today", secs);
 	else if (strcmp(outcome, "rate_email") == 0)
@@ -397,14 +386,13 @@ static int verify_pre_start(struct request *rq, const char *redirect_url)
 {
 	const char *params[AUTH_PARAMS], *prefixes[64];
 	PGresult *r;
-	int n = 0, ok;
+	size_t n;
+	int ok;
 
 	if ((r = auth_run(rq, DB_API_REDIRECTS, params)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r) && n < 64; i++)
-		if (!PQgetisnull(r, i, 2))
-			prefixes[n++] = PQgetvalue(r, i, 2);
-	ok = redirect_url == NULL || redirect_allowed(redirect_url, prefixes, (size_t)n);
+	n = db_verify_redirects(r, prefixes, sizeof prefixes / sizeof prefixes[0]);
+	ok = redirect_url == NULL || redirect_allowed(redirect_url, prefixes, n);
 	PQclear(r);
 	if (!ok)
 		request_error(rq, 400, "REDIRECT_NOT_ALLOWED",
@@ -414,24 +402,22 @@ static int verify_pre_start(struct request *rq, const char *redirect_url)
 }
 
 /* Answers the start's outcome when it is not "created"; 1 when it did. */
-static int verify_start_refused(struct request *rq, PGresult *r)
+static int verify_start_refused(struct request *rq, const struct db_verify_start *st)
 {
-	const char *outcome = PQgetvalue(r, 0, 4), *errstr, *body = PQgetvalue(r, 0, 5);
-	int status;
+	const char *outcome = st->outcome;
 
 	if (strcmp(outcome, "created") == 0)
 		return 0;
 	if (strcmp(outcome, "replay") == 0) {
-		status = (int)util_parse_int(PQgetvalue(r, 0, 6), 100, 599, &errstr);
-		request_reply(rq, errstr ? 500 : status, "application/json",
-			      "Idempotent-Replayed: true\r\n", body, strlen(body));
+		request_reply(rq, st->replay_status, "application/json",
+			      "Idempotent-Replayed: true\r\n", st->body, strlen(st->body));
 	} else if (strncmp(outcome, "idem_", 5) == 0) {
 		request_error(rq, 409, "IDEMPOTENCY_CONFLICT",
 			      strcmp(outcome, "idem_conflict") == 0
 				      ? "this Idempotency-Key was used with another request body"
 				      : "a request with this Idempotency-Key is still in progress",
 			      NULL, NULL);
-	} else if (!verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1))) {
+	} else if (!verify_limit_refusal(rq, outcome, st->retry_after)) {
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 	}
 	return 1;
@@ -446,6 +432,7 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
 	struct verify_secret secret;
+	struct db_verify_start st;
 	struct buf sealed;
 	PGresult *r;
 	char *text;
@@ -493,7 +480,8 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	p[20] = refusal;
 	if ((r = auth_run(rq, DB_API_START, params)) == NULL)
 		goto out;
-	if (verify_start_refused(rq, r)) {
+	db_verify_start(r, &st);
+	if (verify_start_refused(rq, &st)) {
 		PQclear(r);
 		goto out;
 	}
@@ -506,13 +494,13 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
-	text = verify_deliver(rq, PQgetvalue(r, 0, 3), &vm, PQgetvalue(r, 0, 5), 201, &status);
+	text = verify_deliver(rq, st.mail_from, &vm, st.body, 201, &status);
 	if (text && sr->idem_key) {
-		char st[8];
-		const char *ip[4] = { PQgetvalue(r, 0, 2), sr->idem_key, st, text };
+		char code[8];
+		const char *ip[4] = { st.tenant_id, sr->idem_key, code, text };
 		enum db_err err;
 		PGresult *u;
-		snprintf(st, sizeof st, "%d", status);
+		snprintf(code, sizeof code, "%d", status);
 		if ((u = db_run(rq->db, DB_IDEM_STORE, ip, &err, NULL)) != NULL)
 			PQclear(u);
 	}
@@ -529,29 +517,28 @@ void verify_resend(struct request *rq, const char *id)
 	char per_hour[16], fail_day[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
 	const char *params[AUTH_PARAMS + 5], **p = params + AUTH_PARAMS;
-	const char *outcome, *format, *errstr;
 	int queued = rq->cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
 	struct verify_secret secret;
+	struct db_verify_mail_info mi;
+	struct db_verify_resend rs;
 	struct buf sealed;
 	PGresult *info, *r = NULL;
 	char *text;
-	int status, length;
+	int status;
 
 	memset(&secret, 0, sizeof secret);
 	buf_init(&sealed, 1024);
 	if ((info = auth_run(rq, DB_API_MAIL_INFO, info_params)) == NULL)
 		goto out;
-	if (PQgetvalue(info, 0, 2)[0] != 't') {
+	if (db_verify_mail_info(info, &mi) < 0) {
 		not_found(rq);
 		goto out;
 	}
-	format = PQgetvalue(info, 0, 5);
-	length = (int)util_parse_int(PQgetvalue(info, 0, 6), 4, TOKEN_CODE_MAX, &errstr);
-	secret_new(rq->cfg, id, strcmp(PQgetvalue(info, 0, 4), "MAGIC_LINK") == 0 ? NULL :
-		   strcmp(format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
-		   strcmp(format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
-		   errstr ? 6 : length, &secret);
+	secret_new(rq->cfg, id, mi.link ? NULL :
+		   strcmp(mi.format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
+		   strcmp(mi.format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
+		   mi.code_length, &secret);
 	if (queued && secret_seal(rq, &secret, &sealed) < 0)
 		goto out;
 	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
@@ -563,27 +550,26 @@ void verify_resend(struct request *rq, const char *id)
 	p[4] = queued ? sealed.data : NULL;
 	if ((r = auth_run(rq, DB_API_RESEND, params)) == NULL)
 		goto out;
-	outcome = PQgetvalue(r, 0, 2);
-	if (strcmp(outcome, "not_found") == 0) {
+	db_verify_resend(r, &rs);
+	if (strcmp(rs.outcome, "not_found") == 0) {
 		not_found(rq);
 		goto out;
 	}
-	if (strcmp(outcome, "refused") == 0) {
-		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 3)), vstatus_of(PQgetvalue(r, 0, 4)));
+	if (strcmp(rs.outcome, "refused") == 0) {
+		verify_refused(rq, rs.stored, rs.eff);
 		goto out;
 	}
-	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
+	if (verify_limit_refusal(rq, rs.outcome, rs.retry_after))
 		goto out;
 	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
 	vm.id = id;
-	vm.email = PQgetvalue(info, 0, 3);
+	vm.email = mi.email;
 	vm.code = secret.code[0] ? secret.code : NULL;
 	vm.link = secret.code[0] ? NULL : secret.link;
-	vm.subject = PQgetisnull(info, 0, 7) ? NULL : PQgetvalue(info, 0, 7);
-	vm.verification_line = PQgetisnull(info, 0, 8) ? NULL : PQgetvalue(info, 0, 8);
-	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 9), 60, 2592000, &errstr);
-	if ((text = verify_deliver(rq, PQgetvalue(info, 0, 10), &vm, PQgetvalue(r, 0, 5), 200,
-				   &status)) != NULL)
+	vm.subject = mi.subject;
+	vm.verification_line = mi.line;
+	vm.ttl_seconds = mi.ttl_seconds;
+	if ((text = verify_deliver(rq, mi.mail_from, &vm, rs.body, 200, &status)) != NULL)
 		reply_text(rq, status, text);
 out:
 	secret_wipe(&secret);
@@ -595,17 +581,19 @@ out:
 void verify_cancel(struct request *rq, const char *id)
 {
 	const char *params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
+	struct db_verify_cancel c;
 	PGresult *r;
 
 	if ((r = auth_run(rq, DB_API_CANCEL, params)) == NULL)
 		return;
-	if (PQgetisnull(r, 0, 2))
+	db_verify_cancel(r, &c);
+	if (!c.found)
 		not_found(rq);
-	else if (PQgetisnull(r, 0, 4))
-		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 2)), vstatus_of(PQgetvalue(r, 0, 3)));
+	else if (c.body == NULL)
+		verify_refused(rq, c.stored, c.eff);
 	else {
 		metrics_outcome(METRICS_CANCELED);
-		request_ok_raw(rq, 200, PQgetvalue(r, 0, 4));
+		request_ok_raw(rq, 200, c.body);
 	}
 	PQclear(r);
 }
