@@ -24,14 +24,13 @@
 #include "smtp.h"
 #include "token.h"
 
-#define LINK_MAX 600
 #define TOKEN_LEN 43		/* base64url of 32 bytes */
 
 /* A new secret: an OTP code, or a magic link token and its link. */
 struct verify_secret {
 	char code[TOKEN_CODE_MAX + 1];
 	char token[TOKEN_LEN + 1];
-	char link[LINK_MAX];
+	char link[MAIL_URL_MAX];
 	char hash[TOKEN_HASH_HEX_LEN];	/* what is stored: the keyed hash */
 };
 
@@ -209,7 +208,7 @@ static void secret_new(const struct config *cfg, const char *id, const char *alp
 	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
-	snprintf(s->link, sizeof s->link, "%s/v1/link/%s", cfg->public_base_url, s->token);
+	mail_link_url(cfg, s->token, s->link);
 	token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
 }
 
@@ -242,7 +241,7 @@ static int secret_seal(struct request *rq, const struct verify_secret *s, struct
 static json_t *verify_with_links(struct request *rq, const char *verification_json, int sent)
 {
 	json_t *v = verification_json ? json_loads(verification_json, 0, NULL) : NULL;
-	char url[512];
+	char url[MAIL_URL_MAX];
 	const char *id, *method;
 
 	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
@@ -250,7 +249,7 @@ static json_t *verify_with_links(struct request *rq, const char *verification_js
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 		return NULL;
 	}
-	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, id);
+	mail_hosted_url(rq->cfg, id, url);
 	json_object_set_new(v, "sent", json_boolean(sent));
 	method = json_string_value(json_object_get(v, "method"));
 	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
@@ -268,22 +267,13 @@ static json_t *verify_mail_and_record(struct request *rq, const char *from,
 				      const struct mail_verification *vm)
 {
 	struct smtp_result res;
-	struct buf msg;
 	char code[8];
 	const char *params[4] = { vm->id, NULL, NULL, res.reply };
 	enum db_err err;
 	json_t *v;
 	PGresult *r;
 
-	buf_init(&msg, MAIL_MAX_BYTES);
-	if (mail_verification_compose(rq->cfg, from, vm, &msg) < 0) {
-		memset(&res, 0, sizeof res);
-		snprintf(res.reply, sizeof res.reply, "the message could not be built");
-	} else {
-		smtp_send(rq->cfg, from, vm->email, msg.data, &res);
-	}
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
+	mail_verification_send(rq->cfg, from, vm, &res);
 	log_info("verification %s: mail %s (%d %s)", vm->id, res.ok ? "sent" : "failed", res.code,
 		 res.reply);
 	metrics_mail(res.ok);
