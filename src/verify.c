@@ -129,7 +129,10 @@ static enum verify_outcome run(const struct verify_ctx *ctx, int keyed, enum db_
 	return err == DB_UNAVAILABLE ? VO_UNAVAILABLE : err == DB_FAILED ? VO_ERROR : VO_KEY_REFUSED;
 }
 
-/* Keeps a copy of verification id as GET shows it; VO_ERROR (logged) when there is none. */
+/*
+ * Keeps a copy of json, verification id as GET shows it, in res and returns
+ * o; VO_ERROR (logged) when there is none.
+ */
 static enum verify_outcome keep(struct verify_result *res, const char *id, const char *json,
 				enum verify_outcome o)
 {

@@ -18,11 +18,15 @@ struct config;
 struct db;
 struct db_verify_code;
 
-/* What the routes need of the request that calls them. */
+/*
+ * What the routes need of the request that calls them.  key is its API key
+ * (auth.h), which every route but verify_code() needs; the hosted page
+ * checks codes without one.
+ */
 struct verify_ctx {
 	const struct config *cfg;
 	struct db *db;
-	const struct auth_ctx *key;	/* its API key (auth.h); NULL on the hosted page */
+	const struct auth_ctx *key;
 };
 
 /* A validated start request (api_verification.c checks every field). */
