@@ -27,6 +27,152 @@
 /* Longest code text accepted before normalization; codes are 4-12 long. */
 #define CODE_INPUT_MAX 64
 
+/* The error each outcome that is no success answers; see answer_refusal(). */
+static const struct refusal {
+	int status;
+	const char *code;
+	const char *message;
+} g_refusals[VO__COUNT] = {
+	[VO_INVALID_CODE] = { 422, "INVALID_CODE", "wrong code" },
+	[VO_ATTEMPTS_EXHAUSTED] = { 422, "MAX_ATTEMPTS_EXCEEDED",
+				    "wrong code; no attempts remain and the verification has failed" },
+	[VO_EXPIRED] = { 410, "VERIFICATION_EXPIRED", "the verification has expired" },
+	[VO_ALREADY_VERIFIED] = { 409, "ALREADY_VERIFIED", "the verification is already verified" },
+	[VO_CANCELED] = { 409, "VERIFICATION_CANCELED", "the verification was canceled" },
+	[VO_FAILED] = { 409, "VERIFICATION_FAILED", "the verification has failed" },
+	[VO_NOT_FOUND] = { 404, "VERIFICATION_NOT_FOUND", "no such verification" },
+	[VO_REDIRECT_NOT_ALLOWED] = {
+		400, "REDIRECT_NOT_ALLOWED",
+		"redirectUrl does not match an allowed redirect prefix of this account" },
+	[VO_IDEM_CONFLICT] = { 409, "IDEMPOTENCY_CONFLICT",
+			       "this Idempotency-Key was used with another request body" },
+	[VO_IDEM_IN_PROGRESS] = { 409, "IDEMPOTENCY_CONFLICT",
+				  "a request with this Idempotency-Key is still in progress" },
+	[VO_RATE_FAILED] = { 429, "RATE_LIMITED", "too many wrong codes for this address today" },
+	[VO_RATE_EMAIL] = { 429, "RATE_LIMITED",
+			    "too many verification mails for this address; try later" },
+	[VO_QUOTA] = { 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up" },
+	[VO_DISPOSABLE] = { 422, "DISPOSABLE_EMAIL",
+			    "addresses at disposable mail domains are not accepted" },
+	[VO_UNDELIVERABLE] = { 422, "UNDELIVERABLE_EMAIL",
+			       "the address's domain does not receive mail" },
+};
+
+static void internal_error(struct request *rq)
+{
+	request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+}
+
+/* Answers the error of g_refusals for o, without details; 500 for one it lacks. */
+static void refuse(struct request *rq, enum verify_outcome o)
+{
+	const struct refusal *f = &g_refusals[o];
+
+	if (f->status)
+		request_error(rq, f->status, f->code, f->message, NULL, NULL);
+	else
+		internal_error(rq);
+}
+
+/* Answers an outcome that is no success, with what its result adds. */
+static void answer_refusal(struct request *rq, enum verify_outcome o,
+			   const struct verify_result *res)
+{
+	const struct refusal *f = &g_refusals[o];
+
+	if (o == VO_REPLAY)
+		request_reply(rq, res->replay_status, "application/json",
+			      "Idempotent-Replayed: true\r\n", res->replay, strlen(res->replay));
+	else if (o == VO_KEY_REFUSED)
+		auth_refused(rq, &res->key);
+	else if (o == VO_UNAVAILABLE)
+		request_db_error(rq, DB_UNAVAILABLE);
+	else if (o == VO_INVALID_CODE || o == VO_ATTEMPTS_EXHAUSTED)
+		request_error(rq, f->status, f->code, f->message,
+			      json_pack("{s:i}", "attemptsRemaining", res->remaining), NULL);
+	else if (f->status == 429)
+		request_rate_limited(rq, f->message, res->retry_after);
+	else
+		refuse(rq, o);
+}
+
+/*
+ * The answer to a start or resend that stored its verification: ok_status
+ * (201 or 200) with the verification, "sent" and "hostedVerifyUrl" added,
+ * or 502 EMAIL_SEND_FAILED naming it.  Returns the envelope text (caller
+ * frees) and sets *status; NULL when the verification cannot be read.
+ */
+static char *sent_answer(const struct config *cfg, enum verify_outcome o,
+			 const struct verify_result *res, int ok_status, int *status)
+{
+	json_t *v = res->verification ? json_loads(res->verification, 0, NULL) : NULL, *d;
+	char url[MAIL_URL_MAX];
+	const char *id, *method;
+
+	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
+		json_decref(v);
+		return NULL;
+	}
+	mail_hosted_url(cfg, id, url);
+	json_object_set_new(v, "sent", json_boolean(res->sent));
+	method = json_string_value(json_object_get(v, "method"));
+	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
+						  ? json_string(url) : json_null());
+	if (o == VO_OK) {
+		*status = ok_status;
+		return jsonx_ok(v);
+	}
+	*status = 502;
+	d = json_pack("{s:O,s:O}", "verificationId", json_object_get(v, "id"), "delivery",
+		      json_object_get(v, "delivery"));
+	json_decref(v);
+	return jsonx_error("EMAIL_SEND_FAILED",
+			   "the mail server did not accept the message; the verification has failed",
+			   d);
+}
+
+/*
+ * Answers a start or resend from its outcome.  The answer to a start with
+ * an Idempotency-Key (idem_key, else NULL) is remembered before it is sent,
+ * so that a retry of it is a replay.
+ */
+static void answer_sent(struct request *rq, const struct verify_ctx *ctx, enum verify_outcome o,
+			const struct verify_result *res, int ok_status, const char *idem_key)
+{
+	char *text;
+	int status;
+
+	if (o != VO_OK && o != VO_SEND_FAILED) {
+		answer_refusal(rq, o, res);
+		return;
+	}
+	if ((text = sent_answer(rq->cfg, o, res, ok_status, &status)) == NULL) {
+		internal_error(rq);
+		return;
+	}
+	if (idem_key)
+		verify_remember(ctx, res->tenant, idem_key, status, text);
+	request_reply(rq, status, "application/json", NULL, text, strlen(text));
+	free(text);
+}
+
+/* The answer to a right code: what the verification now is. */
+static void answer_verified(struct request *rq, const struct verify_result *res)
+{
+	json_t *v = res->verification ? json_loads(res->verification, 0, NULL) : NULL;
+
+	if (v == NULL) {
+		internal_error(rq);
+		return;
+	}
+	request_ok(rq, 200, json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id", json_object_get(v, "id"),
+				      "status", vstatus_name(VS_VERIFIED), "email",
+				      json_object_get(v, "email"), "userId",
+				      json_object_get(v, "userId"), "verifiedAt",
+				      json_object_get(v, "verifiedAt")));
+	json_decref(v);
+}
+
 void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	/* a malformed id is looked up like any other: the key is counted either way */
@@ -39,7 +185,7 @@ void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_
 	if ((body = db_api_get(r)) != NULL)
 		request_ok_raw(rq, 200, body);
 	else
-		request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+		refuse(rq, VO_NOT_FOUND);
 	PQclear(r);
 }
 
@@ -48,8 +194,11 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 	static const char *const path_fields[] = { "code", NULL };
 	static const char *const body_fields[] = { "verificationId", "code", NULL };
 	int id_in_path = strstr(rq->route, "{id}") != NULL;
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
 	const char *id = args[0], *code;
 	char msg[160], norm[CODE_INPUT_MAX + 1];
+	struct verify_result res;
+	enum verify_outcome o;
 
 	if (jsonx_only_members(rq->json, id_in_path ? path_fields : body_fields, msg,
 			       sizeof msg) < 0)
@@ -76,7 +225,11 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 		snprintf(msg, sizeof msg, "'code' must not be empty");
 		goto bad;
 	}
-	verify_check_code(rq, id, norm);
+	if ((o = verify_code(&ctx, id, norm, &res)) == VO_OK)
+		answer_verified(rq, &res);
+	else
+		answer_refusal(rq, o, &res);
+	verify_result_free(&res);
 	return;
 bad:
 	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
@@ -219,22 +372,41 @@ bad:
 
 void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
 	struct verify_start_req sr;
+	struct verify_result res;
+	enum verify_outcome o;
 	char *metadata = NULL;
 
-	if (parse_start(rq, &sr, &metadata) == 0)
-		verify_start(rq, &sr);
+	if (parse_start(rq, &sr, &metadata) == 0) {
+		o = verify_start(&ctx, &sr, &res);
+		answer_sent(rq, &ctx, o, &res, 201, sr.idem_key);
+		verify_result_free(&res);
+	}
 	free(metadata);
 }
 
 void api_verification_resend(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	verify_resend(rq, args[0]);
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	struct verify_result res;
+	enum verify_outcome o = verify_resend(&ctx, args[0], &res);
+
+	answer_sent(rq, &ctx, o, &res, 200, NULL);
+	verify_result_free(&res);
 }
 
 void api_verification_cancel(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	verify_cancel(rq, args[0]);
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	struct verify_result res;
+	enum verify_outcome o = verify_cancel(&ctx, args[0], &res);
+
+	if (o == VO_OK)
+		request_ok_raw(rq, 200, res.verification);
+	else
+		answer_refusal(rq, o, &res);
+	verify_result_free(&res);
 }
 
 /* Cursor: base64url of "<created_at microseconds>.<id>". */
@@ -315,7 +487,7 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	db_api_list(r, &page);
 	if ((items = json_loads(page.items, 0, NULL)) == NULL) {
 		PQclear(r);
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+		internal_error(rq);
 		return;
 	}
 	data = json_pack("{s:o,s:n}", "items", items, "nextCursor");

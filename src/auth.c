@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_api.h"
+#include "log.h"
 #include "request.h"
 #include "scope.h"
 #include "token.h"
@@ -68,37 +69,54 @@ int auth_prepare(struct request *rq, unsigned scopes)
 	return 0;
 }
 
-PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
+PGresult *auth_query(struct db *db, const struct auth_ctx *a, enum db_stmt s,
+		     const char **params, enum db_err *err, struct db_auth *key)
 {
-	const char *auth;
-	struct db_auth a;
-	enum db_err err;
 	PGresult *r;
 
 	for (int i = 0; i < AUTH_PARAMS; i++)
-		params[i] = rq->auth.params[i];
-	if ((r = db_run(rq->db, s, params, &err, NULL)) == NULL) {
-		request_db_error(rq, err);
+		params[i] = a->params[i];
+	if ((r = db_run(db, s, params, err, NULL)) == NULL)
 		return NULL;
-	}
-	if (db_auth(r, &a) < 0) {
-		PQclear(r);
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		return NULL;
-	}
-	auth = a.outcome;
-	if (strcmp(auth, "ok") == 0)
+	if (db_auth(r, key) < 0) {
+		log_errx("statement %s: no row of the key's outcome", db_statements[s].name);
+		*err = DB_FAILED;
+	} else if (key->outcome == DB_KEY_OK) {
 		return r;
-	if (strcmp(auth, "limited") == 0) {
-		request_rate_limited(rq, "too many requests for this API key", a.retry_after);
-	} else if (strcmp(auth, "scope") == 0) {
-		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
-			      json_pack("{s:s}", "scope", scope_name(rq->auth.scopes)), NULL);
 	} else {
-		request_error(rq, 401, "UNAUTHORIZED", strcmp(auth, "revoked") == 0 ?
-			      "the API key has been revoked" : "the API key is not valid", NULL,
-			      "WWW-Authenticate: Bearer\r\n");
+		*err = DB_OK;
 	}
 	PQclear(r);
 	return NULL;
+}
+
+void auth_refused(struct request *rq, const struct db_auth *key)
+{
+	switch (key->outcome) {
+	case DB_KEY_LIMITED:
+		request_rate_limited(rq, "too many requests for this API key", key->retry_after);
+		break;
+	case DB_KEY_SCOPE:
+		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
+			      json_pack("{s:s}", "scope", scope_name(rq->auth.scopes)), NULL);
+		break;
+	default:
+		request_error(rq, 401, "UNAUTHORIZED", key->outcome == DB_KEY_REVOKED ?
+			      "the API key has been revoked" : "the API key is not valid", NULL,
+			      "WWW-Authenticate: Bearer\r\n");
+		break;
+	}
+}
+
+PGresult *auth_run(struct request *rq, enum db_stmt s, const char **params)
+{
+	struct db_auth key;
+	enum db_err err;
+	PGresult *r = auth_query(rq->db, &rq->auth, s, params, &err, &key);
+
+	if (r == NULL && err != DB_OK)
+		request_db_error(rq, err);
+	else if (r == NULL)
+		auth_refused(rq, &key);
+	return r;
 }

@@ -138,6 +138,11 @@ long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi
 	return errstr ? dflt : v;
 }
 
+const char *db_get_text(const PGresult *r, int i, int c)
+{
+	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+}
+
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt)
 {
 	if (PQntuples(r) != 1 || PQnfields(r) != 1)

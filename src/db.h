@@ -62,6 +62,9 @@ long long db_get_int(const PGresult *r, int i, int c, long long lo, long long hi
 int db_check_cols(const PGresult *r, const char *name, const char *cols, char *err,
 		  size_t errlen);
 
+/* Column c of row i, or NULL when it is NULL (PQgetvalue() gives ""). */
+const char *db_get_text(const PGresult *r, int i, int c);
+
 /* The one value of a one-row, one-column result (a count, a delay), or dflt. */
 long long db_int(const PGresult *r, long long lo, long long hi, long long dflt);
 

@@ -1,7 +1,18 @@
 /* See db_api.h.  The positions are those of the statements' cols in db_sql.c. */
 #include "db_api.h"
 
+#include <string.h>
+
 #include "db.h"
+
+/* Any word but these reads as an invalid key: the refusal that grants nothing. */
+static enum db_key key_of(const char *word)
+{
+	return strcmp(word, "ok") == 0 ? DB_KEY_OK :
+	       strcmp(word, "limited") == 0 ? DB_KEY_LIMITED :
+	       strcmp(word, "scope") == 0 ? DB_KEY_SCOPE :
+	       strcmp(word, "revoked") == 0 ? DB_KEY_REVOKED : DB_KEY_INVALID;
+}
 
 int db_auth(const PGresult *r, struct db_auth *out)
 {
@@ -9,14 +20,14 @@ int db_auth(const PGresult *r, struct db_auth *out)
 
 	if (PQntuples(r) < 1 || c < 0 || rc < 0)
 		return -1;
-	out->outcome = PQgetvalue(r, 0, c);
+	out->outcome = key_of(PQgetvalue(r, 0, c));
 	out->retry_after = (int)db_get_int(r, 0, rc, 1, 60, 60);
 	return 0;
 }
 
 const char *db_api_get(const PGresult *r)
 {
-	return PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
+	return db_get_text(r, 0, 2);
 }
 
 void db_api_list(const PGresult *r, struct db_api_list *out)

@@ -9,9 +9,12 @@
 
 #include <libpq-fe.h>
 
-/* What an API statement says of the key; -1 when it has no row. */
+/* What an API statement says of the key (mp_authorize() in sql/lifecycle.sql). */
+enum db_key { DB_KEY_OK, DB_KEY_LIMITED, DB_KEY_SCOPE, DB_KEY_REVOKED, DB_KEY_INVALID };
+
+/* -1 when the result has no row. */
 struct db_auth {
-	const char *outcome;	/* ok, limited, scope, revoked or invalid */
+	enum db_key outcome;
 	int retry_after;	/* seconds, when limited */
 };
 int db_auth(const PGresult *r, struct db_auth *out);

@@ -6,11 +6,6 @@
 
 #include "db.h"
 
-static const char *opt(const PGresult *r, int i, int c)
-{
-	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-}
-
 const char *db_claimed_id(const PGresult *r, int i)
 {
 	return PQgetvalue(r, i, 0);
@@ -49,11 +44,11 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->attempt = (int)db_get_int(r, i, 3, 1, INT32_MAX, 1);
 	out->status = PQgetvalue(r, i, 4);
 	out->mail_from = PQgetvalue(r, i, 5);
-	out->sealed_secret = opt(r, i, 6);
+	out->sealed_secret = db_get_text(r, i, 6);
 	out->sealed_message = PQgetvalue(r, i, 7);
 	out->link = strcmp(PQgetvalue(r, i, 8), "MAGIC_LINK") == 0;
-	out->subject = opt(r, i, 9);
-	out->verification_line = opt(r, i, 10);
+	out->subject = db_get_text(r, i, 9);
+	out->verification_line = db_get_text(r, i, 10);
 	out->ttl_seconds = (int)db_get_int(r, i, 11, 60, 2592000, 60);
 	out->secret_hash = PQgetvalue(r, i, 12);
 }

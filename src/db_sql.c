@@ -39,17 +39,17 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 */
 	[DB_API_VERIFY] = { "api_verify", 6, 0,
 		"SELECT auth, retry_after, stored, eff, result, remaining, body FROM mp_api_verify("
-		AUTH ", $4, $5::bytea, $6::bytea)" },
+		AUTH ", $4, $5::bytea, $6::bytea)", "auth retry_after stored eff result remaining body" },
 
 	/* The hosted page's code check: as DB_API_VERIFY less the key, from column 0. */
 	[DB_CHECK_CODE] = { "check_code", 3, 0,
 		"SELECT stored, eff, result, remaining, body"
-		" FROM mp_check_code(NULL, $1, $2::bytea, $3::bytea)" },
+		" FROM mp_check_code(NULL, $1, $2::bytea, $3::bytea)", "stored eff result remaining body" },
 
 	/* The tenant's redirect prefixes, one row each (the start that follows counts). */
 	[DB_API_REDIRECTS] = { "api_redirects", 3, 0,
 		"SELECT a.auth, a.retry_after, p.prefix FROM mp_api_redirects(" AUTH ") a"
-		" LEFT JOIN LATERAL unnest(a.prefixes) AS p(prefix) ON true" },
+		" LEFT JOIN LATERAL unnest(a.prefixes) AS p(prefix) ON true", "auth retry_after prefix" },
 
 	/*
 	 * See mp_start() in sql/lifecycle.sql: $4 id, $5 email, $6 userId, $7
@@ -65,12 +65,14 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
-		" $22::int, $23::int, $24)" },
+		" $22::int, $23::int, $24)",
+		"auth retry_after tenant_id mail_from outcome body replay_status" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
 	[DB_API_MAIL_INFO] = { "api_mail_info", 4, 0,
 		"SELECT auth, retry_after, known, email, method, token_format, code_length, subject,"
-		" line, ttl, mail_from FROM mp_api_mail_info(" AUTH ", $4)" },
+		" line, ttl, mail_from FROM mp_api_mail_info(" AUTH ", $4)",
+		"auth retry_after known email method token_format code_length subject line ttl mail_from" },
 
 	/*
 	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
@@ -78,11 +80,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 */
 	[DB_API_RESEND] = { "api_resend", 8, 0,
 		"SELECT auth, retry_after, outcome, status, eff, body FROM mp_api_resend(" AUTH
-		", $4, $5::bytea, $6::int, $7::int, $8::bytea)" },
+		", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
+		"auth retry_after outcome status eff body" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
 	[DB_API_CANCEL] = { "api_cancel", 4, 0,
-		"SELECT auth, retry_after, stored, eff, body FROM mp_api_cancel(" AUTH ", $4)" },
+		"SELECT auth, retry_after, stored, eff, body FROM mp_api_cancel(" AUTH ", $4)",
+		"auth retry_after stored eff body" },
 
 	/* A magic link page fetched: $1, $2 the token's hashes.  Returns id, eff, redirect. */
 	[DB_LINK_VIEW] = { "link_view", 2, 0,
@@ -108,8 +112,8 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * the reply.  Returns the verification as GET shows it after.
 	 */
 	[DB_MAIL_RESULT] = { "mail_result", 4, 0,
-		"SELECT mp_verification_json(r)::text"
-		" FROM mp_mail_result($1, $2::bool, true, $3::int, $4) r WHERE r.id IS NOT NULL" },
+		"SELECT mp_verification_json(r)::text AS body"
+		" FROM mp_mail_result($1, $2::bool, true, $3::int, $4) r WHERE r.id IS NOT NULL", "body" },
 
 	/* Remembers the answer to replay: $1 tenant, $2 key, $3 status, $4 body. */
 	[DB_IDEM_STORE] = { "idem_store", 4, 0,

@@ -45,9 +45,11 @@ struct db_statement {
 	const char *sql;
 	/*
 	 * The names of the result columns, in order, that its decoder
-	 * (db_queue.c) reads by position; the connection that prepares the
-	 * statement checks them, so a reordered, added or dropped column
-	 * fails there, not in a decoder.  NULL for a statement without one.
+	 * (db_api.c, db_pages.c, db_queue.c, db_verify.c, db_admin.c)
+	 * reads by position; the connection that prepares the statement
+	 * checks them (mailproofctl's unprepared ones: each result), so a
+	 * reordered, added or dropped column fails there, not in a
+	 * decoder.  NULL for a statement without one.
 	 */
 	const char *cols;
 };

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -404,10 +403,10 @@ void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MA
 void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	const char *ct = request_param(rq, "CONTENT_TYPE");
+	const struct verify_ctx ctx = { rq->cfg, rq->db, NULL };
 	enum verification_status eff;
 	char format[16], code[80], msg[120];
-	int remaining = 0;
-	json_t *v = NULL;
+	struct verify_result res;
 
 	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
 		return;
@@ -426,37 +425,36 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		otp_form(rq, 400, format, "error", "Please type the code.");
 		return;
 	}
-	switch (verify_code(rq, args[0], 0, code, &remaining, &v)) {
-	case VR_VERIFIED:
+	switch (verify_code(&ctx, args[0], code, &res)) {
+	case VO_OK:
 		page(rq, 200, "Email address confirmed", "ok",
 		     "Thank you: your email address is confirmed. You can close this page.");
 		break;
-	case VR_INVALID_CODE:
-		snprintf(msg, sizeof msg, "That code is not right. %d %s left.", remaining,
-			 remaining == 1 ? "attempt" : "attempts");
+	case VO_INVALID_CODE:
+		snprintf(msg, sizeof msg, "That code is not right. %d %s left.", res.remaining,
+			 res.remaining == 1 ? "attempt" : "attempts");
 		otp_form(rq, 422, format, "error", msg);
 		break;
-	case VR_ATTEMPTS_EXHAUSTED:
-	case VR_FAILED:
+	case VO_ATTEMPTS_EXHAUSTED:
+	case VO_FAILED:
 		otp_finished(rq, VS_FAILED);
 		break;
-	case VR_EXPIRED:
+	case VO_EXPIRED:
 		otp_finished(rq, VS_EXPIRED);
 		break;
-	case VR_ALREADY_VERIFIED:
+	case VO_ALREADY_VERIFIED:
 		otp_finished(rq, VS_VERIFIED);
 		break;
-	case VR_CANCELED:
+	case VO_CANCELED:
 		otp_finished(rq, VS_CANCELED);
 		break;
-	case VR_NOT_FOUND:
+	case VO_NOT_FOUND:
 		page_not_found(rq);
 		break;
-	case VR_UNAVAILABLE:
-	case VR_ERROR:
-	case VR_ANSWERED:
+	default:
+		/* the database failed: a code check has no other outcome */
 		page_busy(rq);
 		break;
 	}
-	json_decref(v);
+	verify_result_free(&res);
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "smtp.h"
 #include "template.h"
 
 #define QP_LINE_MAX 76
@@ -248,7 +249,7 @@ int mail_verification_compose(const struct config *cfg, const char *from,
 			      const struct mail_verification *vm, struct buf *out)
 {
 	struct buf tt, th, text, html;
-	char minutes[16], link[512], err[512];
+	char minutes[16], link[MAIL_URL_MAX], err[512];
 	struct mail_vars vars;
 	struct mail_msg msg;
 	int rc = -1;
@@ -258,8 +259,7 @@ int mail_verification_compose(const struct config *cfg, const char *from,
 	buf_init(&text, MAIL_MAX_BYTES);
 	buf_init(&html, MAIL_MAX_BYTES);
 	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
-	/* an OTP mail links to the hosted page where the code can be typed */
-	snprintf(link, sizeof link, "%s/v1/hosted/%s", cfg->public_base_url, vm->id);
+	mail_hosted_url(cfg, vm->id, link);
 	vars.code = vm->code ? vm->code : "";
 	vars.link = vm->link ? vm->link : link;
 	vars.expires_minutes = minutes;
@@ -295,4 +295,30 @@ out:
 	buf_free(&text);
 	buf_free(&html);
 	return rc;
+}
+
+void mail_verification_send(const struct config *cfg, const char *from,
+			    const struct mail_verification *vm, struct smtp_result *res)
+{
+	struct buf msg;
+
+	buf_init(&msg, MAIL_MAX_BYTES);
+	if (mail_verification_compose(cfg, from, vm, &msg) < 0) {
+		memset(res, 0, sizeof *res);
+		snprintf(res->reply, sizeof res->reply, "the message could not be built");
+	} else {
+		smtp_send(cfg, from, vm->email, msg.data, res);
+	}
+	sodium_memzero(msg.data, msg.len);
+	buf_free(&msg);
+}
+
+void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_URL_MAX])
+{
+	snprintf(out, MAIL_URL_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
+}
+
+void mail_hosted_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX])
+{
+	snprintf(out, MAIL_URL_MAX, "%s/v1/hosted/%s", cfg->public_base_url, id);
 }

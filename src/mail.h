@@ -14,9 +14,13 @@
 #include "buf.h"
 
 struct config;
+struct smtp_result;
 
 /* The largest message, and rendered part, that we build or send, queued or not. */
 #define MAIL_MAX_BYTES (256 * 1024)
+
+/* Room for a URL of mail_link_url() or mail_hosted_url(). */
+#define MAIL_URL_MAX 600
 
 struct mail_vars {
 	const char *code;
@@ -69,6 +73,20 @@ struct mail_verification {
  */
 int mail_verification_compose(const struct config *cfg, const char *from,
 			      const struct mail_verification *vm, struct buf *out);
+
+/*
+ * Composes the mail of vm (see mail_verification_compose()) and sends it
+ * now.  res says what came of it: a message that could not be built is a
+ * failure with a reply that says so.  The message is wiped after.
+ */
+void mail_verification_send(const struct config *cfg, const char *from,
+			    const struct mail_verification *vm, struct smtp_result *res);
+
+/* The magic link of a link token, which its mail carries. */
+void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_URL_MAX]);
+
+/* The hosted page where the code of verification id can be typed; OTP mail links to it. */
+void mail_hosted_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX]);
 
 /* Quoted-printable with CRLF lines, breaking only at spaces where it can. */
 int mail_qp_encode(const char *in, struct buf *out);

@@ -80,7 +80,7 @@ static int message(const struct config *cfg, const struct db_mail_row *j, struct
 {
 	const char *vid = j->verification_id;
 	struct mail_verification vm;
-	char url[600];
+	char url[MAIL_URL_MAX];
 	struct buf secret;
 	int rc = -1;
 
@@ -98,7 +98,7 @@ static int message(const struct config *cfg, const struct db_mail_row *j, struct
 	vm.code = j->link ? NULL : secret.data;
 	vm.link = NULL;
 	if (j->link) {
-		snprintf(url, sizeof url, "%s/v1/link/%s", cfg->public_base_url, secret.data);
+		mail_link_url(cfg, secret.data, url);
 		vm.link = url;
 	}
 	vm.subject = j->subject;

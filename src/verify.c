@@ -2,38 +2,51 @@
 #include "verify.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_verify.h"
 #include "deliverability.h"
-#include "jsonx.h"
 #include "log.h"
 #include "mail.h"
 #include "metrics.h"
 #include "redirect.h"
-#include "request.h"
 #include "smtp.h"
-#include "token.h"
-#include "util.h"
 
-#define LINK_MAX 600
 #define TOKEN_LEN 43		/* base64url of 32 bytes */
+#define PREFIXES_MAX 64		/* redirect prefixes of a tenant that are read */
 
 /* A new secret: an OTP code, or a magic link token and its link. */
 struct verify_secret {
 	char code[TOKEN_CODE_MAX + 1];
 	char token[TOKEN_LEN + 1];
-	char link[LINK_MAX];
+	char link[MAIL_URL_MAX];
 	char hash[TOKEN_HASH_HEX_LEN];	/* what is stored: the keyed hash */
+};
+
+/* The outcome words of mp_start() and mp_resend() in sql/lifecycle.sql. */
+static const struct {
+	const char *word;
+	enum verify_outcome outcome;
+} g_words[] = {
+	{ "created", VO_OK },
+	{ "resent", VO_OK },
+	{ "replay", VO_REPLAY },
+	{ "idem_conflict", VO_IDEM_CONFLICT },
+	{ "idem_in_progress", VO_IDEM_IN_PROGRESS },
+	{ "rate_failed", VO_RATE_FAILED },
+	{ "rate_email", VO_RATE_EMAIL },
+	{ "quota", VO_QUOTA },
+	{ "disposable", VO_DISPOSABLE },
+	{ "undeliverable", VO_UNDELIVERABLE },
+	{ "not_found", VO_NOT_FOUND },
 };
 
 int verify_id_valid(const char *id)
@@ -56,142 +69,121 @@ void verify_normalize_code(char *code)
 	*w = '\0';
 }
 
-void verify_refused(struct request *rq, enum verification_status stored,
-		    enum verification_status effective)
+void verify_result_free(struct verify_result *res)
 {
-	if (effective == VS_EXPIRED)
-		request_error(rq, 410, "VERIFICATION_EXPIRED", "the verification has expired", NULL, NULL);
-	else if (stored == VS_VERIFIED)
-		request_error(rq, 409, "ALREADY_VERIFIED", "the verification is already verified",
-			      NULL, NULL);
-	else if (stored == VS_CANCELED)
-		request_error(rq, 409, "VERIFICATION_CANCELED", "the verification was canceled",
-			      NULL, NULL);
-	else
-		request_error(rq, 409, "VERIFICATION_FAILED", "the verification has failed", NULL, NULL);
+	free(res->verification);
+	free(res->replay);
+	res->verification = NULL;
+	res->replay = NULL;
 }
 
-static void not_found(struct request *rq)
+enum verify_outcome verify_refusal(enum verification_status stored, enum verification_status eff)
 {
-	request_error(rq, 404, "VERIFICATION_NOT_FOUND", "no such verification", NULL, NULL);
+	return eff == VS_EXPIRED ? VO_EXPIRED :
+	       stored == VS_VERIFIED ? VO_ALREADY_VERIFIED :
+	       stored == VS_CANCELED ? VO_CANCELED : VO_FAILED;
+}
+
+enum verify_outcome verify_outcome_of(const char *word)
+{
+	for (size_t i = 0; i < sizeof g_words / sizeof g_words[0]; i++)
+		if (strcmp(word, g_words[i].word) == 0)
+			return g_words[i].outcome;
+	return VO_ERROR;
+}
+
+enum verify_outcome verify_code_outcome(const struct db_verify_code *cc)
+{
+	if (!cc->found)
+		return VO_NOT_FOUND;
+	if (!cc->checked)
+		return verify_refusal(cc->stored, cc->eff);
+	return cc->result == VS_VERIFIED ? VO_OK :
+	       cc->result == VS_FAILED ? VO_ATTEMPTS_EXHAUSTED : VO_INVALID_CODE;
+}
+
+/* verify_outcome_of(), and a log line for a word this mailproof does not know. */
+static enum verify_outcome outcome_of(const char *id, const char *word)
+{
+	enum verify_outcome o = verify_outcome_of(word);
+
+	if (o == VO_ERROR)
+		log_errx("verification %s: unknown outcome '%s'", id, word);
+	return o;
 }
 
 /*
- * What a code check's columns (stored, eff, result, remaining, body, from
- * column c on) came to; see mp_check_code() in sql/lifecycle.sql.
+ * Runs statement s, with the key's hashes first (auth.h) when keyed.
+ * Returns VO_OK and *r (caller PQclear()s), or VO_KEY_REFUSED (res->key
+ * says why), VO_UNAVAILABLE or VO_ERROR.
  */
-static enum verify_result code_outcome(PGresult *r, int c, int *remaining, json_t **verified)
+static enum verify_outcome run(const struct verify_ctx *ctx, int keyed, enum db_stmt s,
+			       const char **params, PGresult **r, struct verify_result *res)
 {
-	enum verification_status stored = vstatus_of(PQgetvalue(r, 0, c));
-	enum verification_status before = vstatus_of(PQgetvalue(r, 0, c + 1));
-	enum verification_status after = vstatus_of(PQgetvalue(r, 0, c + 2));
-	const char *errstr;
-	enum verify_result vr;
+	enum db_err err;
 
-	if (PQgetisnull(r, 0, c))
-		return VR_NOT_FOUND;
-	if (PQgetisnull(r, 0, c + 2))
-		return before == VS_EXPIRED ? VR_EXPIRED :
-		       stored == VS_VERIFIED ? VR_ALREADY_VERIFIED :
-		       stored == VS_CANCELED ? VR_CANCELED : VR_FAILED;
-	vr = after == VS_VERIFIED ? VR_VERIFIED :
-	     after == VS_FAILED ? VR_ATTEMPTS_EXHAUSTED : VR_INVALID_CODE;
-	switch (vr) {
-	case VR_VERIFIED:
-		metrics_outcome(METRICS_VERIFIED);
-		*verified = json_loads(PQgetvalue(r, 0, c + 4), 0, NULL);
-		break;
-	case VR_ATTEMPTS_EXHAUSTED:
-		metrics_outcome(METRICS_FAILED);
-		break;
-	default:
-		metrics_outcome(METRICS_INVALID_CODE);
-		*remaining = (int)util_parse_int(PQgetvalue(r, 0, c + 3), 0, 10, &errstr);
-		break;
-	}
-	return vr;
+	*r = keyed ? auth_query(ctx->db, ctx->key, s, params, &err, &res->key)
+		   : db_run(ctx->db, s, params, &err, NULL);
+	if (*r)
+		return VO_OK;
+	return err == DB_UNAVAILABLE ? VO_UNAVAILABLE : err == DB_FAILED ? VO_ERROR : VO_KEY_REFUSED;
 }
 
-enum verify_result verify_code(struct request *rq, const char *id, int with_key, const char *code,
-			       int *remaining, json_t **verified)
+/*
+ * Keeps a copy of json, verification id as GET shows it, in res and returns
+ * o; VO_ERROR (logged) when there is none.
+ */
+static enum verify_outcome keep(struct verify_result *res, const char *id, const char *json,
+				enum verify_outcome o)
+{
+	if (json == NULL || (res->verification = strdup(json)) == NULL) {
+		log_errx("verification %s: no verification to answer with", id);
+		return VO_ERROR;
+	}
+	return o;
+}
+
+enum verify_outcome verify_code(const struct verify_ctx *ctx, const char *id, const char *code,
+				struct verify_result *res)
 {
 	char h1[TOKEN_HASH_HEX_LEN], h2[sizeof h1];
 	const char *params[AUTH_PARAMS + 3];
-	const char **p = with_key ? params + AUTH_PARAMS : params;
-	enum verify_result vr;
-	enum db_err err;
+	const char **p = ctx->key ? params + AUTH_PARAMS : params;
+	enum db_stmt s = ctx->key ? DB_API_VERIFY : DB_CHECK_CODE;
+	struct db_verify_code cc;
+	enum verify_outcome o;
 	PGresult *r;
 
-	*verified = NULL;
-	token_hash_hex(rq->cfg->secret_key, "otp", id, code, h1);
+	memset(res, 0, sizeof *res);
+	token_hash_hex(ctx->cfg->secret_key, "otp", id, code, h1);
 	p[0] = id;
 	p[1] = h1;
 	p[2] = NULL;
-	if (rq->cfg->have_secret_key_previous) {
-		token_hash_hex(rq->cfg->secret_key_previous, "otp", id, code, h2);
+	if (ctx->cfg->have_secret_key_previous) {
+		token_hash_hex(ctx->cfg->secret_key_previous, "otp", id, code, h2);
 		p[2] = h2;
 	}
-	if (with_key) {
-		if ((r = auth_run(rq, DB_API_VERIFY, params)) == NULL)
-			return VR_ANSWERED;
-	} else if ((r = db_run(rq->db, DB_CHECK_CODE, params, &err, NULL)) == NULL) {
-		return err == DB_UNAVAILABLE ? VR_UNAVAILABLE : VR_ERROR;
+	if ((o = run(ctx, ctx->key != NULL, s, params, &r, res)) != VO_OK)
+		return o;
+	db_verify_code(r, s, &cc);
+	switch ((o = verify_code_outcome(&cc))) {
+	case VO_OK:
+		metrics_outcome(METRICS_VERIFIED);
+		/* only the API shows it (and answers 500 without it), not the page */
+		res->verification = cc.body ? strdup(cc.body) : NULL;
+		break;
+	case VO_ATTEMPTS_EXHAUSTED:
+		metrics_outcome(METRICS_FAILED);
+		break;
+	case VO_INVALID_CODE:
+		metrics_outcome(METRICS_INVALID_CODE);
+		res->remaining = cc.remaining;
+		break;
+	default:
+		break;
 	}
-	vr = PQntuples(r) == 1 ? code_outcome(r, with_key ? 2 : 0, remaining, verified)
-			       : VR_NOT_FOUND;
 	PQclear(r);
-	return vr;
-}
-
-void verify_check_code(struct request *rq, const char *id, const char *code)
-{
-	int remaining = 0;
-	json_t *v = NULL;
-
-	switch (verify_code(rq, id, 1, code, &remaining, &v)) {
-	case VR_VERIFIED:
-		if (v == NULL)
-			break;
-		request_ok(rq, 200, json_pack("{s:O?,s:s,s:O?,s:O?,s:O?}", "id",
-					      json_object_get(v, "id"), "status", vstatus_name(VS_VERIFIED),
-					      "email", json_object_get(v, "email"), "userId",
-					      json_object_get(v, "userId"), "verifiedAt",
-					      json_object_get(v, "verifiedAt")));
-		break;
-	case VR_INVALID_CODE:
-		request_error(rq, 422, "INVALID_CODE", "wrong code",
-			      json_pack("{s:i}", "attemptsRemaining", remaining), NULL);
-		break;
-	case VR_ATTEMPTS_EXHAUSTED:
-		request_error(rq, 422, "MAX_ATTEMPTS_EXCEEDED",
-			      "wrong code; no attempts remain and the verification has failed",
-			      json_pack("{s:i}", "attemptsRemaining", 0), NULL);
-		break;
-	case VR_EXPIRED:
-		verify_refused(rq, VS_PENDING, VS_EXPIRED);
-		break;
-	case VR_ALREADY_VERIFIED:
-		verify_refused(rq, VS_VERIFIED, VS_VERIFIED);
-		break;
-	case VR_CANCELED:
-		verify_refused(rq, VS_CANCELED, VS_CANCELED);
-		break;
-	case VR_FAILED:
-		verify_refused(rq, VS_FAILED, VS_FAILED);
-		break;
-	case VR_NOT_FOUND:
-		not_found(rq);
-		break;
-	case VR_UNAVAILABLE:
-		request_db_error(rq, DB_UNAVAILABLE);
-		break;
-	case VR_ERROR:
-		request_db_error(rq, DB_FAILED);
-		break;
-	case VR_ANSWERED:
-		break;
-	}
-	json_decref(v);
+	return o;
 }
 
 /*
@@ -215,7 +207,7 @@ static void secret_new(const struct config *cfg, const char *id, const char *alp
 	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
-	snprintf(s->link, sizeof s->link, "%s/v1/link/%s", cfg->public_base_url, s->token);
+	mail_link_url(cfg, s->token, s->link);
 	token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
 }
 
@@ -225,251 +217,140 @@ static void secret_wipe(struct verify_secret *s)
 }
 
 /*
- * Queue mode: seals the code or token into sealed (a bytea literal) for
- * the notifier, which writes the mail when it sends it.  Returns 0, or -1
- * after a 500.
+ * Queue mode: seals the code or token of verification id into sealed (a
+ * bytea literal) for the notifier, which writes the mail when it sends it.
  */
-static int secret_seal(struct request *rq, const struct verify_secret *s, struct buf *sealed)
+static enum verify_outcome secret_seal(const struct config *cfg, const char *id,
+				       const struct verify_secret *s, struct buf *sealed)
 {
 	const char *secret = s->code[0] ? s->code : s->token;
 
-	if (token_seal(rq->cfg->secret_key, secret, strlen(secret), sealed) < 0) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		return -1;
+	if (token_seal(cfg->secret_key, secret, strlen(secret), sealed) < 0) {
+		log_errx("verification %s: could not seal the secret of its queued mail", id);
+		return VO_ERROR;
 	}
-	return 0;
+	return VO_OK;
 }
 
 /*
- * The answer to a start or resend: the verification as GET shows it (JSON
- * text from the database) with "sent" and "hostedVerifyUrl" added.  Caller
- * owns the result; NULL after answering 500.
+ * Sends the mail now and records the outcome (a failure fails the
+ * verification).  from is the tenant's sender override ("" for none).
+ * VO_OK or VO_SEND_FAILED with the verification after, or what failed.
  */
-static json_t *verify_with_links(struct request *rq, const char *verification_json, int sent)
+static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const char *from,
+					   const struct mail_verification *vm,
+					   struct verify_result *res)
 {
-	json_t *v = verification_json ? json_loads(verification_json, 0, NULL) : NULL;
-	char url[512];
-	const char *id, *method;
-
-	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
-		json_decref(v);
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		return NULL;
-	}
-	snprintf(url, sizeof url, "%s/v1/hosted/%s", rq->cfg->public_base_url, id);
-	json_object_set_new(v, "sent", json_boolean(sent));
-	method = json_string_value(json_object_get(v, "method"));
-	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
-							  ? json_string(url) : json_null());
-	return v;
-}
-
-/*
- * Sends the mail and records the outcome (a failure fails the verification).
- * from is the tenant's sender override ("" for none).  Returns the
- * verification as GET shows it, with "sent" and "hostedVerifyUrl" added
- * (caller owns it), or NULL after answering 5xx.
- */
-static json_t *verify_mail_and_record(struct request *rq, const char *from,
-				      const struct mail_verification *vm)
-{
-	struct smtp_result res;
-	struct buf msg;
+	struct smtp_result sent;
 	char code[8];
-	const char *params[4] = { vm->id, NULL, NULL, res.reply };
-	enum db_err err;
-	json_t *v;
+	const char *params[4] = { vm->id, NULL, NULL, sent.reply };
+	enum verify_outcome o;
 	PGresult *r;
 
-	buf_init(&msg, MAIL_MAX_BYTES);
-	if (mail_verification_compose(rq->cfg, from, vm, &msg) < 0) {
-		memset(&res, 0, sizeof res);
-		snprintf(res.reply, sizeof res.reply, "the message could not be built");
-	} else {
-		smtp_send(rq->cfg, from, vm->email, msg.data, &res);
-	}
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
-	log_info("verification %s: mail %s (%d %s)", vm->id, res.ok ? "sent" : "failed", res.code,
-		 res.reply);
-	metrics_mail(res.ok);
-	snprintf(code, sizeof code, "%d", res.code);
-	params[1] = res.ok ? "true" : "false";
-	params[2] = res.code ? code : NULL;
-	if ((r = db_run(rq->db, DB_MAIL_RESULT, params, &err, NULL)) == NULL) {
-		request_db_error(rq, err);
-		return NULL;
-	}
-	v = verify_with_links(rq, PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL, res.ok);
+	mail_verification_send(ctx->cfg, from, vm, &sent);
+	log_info("verification %s: mail %s (%d %s)", vm->id, sent.ok ? "sent" : "failed", sent.code,
+		 sent.reply);
+	metrics_mail(sent.ok);
+	snprintf(code, sizeof code, "%d", sent.code);
+	params[1] = sent.ok ? "true" : "false";
+	params[2] = sent.code ? code : NULL;
+	if ((o = run(ctx, 0, DB_MAIL_RESULT, params, &r, res)) != VO_OK)
+		return o;
+	res->sent = sent.ok;
+	o = keep(res, vm->id, db_verify_mail_result(r), sent.ok ? VO_OK : VO_SEND_FAILED);
 	PQclear(r);
-	return v;
+	return o;
 }
 
 /*
- * The answer to a send: 201 (or 200 for a resend) with the verification,
- * or 502 EMAIL_SEND_FAILED naming it.  Steals v; returns the envelope text
- * (caller frees) and the status, so that a start can remember it.
+ * The mail of a stored start or resend: in queue mode the verification as
+ * stored (stored_json), its mail waiting for the notifier; else the mail
+ * sent now (from: the tenant's sender) and its outcome.
  */
-static char *verify_send_answer(json_t *v, int ok_status, int *status)
+static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *from,
+				   const struct mail_verification *vm, const char *stored_json,
+				   struct verify_result *res)
 {
-	json_t *sent = json_object_get(v, "sent"), *d;
-
-	if (json_is_true(sent)) {
-		*status = ok_status;
-		return jsonx_ok(v);
-	}
-	*status = 502;
-	d = json_pack("{s:O,s:O}", "verificationId", json_object_get(v, "id"), "delivery",
-		      json_object_get(v, "delivery"));
-	json_decref(v);
-	return jsonx_error("EMAIL_SEND_FAILED",
-			   "the mail server did not accept the message; the verification has failed",
-			   d);
-}
-
-/*
- * The mail of a stored start or resend, and the answer to it: in queue mode
- * the verification as stored (stored_json, its mail waiting for the
- * notifier) with ok_status; else the mail sent now (from: the tenant's
- * sender) and its outcome (ok_status or 502).  Returns the envelope text
- * (caller frees) and sets *status, or NULL after answering an error.
- */
-static char *verify_deliver(struct request *rq, const char *from,
-			    const struct mail_verification *vm, const char *stored_json,
-			    int ok_status, int *status)
-{
-	json_t *v;
-
-	if (rq->cfg->mail_delivery == MAIL_QUEUE) {
-		if ((v = verify_with_links(rq, stored_json, 0)) == NULL)
-			return NULL;
-		*status = ok_status;
-		return jsonx_ok(v);
-	}
-	if ((v = verify_mail_and_record(rq, from, vm)) == NULL)
-		return NULL;
-	return verify_send_answer(v, ok_status, status);
-}
-
-static void reply_text(struct request *rq, int status, char *text)
-{
-	if (text == NULL) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
-		return;
-	}
-	request_reply(rq, status, "application/json", NULL, text, strlen(text));
-	free(text);
-}
-
-/* Answers a refused start or resend from its outcome word; 0 when it is no refusal. */
-static int verify_limit_refusal(struct request *rq, const char *outcome, const char *retry)
-{
-	const char *errstr;
-	int secs = (int)util_parse_int(retry, 1, INT_MAX, &errstr);
-
-	if (errstr)
-		secs = 60;
-	if (strcmp(outcome, "rate_failed") == 0)
-		request_rate_limited(rq, "too many wrong codes for this address today", secs);
-	else if (strcmp(outcome, "rate_email") == 0)
-		request_rate_limited(rq, "too many verification mails for this address; try later", secs);
-	else if (strcmp(outcome, "quota") == 0)
-		request_error(rq, 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up",
-			      NULL, NULL);
-	else if (strcmp(outcome, "disposable") == 0)
-		request_error(rq, 422, "DISPOSABLE_EMAIL",
-			      "addresses at disposable mail domains are not accepted", NULL, NULL);
-	else if (strcmp(outcome, "undeliverable") == 0)
-		request_error(rq, 422, "UNDELIVERABLE_EMAIL", "the address's domain does not receive mail",
-			      NULL, NULL);
-	else
-		return 0;
-	return 1;
+	if (ctx->cfg->mail_delivery == MAIL_QUEUE)
+		return keep(res, vm->id, stored_json, VO_OK);
+	return mail_and_record(ctx, from, vm, res);
 }
 
 /*
  * Work that must not be done for a stranger (a DNS query, the tenant's
  * redirect prefixes) waits for the key: this checks it without counting the
  * request (the start counts it), and checks redirect_url when it is set.
- * Returns 0, or -1 after answering.
  */
-static int verify_pre_start(struct request *rq, const char *redirect_url)
+static enum verify_outcome pre_start(const struct verify_ctx *ctx, const char *redirect_url,
+				     struct verify_result *res)
 {
-	const char *params[AUTH_PARAMS], *prefixes[64];
+	const char *params[AUTH_PARAMS], *prefixes[PREFIXES_MAX];
+	enum verify_outcome o;
 	PGresult *r;
-	int n = 0, ok;
+	size_t n;
 
-	if ((r = auth_run(rq, DB_API_REDIRECTS, params)) == NULL)
-		return -1;
-	for (int i = 0; i < PQntuples(r) && n < 64; i++)
-		if (!PQgetisnull(r, i, 2))
-			prefixes[n++] = PQgetvalue(r, i, 2);
-	ok = redirect_url == NULL || redirect_allowed(redirect_url, prefixes, (size_t)n);
+	if ((o = run(ctx, 1, DB_API_REDIRECTS, params, &r, res)) != VO_OK)
+		return o;
+	n = db_verify_redirects(r, prefixes, PREFIXES_MAX);
+	if (redirect_url && !redirect_allowed(redirect_url, prefixes, n))
+		o = VO_REDIRECT_NOT_ALLOWED;
 	PQclear(r);
-	if (!ok)
-		request_error(rq, 400, "REDIRECT_NOT_ALLOWED",
-			      "redirectUrl does not match an allowed redirect prefix of this account",
-			      NULL, NULL);
-	return ok ? 0 : -1;
+	return o;
 }
 
-/* Answers the start's outcome when it is not "created"; 1 when it did. */
-static int verify_start_refused(struct request *rq, PGresult *r)
+/* What mp_start() said when it started nothing: a replay, a limit or a refusal. */
+static enum verify_outcome start_refused(const char *id, const struct db_verify_start *st,
+					 struct verify_result *res)
 {
-	const char *outcome = PQgetvalue(r, 0, 4), *errstr, *body = PQgetvalue(r, 0, 5);
-	int status;
+	enum verify_outcome o = outcome_of(id, st->outcome);
 
-	if (strcmp(outcome, "created") == 0)
-		return 0;
-	if (strcmp(outcome, "replay") == 0) {
-		status = (int)util_parse_int(PQgetvalue(r, 0, 6), 100, 599, &errstr);
-		request_reply(rq, errstr ? 500 : status, "application/json",
-			      "Idempotent-Replayed: true\r\n", body, strlen(body));
-	} else if (strncmp(outcome, "idem_", 5) == 0) {
-		request_error(rq, 409, "IDEMPOTENCY_CONFLICT",
-			      strcmp(outcome, "idem_conflict") == 0
-				      ? "this Idempotency-Key was used with another request body"
-				      : "a request with this Idempotency-Key is still in progress",
-			      NULL, NULL);
-	} else if (!verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1))) {
-		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
+	if (o == VO_REPLAY) {
+		res->replay_status = st->replay_status;
+		if ((res->replay = strdup(st->body)) == NULL) {
+			log_errx("verification %s: no memory for the answer to replay", id);
+			return VO_ERROR;
+		}
 	}
-	return 1;
+	res->retry_after = st->retry_after;
+	return o;
 }
 
-void verify_start(struct request *rq, const struct verify_start_req *sr)
+enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct verify_start_req *sr,
+				 struct verify_result *res)
 {
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	const char *params[AUTH_PARAMS + 21], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
+	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
-	int disposable, queued = rq->cfg->mail_delivery == MAIL_QUEUE;
+	int disposable, queued = cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
 	struct verify_secret secret;
+	struct db_verify_start st;
+	enum verify_outcome o;
 	struct buf sealed;
-	PGresult *r;
-	char *text;
-	int status;
+	PGresult *r = NULL;
 
+	memset(res, 0, sizeof *res);
 	token_random_id("ev_", id, sizeof id);
-	secret_new(rq->cfg, id, sr->magic_link ? NULL : sr->alphabet, sr->code_length, &secret);
+	secret_new(cfg, id, sr->magic_link ? NULL : sr->alphabet, sr->code_length, &secret);
 	buf_init(&sealed, 1024);
-	if ((rq->cfg->mx_check || sr->redirect_url) && verify_pre_start(rq, sr->redirect_url) < 0)
+	if ((cfg->mx_check || sr->redirect_url) && (o = pre_start(ctx, sr->redirect_url, res)) != VO_OK)
 		goto out;
-	disposable = deliverability_is_disposable(rq->cfg, domain);
-	if (disposable && rq->cfg->reject_disposable)
+	disposable = deliverability_is_disposable(cfg, domain);
+	if (disposable && cfg->reject_disposable)
 		refusal = "disposable";
-	else if ((deliverable = deliverability_mx(rq->cfg, domain)) == DELIVERABILITY_NO &&
-		 rq->cfg->reject_undeliverable)
+	else if ((deliverable = deliverability_mx(cfg, domain)) == DELIVERABILITY_NO &&
+		 cfg->reject_undeliverable)
 		refusal = "undeliverable";
-	if (queued && secret_seal(rq, &secret, &sealed) < 0)
+	if (queued && (o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
 		goto out;
 	token_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
 	snprintf(ttl, sizeof ttl, "%d", sr->expires_seconds);
 	snprintf(att, sizeof att, "%d", sr->max_attempts);
-	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
-	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
+	snprintf(per_hour, sizeof per_hour, "%d", cfg->rate_per_email_per_hour);
+	snprintf(fail_day, sizeof fail_day, "%d", cfg->failed_attempts_per_email_per_day);
 	p[0] = id;
 	p[1] = sr->email;
 	p[2] = sr->user_id;
@@ -491,12 +372,12 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	p[18] = per_hour;
 	p[19] = fail_day;
 	p[20] = refusal;
-	if ((r = auth_run(rq, DB_API_START, params)) == NULL)
+	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
-	if (verify_start_refused(rq, r)) {
-		PQclear(r);
+	db_verify_start(r, &st);
+	snprintf(res->tenant, sizeof res->tenant, "%s", st.tenant_id);
+	if ((o = start_refused(id, &st, res)) != VO_OK)
 		goto out;
-	}
 	log_info("verification %s: started", id);
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
@@ -506,106 +387,108 @@ void verify_start(struct request *rq, const struct verify_start_req *sr)
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
-	text = verify_deliver(rq, PQgetvalue(r, 0, 3), &vm, PQgetvalue(r, 0, 5), 201, &status);
-	if (text && sr->idem_key) {
-		char st[8];
-		const char *ip[4] = { PQgetvalue(r, 0, 2), sr->idem_key, st, text };
-		enum db_err err;
-		PGresult *u;
-		snprintf(st, sizeof st, "%d", status);
-		if ((u = db_run(rq->db, DB_IDEM_STORE, ip, &err, NULL)) != NULL)
-			PQclear(u);
-	}
-	PQclear(r);
-	if (text)
-		reply_text(rq, status, text);
+	o = deliver(ctx, st.mail_from, &vm, st.body, res);
 out:
+	PQclear(r);
 	secret_wipe(&secret);
 	buf_free(&sealed);
+	return o;
 }
 
-void verify_resend(struct request *rq, const char *id)
+void verify_remember(const struct verify_ctx *ctx, const char *tenant, const char *idem_key,
+		     int status, const char *answer)
+{
+	char code[8];
+	const char *p[4] = { tenant, idem_key, code, answer };
+	enum db_err err;
+
+	snprintf(code, sizeof code, "%d", status);
+	PQclear(db_run(ctx->db, DB_IDEM_STORE, p, &err, NULL));
+}
+
+enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
+				  struct verify_result *res)
 {
 	char per_hour[16], fail_day[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
 	const char *params[AUTH_PARAMS + 5], **p = params + AUTH_PARAMS;
-	const char *outcome, *format, *errstr;
-	int queued = rq->cfg->mail_delivery == MAIL_QUEUE;
+	const struct config *cfg = ctx->cfg;
+	int queued = cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
 	struct verify_secret secret;
+	struct db_verify_mail_info mi;
+	struct db_verify_resend rs;
+	enum verify_outcome o;
 	struct buf sealed;
-	PGresult *info, *r = NULL;
-	char *text;
-	int status, length;
+	PGresult *info = NULL, *r = NULL;
 
+	memset(res, 0, sizeof *res);
 	memset(&secret, 0, sizeof secret);
 	buf_init(&sealed, 1024);
-	if ((info = auth_run(rq, DB_API_MAIL_INFO, info_params)) == NULL)
+	if ((o = run(ctx, 1, DB_API_MAIL_INFO, info_params, &info, res)) != VO_OK)
 		goto out;
-	if (PQgetvalue(info, 0, 2)[0] != 't') {
-		not_found(rq);
+	if (db_verify_mail_info(info, &mi) < 0) {
+		o = VO_NOT_FOUND;
 		goto out;
 	}
-	format = PQgetvalue(info, 0, 5);
-	length = (int)util_parse_int(PQgetvalue(info, 0, 6), 4, TOKEN_CODE_MAX, &errstr);
-	secret_new(rq->cfg, id, strcmp(PQgetvalue(info, 0, 4), "MAGIC_LINK") == 0 ? NULL :
-		   strcmp(format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
-		   strcmp(format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
-		   errstr ? 6 : length, &secret);
-	if (queued && secret_seal(rq, &secret, &sealed) < 0)
+	secret_new(cfg, id, mi.link ? NULL :
+		   strcmp(mi.format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
+		   strcmp(mi.format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
+		   mi.code_length, &secret);
+	if (queued && (o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
 		goto out;
-	snprintf(per_hour, sizeof per_hour, "%d", rq->cfg->rate_per_email_per_hour);
-	snprintf(fail_day, sizeof fail_day, "%d", rq->cfg->failed_attempts_per_email_per_day);
+	snprintf(per_hour, sizeof per_hour, "%d", cfg->rate_per_email_per_hour);
+	snprintf(fail_day, sizeof fail_day, "%d", cfg->failed_attempts_per_email_per_day);
 	p[0] = id;
 	p[1] = secret.hash;
 	p[2] = per_hour;
 	p[3] = fail_day;
 	p[4] = queued ? sealed.data : NULL;
-	if ((r = auth_run(rq, DB_API_RESEND, params)) == NULL)
+	if ((o = run(ctx, 1, DB_API_RESEND, params, &r, res)) != VO_OK)
 		goto out;
-	outcome = PQgetvalue(r, 0, 2);
-	if (strcmp(outcome, "not_found") == 0) {
-		not_found(rq);
-		goto out;
-	}
-	if (strcmp(outcome, "refused") == 0) {
-		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 3)), vstatus_of(PQgetvalue(r, 0, 4)));
-		goto out;
-	}
-	if (verify_limit_refusal(rq, outcome, PQgetvalue(r, 0, 1)))
+	db_verify_resend(r, &rs);
+	o = strcmp(rs.outcome, "refused") == 0 ? verify_refusal(rs.stored, rs.eff)
+					       : outcome_of(id, rs.outcome);
+	res->retry_after = rs.retry_after;
+	if (o != VO_OK)
 		goto out;
 	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
 	vm.id = id;
-	vm.email = PQgetvalue(info, 0, 3);
+	vm.email = mi.email;
 	vm.code = secret.code[0] ? secret.code : NULL;
 	vm.link = secret.code[0] ? NULL : secret.link;
-	vm.subject = PQgetisnull(info, 0, 7) ? NULL : PQgetvalue(info, 0, 7);
-	vm.verification_line = PQgetisnull(info, 0, 8) ? NULL : PQgetvalue(info, 0, 8);
-	vm.ttl_seconds = (int)util_parse_int(PQgetvalue(info, 0, 9), 60, 2592000, &errstr);
-	if ((text = verify_deliver(rq, PQgetvalue(info, 0, 10), &vm, PQgetvalue(r, 0, 5), 200,
-				   &status)) != NULL)
-		reply_text(rq, status, text);
+	vm.subject = mi.subject;
+	vm.verification_line = mi.line;
+	vm.ttl_seconds = mi.ttl_seconds;
+	o = deliver(ctx, mi.mail_from, &vm, rs.body, res);
 out:
 	secret_wipe(&secret);
 	buf_free(&sealed);
 	PQclear(r);
 	PQclear(info);
+	return o;
 }
 
-void verify_cancel(struct request *rq, const char *id)
+enum verify_outcome verify_cancel(const struct verify_ctx *ctx, const char *id,
+				  struct verify_result *res)
 {
 	const char *params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
+	struct db_verify_cancel c;
+	enum verify_outcome o;
 	PGresult *r;
 
-	if ((r = auth_run(rq, DB_API_CANCEL, params)) == NULL)
-		return;
-	if (PQgetisnull(r, 0, 2))
-		not_found(rq);
-	else if (PQgetisnull(r, 0, 4))
-		verify_refused(rq, vstatus_of(PQgetvalue(r, 0, 2)), vstatus_of(PQgetvalue(r, 0, 3)));
-	else {
+	memset(res, 0, sizeof *res);
+	if ((o = run(ctx, 1, DB_API_CANCEL, params, &r, res)) != VO_OK)
+		return o;
+	db_verify_cancel(r, &c);
+	if (!c.found) {
+		o = VO_NOT_FOUND;
+	} else if (c.body == NULL) {
+		o = verify_refusal(c.stored, c.eff);
+	} else {
 		metrics_outcome(METRICS_CANCELED);
-		request_ok_raw(rq, 200, PQgetvalue(r, 0, 4));
+		o = keep(res, id, c.body, VO_OK);
 	}
 	PQclear(r);
+	return o;
 }

@@ -1,19 +1,33 @@
 /*
- * The verification routes.  Every transition is a function of
+ * The verification routes' work.  Every transition is a function of
  * sql/lifecycle.sql, called in one statement that also checks the API key
  * and writes the outbox event; this module makes the secrets and their
- * keyed hashes, runs the statement and turns its outcome into the answer
- * of docs/openapi.yaml.
+ * keyed hashes, sends or queues the mail, runs the statement and says what
+ * it came to: an outcome and a result, which api_verification.c answers in
+ * JSON (docs/openapi.yaml) and hosted.c as a page.  It answers nothing.
  */
 #ifndef MAILPROOF_VERIFY_H
 #define MAILPROOF_VERIFY_H
 
-#include <jansson.h>
-
+#include "db_api.h"
 #include "token.h"
 #include "vstatus.h"
 
-struct request;
+struct auth_ctx;
+struct config;
+struct db;
+struct db_verify_code;
+
+/*
+ * What the routes need of the request that calls them.  key is its API key
+ * (auth.h), which every route but verify_code() needs; the hosted page
+ * checks codes without one.
+ */
+struct verify_ctx {
+	const struct config *cfg;
+	struct db *db;
+	const struct auth_ctx *key;
+};
 
 /* A validated start request (api_verification.c checks every field). */
 struct verify_start_req {
@@ -42,36 +56,82 @@ int verify_id_valid(const char *id);
  */
 void verify_normalize_code(char *code);
 
-/* What checking a code came to. */
-enum verify_result {
-	VR_VERIFIED, VR_INVALID_CODE, VR_ATTEMPTS_EXHAUSTED, VR_FAILED, VR_EXPIRED,
-	VR_ALREADY_VERIFIED, VR_CANCELED, VR_NOT_FOUND, VR_UNAVAILABLE, VR_ERROR,
-	VR_ANSWERED	/* the API key was refused, and the request answered */
+/* What a route came to. */
+enum verify_outcome {
+	VO_OK,			/* started, resent, canceled, or the right code */
+	VO_SEND_FAILED,		/* the mail server refused the mail: the verification failed */
+	VO_INVALID_CODE,	/* a wrong code; remaining says how many tries are left */
+	VO_ATTEMPTS_EXHAUSTED,	/* a wrong code, the last one allowed: now FAILED */
+	VO_EXPIRED,		/* refused, the verification being no longer PENDING: */
+	VO_ALREADY_VERIFIED,
+	VO_CANCELED,
+	VO_FAILED,
+	VO_NOT_FOUND,
+	VO_REDIRECT_NOT_ALLOWED,	/* not under one of the tenant's redirect prefixes */
+	VO_REPLAY,		/* a start with a used Idempotency-Key: the answer it had */
+	VO_IDEM_CONFLICT,	/* that key with another body */
+	VO_IDEM_IN_PROGRESS,	/* that key, its first request still running */
+	VO_RATE_FAILED,		/* too many wrong codes for the address; retry_after */
+	VO_RATE_EMAIL,		/* too many mails for the address; retry_after */
+	VO_QUOTA,
+	VO_DISPOSABLE,
+	VO_UNDELIVERABLE,
+	VO_KEY_REFUSED,		/* the API key may not do this; key says why */
+	VO_UNAVAILABLE,		/* the database cannot be reached */
+	VO_ERROR,		/* anything else, logged where it failed */
+	VO__COUNT
 };
 
+/* What goes with an outcome.  The routes fill it; verify_result_free() empties it. */
+struct verify_result {
+	char *verification;	/* VO_OK, VO_SEND_FAILED: as GET shows it (JSON text) */
+	int sent;		/* VO_OK of a start or resend: mailed now, not queued */
+	int remaining;		/* VO_INVALID_CODE: attempts left */
+	int retry_after;	/* VO_RATE_*: seconds */
+	char *replay;		/* VO_REPLAY: the answer remembered, */
+	int replay_status;	/* and its status */
+	struct db_auth key;	/* VO_KEY_REFUSED */
+	char tenant[24];	/* a start's tenant, for verify_remember() */
+};
+
+void verify_result_free(struct verify_result *res);
+
 /*
- * Checks code against verification id: of the request's API key's tenant
- * when with_key (auth.h), else of any tenant (the hosted page, where the
- * unguessable id is the credential).  On VR_INVALID_CODE *remaining is
- * set; on VR_VERIFIED *verified gets the verification (caller owns it).
+ * Checks code against verification id: of the key's tenant, or of any
+ * tenant when ctx has no key (the hosted page, where the unguessable id is
+ * the credential).  VO_OK (verified), VO_INVALID_CODE,
+ * VO_ATTEMPTS_EXHAUSTED, a refusal, VO_NOT_FOUND or a failure.
  */
-enum verify_result verify_code(struct request *rq, const char *id, int with_key,
-			       const char *code, int *remaining, json_t **verified);
+enum verify_outcome verify_code(const struct verify_ctx *ctx, const char *id, const char *code,
+				struct verify_result *res);
 
-/* Checks code against verification id of the request's tenant; answers rq. */
-void verify_check_code(struct request *rq, const char *id, const char *code);
+/* Starts a verification and sends or queues its mail; VO_OK, VO_SEND_FAILED or why not. */
+enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct verify_start_req *sr,
+				 struct verify_result *res);
 
-/* Answers a refused change from the row's stored and effective status. */
-void verify_refused(struct request *rq, enum verification_status stored,
-		    enum verification_status effective);
+/* A new code and expiry for a PENDING verification, mailed as a start's. */
+enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
+				  struct verify_result *res);
 
-/* Starts a verification and mails its code; answers 201, 502 or an error. */
-void verify_start(struct request *rq, const struct verify_start_req *sr);
+/* PENDING -> CANCELED; VO_OK with the verification after. */
+enum verify_outcome verify_cancel(const struct verify_ctx *ctx, const char *id,
+				  struct verify_result *res);
 
-/* New code and expiry for a PENDING verification, mailed; answers rq. */
-void verify_resend(struct request *rq, const char *id);
+/*
+ * Remembers the answer (status and body text) to a start with an
+ * Idempotency-Key: a repeat of that start is answered with it (VO_REPLAY).
+ */
+void verify_remember(const struct verify_ctx *ctx, const char *tenant, const char *idem_key,
+		     int status, const char *answer);
 
-/* PENDING -> CANCELED; answers the verification as GET shows it. */
-void verify_cancel(struct request *rq, const char *id);
+/* The refusal of a verification whose stored and effective status is not PENDING. */
+enum verify_outcome verify_refusal(enum verification_status stored,
+				   enum verification_status eff);
+
+/* An outcome word of mp_start() or mp_resend() but "refused"; VO_ERROR for any other. */
+enum verify_outcome verify_outcome_of(const char *word);
+
+/* What a code check's row came to. */
+enum verify_outcome verify_code_outcome(const struct db_verify_code *cc);
 
 #endif
