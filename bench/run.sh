@@ -48,6 +48,10 @@ chmod 755 "$var"
 export MPDEV_DURABLE=1
 init_var "$var" "$top/build"
 echo "mail_delivery = queue" >>"$MAILPROOF_CONFIG"
+# mailproof as its sample config has it: PostgreSQL on this host through
+# its Unix socket, libpq's default (the peers keep the 127.0.0.1 their
+# definitions give).
+sed -i "s|^database_url = host=127.0.0.1 |database_url = host=$PGDATA |" "$MAILPROOF_CONFIG"
 
 stop_all() {
   stop_pid "$VAR/run/lighttpd.pid"
