@@ -459,9 +459,11 @@ END $$;
 -- Checks a code: p_hash and p_hash_prev are the keyed hashes of the
 -- submitted code under secret_key and secret_key_previous (NULL when
 -- unset).  p_tenant NULL is the hosted page, where the unguessable id is
--- the credential.  Locking the row first makes concurrent guesses unable
--- to pass max_attempts and concurrent right codes verify exactly once.  A
--- wrong code also counts against the address's wrong codes of the day.
+-- the credential.  A code that can count is one UPDATE, with no lock taken
+-- before it: the UPDATE checks its WHERE again on the newest version of a
+-- row that another transaction changed, so concurrent guesses cannot pass
+-- max_attempts and concurrent right codes verify exactly once.  A wrong
+-- code also counts against the address's wrong codes of the day.
 -- The comparison is between keyed digests, so its timing says nothing of
 -- the code.  Returns stored (NULL: no such OTP verification) and effective
 -- status before, result (the new status, NULL when refused), the attempts
@@ -473,25 +475,33 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
 BEGIN
-    SELECT * INTO v FROM verifications x
+    UPDATE verifications x SET
+        status = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev THEN 'VERIFIED'
+                      WHEN x.attempts + 1 >= x.max_attempts THEN 'FAILED'
+                      ELSE x.status END,
+        attempts = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev
+                        THEN x.attempts ELSE x.attempts + 1 END,
+        verified_at = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev
+                           THEN now() END,
+        updated_at = now()
     WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP'
-    FOR UPDATE;
+      AND x.status = 'PENDING' AND x.expires_at > now() AND x.attempts < x.max_attempts
+    RETURNING * INTO v;
     IF NOT FOUND THEN
+        -- no such verification, or one that takes no code: say which
+        SELECT * INTO v FROM verifications x
+        WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP';
+        IF FOUND THEN
+            stored := v.status;
+            eff := mp_status(v);
+        END IF;
         RETURN;
     END IF;
-    stored := v.status;
-    eff := mp_status(v);
-    IF eff <> 'PENDING' OR v.attempts >= v.max_attempts THEN
-        RETURN;
-    END IF;
-    IF v.secret_hash = p_hash OR v.secret_hash = p_hash_prev THEN
-        UPDATE verifications x SET status = 'VERIFIED', verified_at = now(), updated_at = now()
-        WHERE x.id = p_id RETURNING * INTO v;
+    stored := 'PENDING';
+    eff := 'PENDING';
+    IF v.status = 'VERIFIED' THEN
         body := mp_verification_json(v)::text;
     ELSE
-        UPDATE verifications x SET attempts = x.attempts + 1, updated_at = now(),
-            status = CASE WHEN x.attempts + 1 >= x.max_attempts THEN 'FAILED' ELSE x.status END
-        WHERE x.id = p_id RETURNING * INTO v;
         PERFORM mp_address_count(v.tenant_id, v.email_norm, false);
     END IF;
     result := v.status;
