@@ -204,9 +204,10 @@ def expect_error(resp, status, code):
     return body
 
 
-def fcgi_request(address, params, body=b"", timeout=10):
+def fcgi_request(address, params, body=b"", timeout=10, sock=None):
     """Speaks FastCGI (responder role) to address, a unix socket path or a
-    (host, port) pair; returns (status, headers dict, body bytes)."""
+    (host, port) pair; returns (status, headers dict, body bytes).  With
+    sock, a connected socket, it uses that one and leaves it open."""
     import socket
     import struct
 
@@ -221,10 +222,12 @@ def fcgi_request(address, params, body=b"", timeout=10):
             out += bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
         return out + name + value
 
-    fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(address)
+    s = sock
+    if s is None:
+        fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(address)
     try:
         p = dict(params)
         p.setdefault("REQUEST_METHOD", "GET")
@@ -257,7 +260,8 @@ def fcgi_request(address, params, body=b"", timeout=10):
                     return int(hdrs.get("status", "200").split()[0]), hdrs, rest
         raise AssertionError("FastCGI connection closed before END_REQUEST")
     finally:
-        s.close()
+        if sock is None:
+            s.close()
 
 
 def free_port():

@@ -4,6 +4,7 @@ mount prefix and --max-requests, spoken to directly over FastCGI."""
 import json
 import os
 import signal
+import socket
 import subprocess
 
 from harness import check, fcgi_request, free_port
@@ -109,6 +110,43 @@ def test_prefork_on_tcp_with_mount_prefix_and_max_requests(env):
         started = open(log_path).read().count("started")
         check(started >= 4, "workers recycled after 3 requests each: %d started" % started)
         check("exited with status" not in open(log_path).read(), "recycling is a clean exit")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+        log.close()
+    check(proc.returncode == 0, "clean stop: %r" % proc.returncode)
+
+
+def test_unix_socket_connection_is_closed_not_lingered(env):
+    """On a Unix socket a worker closes the connection as soon as it has
+    answered, instead of waiting for the web server to close first
+    (libfcgi's lingering close), which would hold the worker."""
+    path = os.path.join(env.var, "run", "fcgi-close.sock")
+    log = open(os.path.join(env.var, "log", "fcgi-close.log"), "w")
+    proc = subprocess.Popen(
+        [os.path.join(env.build, "mailproof-fcgi"), "--listen", "unix:" + path,
+         "--workers", "1"], stdout=log, stderr=log,
+        env=dict(os.environ, MAILPROOF_CONFIG=env.config_file))
+    try:
+        env.wait("the unix-socket master", lambda: _try(
+            lambda: fcgi_request(path, {"REQUEST_URI": "/healthz"})[0] == 200))
+        for body in (b"", b'{"x": 1}'):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(path)
+            try:
+                st, _, _ = fcgi_request(path, {"REQUEST_URI": "/healthz"}, body, sock=s)
+                check(st == 200, "answered: %d" % st)
+                check(s.recv(1) == b"", "the answer is followed by the end of the stream")
+                # a lingering worker would still be reading (and discarding)
+                try:
+                    s.sendall(b"\0" * 8)
+                    closed = False
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                check(closed, "the worker closed its end at once (body %r)" % body)
+            finally:
+                s.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
