@@ -476,12 +476,12 @@ DECLARE
     v verifications;
 BEGIN
     UPDATE verifications x SET
-        status = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev THEN 'VERIFIED'
+        status = CASE WHEN x.secret_hash IN (p_hash, p_hash_prev) THEN 'VERIFIED'
                       WHEN x.attempts + 1 >= x.max_attempts THEN 'FAILED'
                       ELSE x.status END,
-        attempts = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev
+        attempts = CASE WHEN x.secret_hash IN (p_hash, p_hash_prev)
                         THEN x.attempts ELSE x.attempts + 1 END,
-        verified_at = CASE WHEN x.secret_hash = p_hash OR x.secret_hash = p_hash_prev
+        verified_at = CASE WHEN x.secret_hash IN (p_hash, p_hash_prev)
                            THEN now() END,
         updated_at = now()
     WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP'
@@ -536,7 +536,7 @@ BEGIN
     -- the hash again: a resend may have replaced the token meanwhile
     UPDATE verifications x SET link_views = x.link_views + 1
     WHERE x.id = mp_link_id(p_hash, p_hash_prev)
-      AND (x.secret_hash = p_hash OR x.secret_hash = p_hash_prev) RETURNING * INTO v;
+      AND x.secret_hash IN (p_hash, p_hash_prev) RETURNING * INTO v;
     IF FOUND THEN
         id := v.id;
         eff := mp_status(v);
@@ -555,7 +555,7 @@ DECLARE
     v verifications;
 BEGIN
     SELECT * INTO v FROM verifications x WHERE x.id = mp_link_id(p_hash, p_hash_prev)
-      AND (x.secret_hash = p_hash OR x.secret_hash = p_hash_prev) FOR UPDATE;
+      AND x.secret_hash IN (p_hash, p_hash_prev) FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
     END IF;
