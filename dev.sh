@@ -429,7 +429,7 @@ run_suite() {
   rm -rf "$var"
 }
 
-# What only the tests need: Debian's Chromium, node, and the npm packages of
+# What only the tests need: Debian's Chromium (and a CJK font), node, and the npm packages of
 # tests/node (standardwebhooks checks webhook signatures independently,
 # playwright-core drives Chromium; it never downloads a browser of its own).
 node_deps() {
@@ -437,6 +437,8 @@ node_deps() {
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
   [ -x /usr/bin/chromium ] || want+=(chromium)
   command -v tidy >/dev/null || want+=(tidy)
+  # the screenshots of Japanese and Chinese pages need a CJK font
+  [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || want+=(fonts-ipafont-gothic)
   if [ ${#want[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "the tests need: ${want[*]}"
     say "installing ${want[*]}"

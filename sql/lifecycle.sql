@@ -42,7 +42,7 @@ $$ SELECT row_to_json(ROW(v.id, v.user_id, v.email, v.method, mp_status(v), v.at
        mp_ts(v.created_at), mp_ts(v.verified_at),
        ROW(v.delivery_status, v.delivery_attempts, v.smtp_code, v.smtp_reply,
            mp_ts(v.sent_at))::mp_api_delivery,
-       v.deliverability, v.disposable, v.link_views, v.metadata)::mp_api_verification) $$;
+       v.deliverability, v.disposable, v.link_views, v.metadata, v.locale)::mp_api_verification) $$;
 
 -- Webhook ids are derived, not random: stable across retries, and one per
 -- event kind and verification.
@@ -181,7 +181,7 @@ CREATE TRIGGER api_keys_created BEFORE INSERT ON api_keys
 CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope text,
     p_limit integer, p_count boolean,
     OUT auth text, OUT retry_after integer, OUT key_id bigint, OUT tenant_id bigint,
-    OUT mail_from text, OUT per_hour integer, OUT quota integer)
+    OUT mail_from text, OUT per_hour integer, OUT quota integer, OUT default_locale text)
 LANGUAGE plpgsql AS $$
 DECLARE
     k record;
@@ -242,6 +242,7 @@ BEGIN
     mail_from := (k.t).mail_from;
     per_hour := (k.t).rate_per_email_per_hour;
     quota := (k.t).monthly_quota;
+    default_locale := (k.t).default_locale;
 END $$;
 
 -- Requests of key p_key counted since the last fold into
@@ -329,7 +330,7 @@ END $$;
 
 -- ------------------------------------------------------------ transitions
 
--- Starts a verification for tenant p_tenant: idempotency, the address's
+-- Starts a verification for tenant p_tenant, in language p_locale: idempotency, the address's
 -- limits, the quota, superseding (a PENDING verification of the same
 -- address and userId becomes CANCELED), the row, its event and, in queue
 -- mode, its mail job (p_sealed_secret: the sealed code or link token).
@@ -341,7 +342,7 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_max_attempts integer, p_ttl integer, p_redirect_url text, p_subject text,
     p_line text, p_metadata jsonb, p_sealed_secret bytea, p_deliverability text,
     p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
-    p_fail_day integer, p_quota integer,
+    p_fail_day integer, p_quota integer, p_locale text,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -398,11 +399,11 @@ BEGIN
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
-        disposable)
+        disposable, locale)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
         p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
-        p_disposable)
+        p_disposable, p_locale)
     RETURNING * INTO v;
     IF p_sealed_secret IS NOT NULL THEN
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
@@ -809,16 +810,18 @@ END $$;
 -- POST /v1/verifications/email: see mp_start.  p_per_hour is the
 -- configured per-address limit (a tenant's own overrides it).  p_refusal
 -- (disposable | undeliverable), when set, is the outcome once the key is
--- known to be good: nothing is started.  Returns the tenant (for the
--- idempotency record) and its sender override.
+-- known to be good: nothing is started.  p_locale is the language the
+-- request asked for, when mailproof has it, else NULL for the tenant's
+-- default (or English).  Returns the tenant (for the idempotency record),
+-- its sender override and the locale used.
 CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_email text, p_user_id text, p_method text, p_token_format text,
     p_code_length integer, p_secret_hash bytea, p_max_attempts integer, p_ttl integer,
     p_redirect_url text, p_subject text, p_line text, p_metadata jsonb, p_sealed_secret bytea,
     p_deliverability text, p_disposable boolean, p_idem_key text, p_idem_hash bytea,
-    p_per_hour integer, p_fail_day integer, p_refusal text,
+    p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
-    OUT outcome text, OUT body text, OUT replay_status integer)
+    OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -832,6 +835,7 @@ BEGIN
     END IF;
     tenant_id := a.tenant_id;
     mail_from := a.mail_from;
+    locale := coalesce(p_locale, a.default_locale, 'en');
     IF p_refusal IS NOT NULL THEN
         outcome := p_refusal;
         RETURN;
@@ -839,7 +843,7 @@ BEGIN
     s := mp_start(a.tenant_id, a.key_id, p_id, p_email, p_user_id, p_method, p_token_format,
                   p_code_length, p_secret_hash, p_max_attempts, p_ttl, p_redirect_url, p_subject,
                   p_line, p_metadata, p_sealed_secret, p_deliverability, p_disposable, p_idem_key,
-                  p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota);
+                  p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota, locale);
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;
@@ -875,7 +879,7 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_api_mail_info(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, OUT auth text, OUT retry_after integer, OUT known boolean, OUT email text,
     OUT method text, OUT token_format text, OUT code_length integer, OUT subject text,
-    OUT line text, OUT ttl integer, OUT mail_from text)
+    OUT line text, OUT ttl integer, OUT mail_from text, OUT locale text)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -888,8 +892,8 @@ BEGIN
     END IF;
     mail_from := a.mail_from;
     SELECT true, v.email, v.method, v.token_format, v.code_length, v.subject,
-           v.verification_line, v.ttl_seconds
-    INTO known, email, method, token_format, code_length, subject, line, ttl
+           v.verification_line, v.ttl_seconds, v.locale
+    INTO known, email, method, token_format, code_length, subject, line, ttl, locale
     FROM verifications v WHERE v.id = p_id AND v.tenant_id = a.tenant_id;
     known := coalesce(known, false);
 END $$;

@@ -13,7 +13,7 @@
 #include "db.h"
 #include "db_api.h"
 #include "jsonx.h"
-#include "mail.h"
+#include "mail_verification.h"
 #include "request.h"
 #include "token.h"
 #include "util.h"
@@ -262,10 +262,11 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 {
 	static const char *const fields[] = {
 		"email", "userId", "method", "redirectUrl", "tokenFormat", "codeLength",
-		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata", NULL
+		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata",
+		"locale", NULL
 	};
 	const struct config *cfg = rq->cfg;
-	const char *method = "OTP", *format = "numeric", *redirect = NULL, *idem;
+	const char *method = "OTP", *format = "numeric", *redirect = NULL, *idem, *locale = NULL;
 	json_t *body = rq->json, *meta;
 	char msg[200], *canon;
 
@@ -295,8 +296,13 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 			  sizeof msg) < 0 ||
 	    jsonx_get_int(body, "maxAttempts", 1, 10, &sr->max_attempts, msg, sizeof msg) < 0 ||
 	    text_field(body, "subject", 200, &sr->subject, msg, sizeof msg) < 0 ||
-	    text_field(body, "verificationLine", 500, &sr->verification_line, msg, sizeof msg) < 0)
+	    text_field(body, "verificationLine", 500, &sr->verification_line, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "locale", 64, &locale, msg, sizeof msg) < 0)
 		goto bad;
+	if (locale && verify_locale(cfg, locale, sr->locale) < 0) {
+		snprintf(msg, sizeof msg, "'locale' must be a BCP 47 language tag, such as de or pt-BR");
+		goto bad;
+	}
 	if (method == NULL)
 		method = "OTP";
 	if (strcmp(method, "OTP") != 0 && strcmp(method, "MAGIC_LINK") != 0) {

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "brand.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -284,11 +285,47 @@ static int cmd_migrate(struct ctx *c)
 	return 0;
 }
 
+/* The brand options given to tenant create or update: -1 after saying what is wrong. */
+static int brand_opts(struct ctx *c, const char *cmd, struct brand_values *v)
+{
+	const struct brand_opts o = {
+		opt_get(c, "display-name"), opt_get(c, "support-url"), opt_get(c, "accent-color"),
+		opt_get(c, "default-locale"), opt_get(c, "logo")
+	};
+	char err[512];
+
+	if (brand_check(&o, c->cfg.template_dir, v, err, sizeof err) < 0) {
+		brand_free(v);
+		fail("%s: %s", cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores the brand options of tenant name, when any was given. */
+static int brand_store(struct ctx *c, const char *cmd, const char *name,
+		       const struct brand_values *v)
+{
+	char err[512];
+	PGresult *r;
+
+	if (!v->display_name && !v->support_url && !v->accent_color && !v->default_locale &&
+	    !v->logo)
+		return 0;
+	if ((r = db_admin_tenant_brand(c->conn, name, v, err, sizeof err)) == NULL) {
+		fail("%s: %s", cmd, err);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
 static int cmd_tenant_create(struct ctx *c)
 {
 	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url"), *why;
 	const char *from = opt_get(c, "mail-from");
 	char secret[TOKEN_WHSEC_LEN + 1], err[512];
+	struct brand_values brand;
 	struct buf allow;
 	long long id;
 	PGresult *r;
@@ -305,9 +342,12 @@ static int cmd_tenant_create(struct ctx *c)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant create: --redirect-allow %s: must be an http:// or "
 				    "https:// URL prefix without user name", c->opts[i].value);
+	if (brand_opts(c, "tenant create", &brand) < 0)
+		return 1;
 	buf_init(&allow, 64 * 1024);
 	if (pg_array(c, "redirect-allow", &allow) < 0) {
 		buf_free(&allow);
+		brand_free(&brand);
 		return fail("tenant create: too many --redirect-allow prefixes");
 	}
 	token_webhook_secret(secret);
@@ -320,6 +360,8 @@ static int cmd_tenant_create(struct ctx *c)
 	}
 	id = db_admin_id(r);
 	PQclear(r);
+	if (brand_store(c, "tenant create", name, &brand) < 0)
+		goto out;
 	if (c->json)
 		rc = print_json(json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "name", name,
 					  "webhookSecret", secret));
@@ -330,6 +372,7 @@ static int cmd_tenant_create(struct ctx *c)
 		rc = 0;
 	}
 out:
+	brand_free(&brand);
 	sodium_memzero(secret, sizeof secret);
 	return rc;
 }
@@ -468,7 +511,8 @@ static int cmd_tenant_show(struct ctx *c)
 	}
 	db_admin_tenant(r, 0, &t);
 	if (c->json) {
-		rc = print_json(json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?}",
+		rc = print_json(json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?,"
+					  "s:s?,s:s?,s:s?,s:s?,s:s?,s:I}",
 			"id", (json_int_t)t.id, "name", t.name,
 			"webhookUrl", null_if_unset(t.webhook_url),
 			"webhookEnabled", *t.webhook_disabled_at == '\0',
@@ -477,14 +521,21 @@ static int cmd_tenant_show(struct ctx *c)
 			"ratePerEmailPerHour", int_or_null(t.rate_per_email_per_hour),
 			"ratePerKeyPerMinute", int_or_null(t.rate_per_key_per_minute),
 			"activeKeys", (json_int_t)t.active_keys, "createdAt", t.created_at,
-			"mailFrom", null_if_unset(t.mail_from)));
+			"mailFrom", null_if_unset(t.mail_from),
+			"displayName", null_if_unset(t.display_name),
+			"supportUrl", null_if_unset(t.support_url),
+			"accentColor", null_if_unset(t.accent_color),
+			"defaultLocale", null_if_unset(t.default_locale),
+			"logoType", null_if_unset(t.logo_type), "logoBytes", (json_int_t)t.logo_bytes));
 	} else {
 		printf("id                       %lld\nname                     %s\n"
 		       "webhook url              %s\nwebhooks                 %s%s%s\n"
 		       "redirect allow           %s\nmonthly quota            %s\n"
 		       "rate per email per hour  %s\nrate per key per minute  %s\n"
 		       "active keys              %lld\ncreated                  %s\n"
-		       "mail from                %s\n",
+		       "mail from                %s\ndisplay name             %s\n"
+		       "support                  %s\naccent colour            %s\n"
+		       "default locale           %s\nlogo                     %s%s%lld%s\n",
 		       t.id, t.name, *t.webhook_url ? t.webhook_url : "(none)",
 		       *t.webhook_disabled_at ? "DISABLED since " : "enabled", t.webhook_disabled_at,
 		       *t.webhook_disabled_at ? " (410 Gone; set --webhook-url to enable)" : "",
@@ -492,7 +543,13 @@ static int cmd_tenant_show(struct ctx *c)
 		       num_text(quota, t.monthly_quota, "(none)"),
 		       num_text(hour, t.rate_per_email_per_hour, "(configured default)"),
 		       num_text(minute, t.rate_per_key_per_minute, "(configured default)"),
-		       t.active_keys, t.created_at, *t.mail_from ? t.mail_from : "(configured mail_from)");
+		       t.active_keys, t.created_at, *t.mail_from ? t.mail_from : "(configured mail_from)",
+		       *t.display_name ? t.display_name : "(the name)",
+		       *t.support_url ? t.support_url : "(none)",
+		       *t.accent_color ? t.accent_color : "(default)",
+		       *t.default_locale ? t.default_locale : "(en)",
+		       *t.logo_type ? t.logo_type : "(none)", t.logo_bytes ? ", " : "",
+		       t.logo_bytes, t.logo_bytes ? " bytes" : "");
 	}
 	PQclear(r);
 	return rc;
@@ -516,10 +573,11 @@ static int cmd_tenant_update(struct ctx *c)
 	const char *hour = opt_get(c, "rate-per-email-per-hour");
 	const char *minute = opt_get(c, "rate-per-key-per-minute");
 	const char *from = opt_get(c, "mail-from");
+	struct brand_values brand;
 	struct buf allow;
 	char err[512];
 	PGresult *r;
-	int found;
+	int found, stored;
 
 	if (hook && *hook && !webhook_url_ok(hook, &why))
 		return fail("tenant update: --webhook-url: %s", why);
@@ -531,21 +589,28 @@ static int cmd_tenant_update(struct ctx *c)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant update: --redirect-allow %s: must be an http:// or "
 				    "https:// URL prefix without user name", c->opts[i].value);
+	if (brand_opts(c, "tenant update", &brand) < 0)
+		return 1;
 	buf_init(&allow, 64 * 1024);
 	if (opt_get(c, "redirect-allow") && pg_array(c, "redirect-allow", &allow) < 0) {
 		buf_free(&allow);
+		brand_free(&brand);
 		return fail("tenant update: too many --redirect-allow prefixes");
 	}
 	r = db_admin_tenant_update(c->conn, c->pos[0], hook, allow.data, quota, hour, minute, from,
 				   err, sizeof err);
 	buf_free(&allow);
-	if (r == NULL)
+	if (r == NULL) {
+		brand_free(&brand);
 		return fail("tenant update: %s", err);
+	}
 	found = db_admin_id(r) >= 0;
 	PQclear(r);
+	stored = found ? brand_store(c, "tenant update", c->pos[0], &brand) : 0;
+	brand_free(&brand);
 	if (!found)
 		return fail("tenant update: no tenant named '%s'", c->pos[0]);
-	return cmd_tenant_show(c);
+	return stored < 0 ? 1 : cmd_tenant_show(c);
 }
 
 static void event_row(const PGresult *r, int i, struct row *out)
@@ -646,11 +711,13 @@ static int cmd_stats(struct ctx *c)
 }
 
 static const char *const o_migrate[] = { "sql-dir", NULL };
+#define BRAND_OPTIONS "display-name", "support-url", "accent-color", "default-locale", "logo"
 static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-allow",
-					       "mail-from", NULL };
+					       "mail-from", BRAND_OPTIONS, NULL };
 static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", "monthly-quota",
 					       "rate-per-email-per-hour",
-					       "rate-per-key-per-minute", "mail-from", NULL };
+					       "rate-per-key-per-minute", "mail-from", BRAND_OPTIONS,
+					       NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
@@ -660,13 +727,18 @@ static const char *const o_stats[] = { "tenant", NULL };
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
 	{ "tenant", "create", "tenant create --name NAME [--webhook-url URL] "
-	  "[--redirect-allow PREFIX]... [--mail-from ADDR]", o_tenant_create, "name", NULL,
+	  "[--redirect-allow PREFIX]... [--mail-from ADDR]\n"
+	  "                [--display-name TEXT] [--support-url URL] [--accent-color #RRGGBB]\n"
+	  "                [--default-locale TAG] [--logo FILE]", o_tenant_create, "name", NULL,
 	  cmd_tenant_create },
 	{ "tenant", "list", "tenant list", o_none, NULL, NULL, cmd_tenant_list },
 	{ "tenant", "show", "tenant show NAME", o_none, NULL, "NAME", cmd_tenant_show },
 	{ "tenant", "update", "tenant update NAME [--webhook-url URL|''] [--redirect-allow PREFIX]...\n"
 	  "                [--monthly-quota N|''] [--rate-per-email-per-hour N|'']\n"
-	  "                [--rate-per-key-per-minute N|''] [--mail-from ADDR|'']", o_tenant_update,
+	  "                [--rate-per-key-per-minute N|''] [--mail-from ADDR|'']\n"
+	  "                [--display-name TEXT|''] [--support-url URL|'']\n"
+	  "                [--accent-color #RRGGBB|''] [--default-locale TAG|''] [--logo FILE|'']",
+	  o_tenant_update,
 	  NULL, "NAME",
 	  cmd_tenant_update },
 	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", NULL,

@@ -22,10 +22,28 @@ static const struct db_statement s_tenants = { "tenants", 1, 1,
 	" t.rate_per_email_per_hour, t.rate_per_key_per_minute,"
 	" (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id"
 	"  AND k.revoked_at IS NULL) AS active_keys, mp_ts(t.created_at) AS created_at,"
-	" coalesce(t.mail_from, '') AS mail_from"
+	" coalesce(t.mail_from, '') AS mail_from, coalesce(t.display_name, '') AS display_name,"
+	" coalesce(t.support_url, '') AS support_url, coalesce(t.accent_color, '') AS accent_color,"
+	" coalesce(t.default_locale, '') AS default_locale, coalesce(t.logo_type, '') AS logo_type,"
+	" coalesce(octet_length(t.logo), 0) AS logo_bytes"
 	" FROM tenants t WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.id",
 	"id name webhook_url webhook_disabled_at redirect_allow monthly_quota"
-	" rate_per_email_per_hour rate_per_key_per_minute active_keys created_at mail_from" };
+	" rate_per_email_per_hour rate_per_key_per_minute active_keys created_at mail_from"
+	" display_name support_url accent_color default_locale logo_type logo_bytes" };
+
+/*
+ * $1 tenant; $2 display name, $3 support, $4 accent, $5 default locale, $6
+ * logo (base64) and $7 its type: NULL keeps, '' removes.
+ */
+static const struct db_statement s_tenant_brand = { "tenant_brand", 7, 0,
+	"UPDATE tenants SET"
+	" display_name = CASE WHEN $2::text IS NULL THEN display_name ELSE nullif($2, '') END,"
+	" support_url = CASE WHEN $3::text IS NULL THEN support_url ELSE nullif($3, '') END,"
+	" accent_color = CASE WHEN $4::text IS NULL THEN accent_color ELSE nullif($4, '') END,"
+	" default_locale = CASE WHEN $5::text IS NULL THEN default_locale ELSE nullif($5, '') END,"
+	" logo = CASE WHEN $6::text IS NULL THEN logo ELSE decode(nullif($6, ''), 'base64') END,"
+	" logo_type = CASE WHEN $6::text IS NULL THEN logo_type ELSE nullif($7, '') END"
+	" WHERE name = $1 RETURNING id", "id" };
 
 static const struct db_statement s_tenant_update = { "tenant_update", 7, 0,
 	"UPDATE tenants SET"
@@ -133,6 +151,15 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 	return run(c, &s_tenant_update, p, err, errlen);
 }
 
+PGresult *db_admin_tenant_brand(PGconn *c, const char *name, const struct brand_values *b,
+				char *err, size_t errlen)
+{
+	const char *p[7] = { name, b->display_name, b->support_url, b->accent_color,
+			     b->default_locale, b->logo, b->logo_type };
+
+	return run(c, &s_tenant_brand, p, err, errlen);
+}
+
 PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
 			      const char *prefix, const char *scopes_array, char *err,
 			      size_t errlen)
@@ -188,6 +215,12 @@ void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out)
 	out->active_keys = db_get_int(r, i, 8, 0, INT64_MAX, 0);
 	out->created_at = PQgetvalue(r, i, 9);
 	out->mail_from = PQgetvalue(r, i, 10);
+	out->display_name = PQgetvalue(r, i, 11);
+	out->support_url = PQgetvalue(r, i, 12);
+	out->accent_color = PQgetvalue(r, i, 13);
+	out->default_locale = PQgetvalue(r, i, 14);
+	out->logo_type = PQgetvalue(r, i, 15);
+	out->logo_bytes = db_get_int(r, i, 16, 0, INT64_MAX, 0);
 }
 
 void db_admin_key(const PGresult *r, int i, struct db_admin_key *out)

@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include "brand.h"
+
 /* A tenant.  A text not set is "", a number not set -1. */
 struct db_admin_tenant {
 	long long id;
@@ -27,6 +29,12 @@ struct db_admin_tenant {
 	long long active_keys;
 	const char *created_at;
 	const char *mail_from;			/* not set: the configured one */
+	const char *display_name;		/* the brand; each "" when not set */
+	const char *support_url;
+	const char *accent_color;
+	const char *default_locale;
+	const char *logo_type;
+	long long logo_bytes;			/* 0: no logo */
 };
 
 /* An API key.  A time not set is "". */
@@ -77,6 +85,9 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 				 const char *redirect_allow_array, const char *quota,
 				 const char *per_hour, const char *per_minute, const char *mail_from,
 				 char *err, size_t errlen);
+/* Sets the brand of tenant name (see brand.h); read with db_admin_id(). */
+PGresult *db_admin_tenant_brand(PGconn *c, const char *name, const struct brand_values *b,
+				char *err, size_t errlen);
 /* Read with db_admin_id(): no row when there is no such tenant. */
 PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
 			      const char *prefix, const char *scopes_array, char *err,

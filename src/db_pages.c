@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_mail.h"
 
 void db_ip_hit(const PGresult *r, struct db_ip_hit *out)
 {
@@ -18,7 +19,9 @@ int db_link(const PGresult *r, struct db_link *out)
 	out->id = PQgetvalue(r, 0, 0);
 	out->eff = vstatus_of(PQgetvalue(r, 0, 1));
 	out->redirect = PQgetvalue(r, 0, 2);
-	out->confirmed = PQnfields(r) > 3 && !PQgetisnull(r, 0, 3);
+	out->locale = PQgetvalue(r, 0, 3);
+	db_mail_brand(r, 0, 4, &out->brand);
+	out->confirmed = PQnfields(r) > 9 && !PQgetisnull(r, 0, 9);
 	return 0;
 }
 
@@ -29,5 +32,7 @@ int db_hosted_info(const PGresult *r, struct db_hosted_info *out)
 	out->eff = vstatus_of(PQgetvalue(r, 0, 0));
 	out->otp = strcmp(PQgetvalue(r, 0, 1), "OTP") == 0;
 	out->format = PQgetvalue(r, 0, 2);
+	out->locale = PQgetvalue(r, 0, 3);
+	db_mail_brand(r, 0, 4, &out->brand);
 	return 0;
 }

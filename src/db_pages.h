@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "mail_verification.h"
 #include "vstatus.h"
 
 /* DB_IP_HIT: whether the client address is over its limit, and for how long. */
@@ -23,6 +24,8 @@ struct db_link {
 	enum verification_status eff;	/* before a confirm */
 	const char *redirect;		/* "" for none */
 	int confirmed;			/* DB_LINK_CONFIRM verified it now */
+	const char *locale;
+	struct mail_brand brand;
 };
 
 /* DB_HOSTED_INFO: the verification of the hosted code page. */
@@ -30,6 +33,8 @@ struct db_hosted_info {
 	enum verification_status eff;
 	int otp;			/* a code, not a magic link */
 	const char *format;		/* numeric, alpha or alphanumeric */
+	const char *locale;
+	struct mail_brand brand;
 };
 
 void db_ip_hit(const PGresult *r, struct db_ip_hit *out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_mail.h"
 
 const char *db_claimed_id(const PGresult *r, int i)
 {
@@ -51,4 +52,6 @@ void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)
 	out->verification_line = db_get_text(r, i, 10);
 	out->ttl_seconds = (int)db_get_int(r, i, 11, 60, 2592000, 60);
 	out->secret_hash = PQgetvalue(r, i, 12);
+	out->locale = PQgetvalue(r, i, 13);
+	db_mail_brand(r, i, 14, &out->brand);
 }

@@ -11,6 +11,8 @@
 
 #include <libpq-fe.h>
 
+#include "mail_verification.h"
+
 struct db_event_row {
 	const char *id;			/* outbox row */
 	const char *event_id;		/* webhook-id */
@@ -38,6 +40,8 @@ struct db_mail_row {
 	const char *verification_line;	/* NULL for the default */
 	int ttl_seconds;
 	const char *secret_hash;	/* hex: the verification's current secret */
+	const char *locale;
+	struct mail_brand brand;
 };
 
 /* DB_PURGE: what mp_purge() deleted. */

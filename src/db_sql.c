@@ -13,6 +13,17 @@
 /* The API key's part of every mp_api_*() call. */
 #define AUTH "$1::bytea, $2::bytea, $3::int"
 
+/*
+ * The tenant t's brand, as mail shows it: the display name (its name when
+ * none), support address, accent colour, and the logo's type and bytes
+ * (base64); each "" when unset.
+ */
+#define MAIL_BRAND_COLS \
+	"coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support," \
+	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type," \
+	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo"
+#define MAIL_BRAND_NAMES "brand support accent logo_type logo"
+
 const struct db_statement db_statements[DB__COUNT] = {
 	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
 
@@ -61,18 +72,19 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
 	 * sender override, outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 24, 0,
-		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status"
+	[DB_API_START] = { "api_start", 25, 0,
+		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
-		" $22::int, $23::int, $24)",
-		"auth retry_after tenant_id mail_from outcome body replay_status" },
+		" $22::int, $23::int, $24, $25)",
+		"auth retry_after tenant_id mail_from outcome body replay_status locale" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
 	[DB_API_MAIL_INFO] = { "api_mail_info", 4, 0,
 		"SELECT auth, retry_after, known, email, method, token_format, code_length, subject,"
-		" line, ttl, mail_from FROM mp_api_mail_info(" AUTH ", $4)",
-		"auth retry_after known email method token_format code_length subject line ttl mail_from" },
+		" line, ttl, mail_from, locale FROM mp_api_mail_info(" AUTH ", $4)",
+		"auth retry_after known email method token_format code_length subject line ttl mail_from"
+		" locale" },
 
 	/*
 	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
@@ -90,18 +102,24 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* A magic link page fetched: $1, $2 the token's hashes.  Returns id, eff, redirect. */
 	[DB_LINK_VIEW] = { "link_view", 2, 0,
-		"SELECT id, eff, redirect FROM mp_link_view($1::bytea, $2::bytea) WHERE id IS NOT NULL",
-		"id eff redirect" },
+		"SELECT l.id, l.eff, l.redirect, v.locale, " MAIL_BRAND_COLS
+		" FROM mp_link_view($1::bytea, $2::bytea) l, verifications v, tenants t"
+		" WHERE v.id = l.id AND t.id = v.tenant_id",
+		"id eff redirect locale " MAIL_BRAND_NAMES },
 
-	/* The confirming POST: as above.  Returns id, eff before, redirect, new status. */
+	/* The confirming POST: as above, and the new status (NULL when nothing changed). */
 	[DB_LINK_CONFIRM] = { "link_confirm", 2, 0,
-		"SELECT id, eff, redirect, result FROM mp_link_confirm($1::bytea, $2::bytea)"
-		" WHERE id IS NOT NULL", "id eff redirect result" },
+		"SELECT l.id, l.eff, l.redirect, v.locale, " MAIL_BRAND_COLS ", l.result"
+		" FROM mp_link_confirm($1::bytea, $2::bytea) l, verifications v, tenants t"
+		" WHERE v.id = l.id AND t.id = v.tenant_id",
+		"id eff redirect locale " MAIL_BRAND_NAMES " result" },
 
-	/* The hosted code page: $1 id.  Returns effective status, method, format. */
+	/* The hosted code page: $1 id.  Returns effective status, method, format, language, brand. */
 	[DB_HOSTED_INFO] = { "hosted_info", 1, 1,
-		"SELECT mp_status(v) AS status, v.method, coalesce(v.token_format, '') AS format"
-		" FROM verifications v WHERE v.id = $1", "status method format" },
+		"SELECT mp_status(v) AS status, v.method, coalesce(v.token_format, '') AS format,"
+		" v.locale, " MAIL_BRAND_COLS
+		" FROM verifications v, tenants t WHERE v.id = $1 AND t.id = v.tenant_id",
+		"status method format locale " MAIL_BRAND_NAMES },
 
 	/* One hosted page request from client address $1 against the limit $2. */
 	[DB_IP_HIT] = { "ip_hit", 2, 0,
@@ -197,9 +215,16 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  mp_status(v) AS status, coalesce(t.mail_from, '') AS mail_from,"
 		"  encode(j.sealed_secret, 'hex') AS sealed_secret,"
 		"  encode(j.sealed_message, 'hex') AS sealed_message, v.method, v.subject,"
-		"  v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex') AS secret_hash",
+		"  v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex') AS secret_hash,"
+		"  v.locale, " MAIL_BRAND_COLS,
 		"id verification_id email attempt status mail_from sealed_secret sealed_message"
-		" method subject verification_line ttl_seconds secret_hash" },
+		" method subject verification_line ttl_seconds secret_hash locale " MAIL_BRAND_NAMES },
+
+	/* What a mail shows of the tenant of verification $1 (see MAIL_BRAND_COLS). */
+	[DB_MAIL_BRAND] = { "mail_brand", 1, 0,
+		"SELECT " MAIL_BRAND_COLS " FROM verifications v, tenants t"
+		" WHERE v.id = $1 AND t.id = v.tenant_id",
+		MAIL_BRAND_NAMES },
 
 	/* A job whose code a resend replaced: $1 job id.  Done, unsent. */
 	[DB_MAILQ_DROP] = { "mailq_drop", 1, 0,

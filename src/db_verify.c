@@ -15,6 +15,7 @@ void db_verify_start(const PGresult *r, struct db_verify_start *out)
 	out->retry_after = (int)db_get_int(r, 0, 1, 1, INT_MAX, 60);
 	out->body = PQgetvalue(r, 0, 5);
 	out->replay_status = (int)db_get_int(r, 0, 6, 100, 599, 500);
+	out->locale = PQgetvalue(r, 0, 7);
 }
 
 int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
@@ -29,6 +30,7 @@ int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
 	out->line = db_get_text(r, 0, 8);
 	out->ttl_seconds = (int)db_get_int(r, 0, 9, 60, 2592000, 60);
 	out->mail_from = PQgetvalue(r, 0, 10);
+	out->locale = PQgetvalue(r, 0, 11);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct db_verify_start {
 	int retry_after;		/* seconds until a limit lets the address through */
 	const char *body;		/* created: the verification; replay: the answer */
 	int replay_status;		/* replay: the answer's status; 500 when unreadable */
+	const char *locale;		/* the language it was started in */
 };
 void db_verify_start(const PGresult *r, struct db_verify_start *out);
 
@@ -38,6 +39,7 @@ struct db_verify_mail_info {
 	const char *line;		/* NULL for the default */
 	int ttl_seconds;
 	const char *mail_from;		/* the tenant's sender override, "" for none */
+	const char *locale;		/* the verification's language */
 };
 /* 0, or -1 when the key's tenant has no such verification. */
 int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out);

@@ -8,10 +8,13 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "config.h"
 #include "db.h"
 #include "db_pages.h"
+#include "locale.h"
 #include "log.h"
+#include "mail_verification.h"
 #include "redirect.h"
 #include "request.h"
 #include "template.h"
@@ -35,77 +38,167 @@ static void css_hash(const char *css, size_t len, char out[64])
 /*
  * The security headers of every page and redirect: style_hash allows the
  * page's own style element (none when NULL); form_origin may be NULL.
+ * Images are data: URIs only (a tenant's logo).
  */
 static void security_headers(struct buf *h, const char *style_hash, const char *form_origin)
 {
-	buf_printf(h, "Content-Security-Policy: default-src 'none'; style-src %s; "
+	buf_printf(h, "Content-Security-Policy: default-src 'none'; style-src %s; img-src data:; "
 		      "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'\r\n"
 		      "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n",
 		   style_hash ? style_hash : "'none'", form_origin ? " " : "",
 		   form_origin ? form_origin : "");
 }
 
-/* What a page says; the template content shows it (see templates/page-*.html). */
+/*
+ * Whom and in what language a page speaks: the verification's language
+ * and its tenant's brand, or, for a page with no verification behind it
+ * (NULL locale and brand), the client's Accept-Language and no brand.
+ */
+struct page_who {
+	const char *locale;
+	const struct mail_brand *brand;
+};
+
+static const struct page_who nobody = { NULL, NULL };
+
+/*
+ * What a page says: the catalogue's messages title and text (the plural
+ * form for n when n >= 0), shown by template content (page-*.html).
+ */
 struct page_text {
 	const char *title;
+	const char *text;
 	const char *cls;	/* "ok", "error" or NULL */
-	const char *message;
+	long n;
 	const char *inputmode;	/* page-otp.html only */
 };
 
-/* Renders inner with t into body, then layout with css and body into b. */
-static int page_fill(const struct buf *layout, const struct buf *css, const struct buf *inner,
-		     const struct page_text *t, struct buf *body, struct buf *b)
+/* The catalogue of who's language, or of the client's. */
+static int page_catalog(struct request *rq, const struct page_who *who, struct catalog *cat,
+			char *err, size_t errlen)
 {
-	const struct template_var cv[] = {
-		{ "title", t->title, 0 }, { "class", t->cls, 0 },
-		{ "message", t->message, 0 }, { "inputmode", t->inputmode, 0 },
-	};
+	char tags[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX], chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
+	size_t ntags, n = 0;
 
-	if (template_render(inner->data ? inner->data : "", cv, sizeof cv / sizeof cv[0], 1,
-			    body) < 0)
+	if (who->locale && *who->locale)
+		return catalog_load(cat, rq->cfg->template_dir, chain,
+				    locale_chain(who->locale, chain, LOCALE_CHAIN_MAX), err, errlen);
+	ntags = locale_accept(request_param(rq, "HTTP_ACCEPT_LANGUAGE"), tags, LOCALE_CHAIN_MAX);
+	for (size_t i = 0; i < ntags && n < LOCALE_CHAIN_MAX; i++) {
+		char c[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
+		size_t nc = locale_chain(tags[i], c, LOCALE_CHAIN_MAX);
+		for (size_t j = 0; j < nc && n < LOCALE_CHAIN_MAX; j++)
+			if (catalog_exists(rq->cfg->template_dir, c[j]))
+				memcpy(chain[n++], c[j], LOCALE_TAG_MAX);
+	}
+	return catalog_load(cat, rq->cfg->template_dir, chain, n, err, errlen);
+}
+
+/* Renders catalogue message key (its plural form for n >= 0) as text. */
+static int page_message(const struct catalog *cat, const char *key, long n,
+			const struct template_var *v, size_t nv, struct buf *out)
+{
+	const char *text = n >= 0 ? catalog_plural(cat, key, n) : catalog_get(cat, key);
+
+	return template_render(text ? text : "", v, nv, 0, NULL, out);
+}
+
+/* The buffers of one page. */
+struct page_bufs {
+	struct buf layout, css, style, inner, body, title, message, logo;
+};
+
+static int page_fill(const struct page_who *who, const struct catalog *cat,
+		     const struct page_text *t, struct page_bufs *pb, struct buf *b)
+{
+	const struct mail_brand *br = who->brand;
+	const char *dir = catalog_get(cat, "language.dir");
+	char num[24];
+	const struct template_var mv[] = { { "n", num, 0 }, { "brand", br ? br->name : "", 0 } };
+
+	snprintf(num, sizeof num, "%ld", t->n);
+	if (br && *br->logo_b64)
+		buf_printf(&pb->logo, "data:%s;base64,%s", br->logo_type, br->logo_b64);
+	if (page_message(cat, t->title, -1, mv, 2, &pb->title) < 0 ||
+	    page_message(cat, t->text, t->n, mv, 2, &pb->message) < 0)
 		return -1;
-	/* body is complete now: its data no longer moves */
-	const struct template_var lv[] = {
-		{ "title", t->title, 0 }, { "style", css->data, 1 }, { "content", body->data, 1 },
+
+	const struct template_var v[] = {
+		{ "title", pb->title.data, 0 }, { "class", t->cls, 0 },
+		{ "message", pb->message.data, 0 }, { "inputmode", t->inputmode, 0 },
+		{ "brand", br ? br->name : "", 0 }, { "support", br ? br->support : "", 0 },
+		{ "logo", pb->logo.data, 0 },
+		{ "accent_color", br && *br->accent ? br->accent : MAIL_ACCENT_DEFAULT, 0 },
+		{ "lang", cat->locale, 0 }, { "dir", dir && strcmp(dir, "rtl") == 0 ? "rtl" : "ltr", 0 },
 	};
-	return template_render(layout->data ? layout->data : "", lv, sizeof lv / sizeof lv[0], 1,
-			       b);
+	size_t nv = sizeof v / sizeof v[0];
+
+	if (template_render(pb->css.data ? pb->css.data : "", v, nv, 0, NULL, &pb->style) < 0 ||
+	    template_render(pb->inner.data ? pb->inner.data : "", v, nv, 1, cat, &pb->body) < 0)
+		return -1;
+	/* style and body are complete now: their data no longer moves */
+	struct template_var lv[sizeof v / sizeof v[0] + 2];
+	memcpy(lv, v, sizeof v);
+	lv[nv] = (struct template_var){ "style", pb->style.data, 1 };
+	lv[nv + 1] = (struct template_var){ "content", pb->body.data, 1 };
+	return template_render(pb->layout.data ? pb->layout.data : "", lv, nv + 2, 1, cat, b);
+}
+
+static void page_bufs_init(struct page_bufs *pb)
+{
+	buf_init(&pb->layout, PAGE_MAX);
+	buf_init(&pb->css, PAGE_MAX);
+	buf_init(&pb->style, PAGE_MAX);
+	buf_init(&pb->inner, PAGE_MAX);
+	buf_init(&pb->body, PAGE_MAX);
+	buf_init(&pb->title, 1024);
+	buf_init(&pb->message, 4096);
+	buf_init(&pb->logo, PAGE_MAX);
+}
+
+static void page_bufs_free(struct page_bufs *pb)
+{
+	buf_free(&pb->layout);
+	buf_free(&pb->css);
+	buf_free(&pb->style);
+	buf_free(&pb->inner);
+	buf_free(&pb->body);
+	buf_free(&pb->title);
+	buf_free(&pb->message);
+	buf_free(&pb->logo);
 }
 
 /*
  * Renders template content with t inside page.html, styled by page.css,
- * into b; the hash of that style goes to style_hash.  -1 (logged) when a
- * template cannot be read.
+ * into b, in who's language; the hash of that style goes to style_hash.
+ * -1 (logged) when a template or the catalogue cannot be read.
  */
-static int page_render(const struct config *cfg, const char *content, const struct page_text *t,
-		       struct buf *b, char style_hash[64])
+static int page_render(struct request *rq, const struct page_who *who, const char *content,
+		       const struct page_text *t, struct buf *b, char style_hash[64])
 {
-	struct buf layout, css, inner, body;
+	const char *dir = rq->cfg->template_dir;
+	struct page_bufs pb;
+	struct catalog cat;
 	char err[512];
 	int rc = -1;
 
-	buf_init(&layout, PAGE_MAX);
-	buf_init(&css, PAGE_MAX);
-	buf_init(&inner, PAGE_MAX);
-	buf_init(&body, PAGE_MAX);
-	if (template_load(cfg->template_dir, "page.html", &layout, err, sizeof err) < 0 ||
-	    template_load(cfg->template_dir, "page.css", &css, err, sizeof err) < 0 ||
-	    template_load(cfg->template_dir, content, &inner, err, sizeof err) < 0) {
+	page_bufs_init(&pb);
+	if (page_catalog(rq, who, &cat, err, sizeof err) < 0 ||
+	    template_load(dir, "page.html", &pb.layout, err, sizeof err) < 0 ||
+	    template_load(dir, "page.css", &pb.css, err, sizeof err) < 0 ||
+	    template_load(dir, content, &pb.inner, err, sizeof err) < 0) {
 		log_errx("%s", err);
 		goto out;
 	}
-	if (page_fill(&layout, &css, &inner, t, &body, b) < 0) {
+	if (page_fill(who, &cat, t, &pb, b) < 0) {
 		log_errx("page %s: larger than %d bytes", content, PAGE_MAX);
 		goto out;
 	}
-	css_hash(css.data ? css.data : "", css.len, style_hash);
+	css_hash(pb.style.data ? pb.style.data : "", pb.style.len, style_hash);
 	rc = 0;
 out:
-	buf_free(&layout);
-	buf_free(&css);
-	buf_free(&inner);
-	buf_free(&body);
+	catalog_free(&cat);
+	page_bufs_free(&pb);
 	return rc;
 }
 
@@ -113,15 +206,16 @@ out:
  * Answers a page: content is a template of template_dir, t what it says;
  * the origin a form may post to besides ours and extra headers may be NULL.
  */
-static void page_ex(struct request *rq, int status, const char *content, const struct page_text *t,
-		    const char *form_origin, const char *extra)
+static void page_ex(struct request *rq, int status, const struct page_who *who,
+		    const char *content, const struct page_text *t, const char *form_origin,
+		    const char *extra)
 {
 	struct buf b, h;
 	char style_hash[64];
 
 	buf_init(&b, PAGE_MAX);
 	buf_init(&h, 4096);
-	if (page_render(rq->cfg, content, t, &b, style_hash) < 0) {
+	if (page_render(rq, who, content, t, &b, style_hash) < 0) {
 		security_headers(&h, NULL, NULL);
 		request_reply(rq, 500, "text/plain; charset=utf-8", h.data,
 			      "This page cannot be shown right now.\n", 37);
@@ -136,31 +230,32 @@ out:
 	buf_free(&h);
 }
 
-/* A page that only says something. */
-static void page(struct request *rq, int status, const char *title, const char *cls,
-		 const char *message)
+/* A page that only says what catalogue messages stem.title and stem.text say. */
+static void page(struct request *rq, int status, const struct page_who *who, const char *stem,
+		 const char *cls)
 {
-	const struct page_text t = { title, cls, message, NULL };
+	char title[64], text[64];
+	const struct page_text t = { title, text, cls, -1, NULL };
 
-	page_ex(rq, status, "page-message.html", &t, NULL, NULL);
+	snprintf(title, sizeof title, "%s.title", stem);
+	snprintf(text, sizeof text, "%s.text", stem);
+	page_ex(rq, status, who, "page-message.html", &t, NULL, NULL);
 }
 
 /* The pages several handlers answer with. */
 static void page_busy(struct request *rq)
 {
-	page(rq, 503, "Please try again", "error",
-	     "The service is busy for a moment. Please try again shortly.");
+	page(rq, 503, &nobody, "page.busy", "error");
 }
 
 static void page_not_found(struct request *rq)
 {
-	page(rq, 404, "Page not found", "error", "There is no such verification.");
+	page(rq, 404, &nobody, "page.not_found", "error");
 }
 
-static void page_link_gone(struct request *rq)
+static void page_link_gone(struct request *rq, const struct page_who *who)
 {
-	page(rq, 410, "This link cannot be used", "error",
-	     "The link is invalid, was already used, or has expired. Ask for a new one.");
+	page(rq, 410, who, "page.link_gone", "error");
 }
 
 static void see_other(struct request *rq, const char *location)
@@ -195,14 +290,12 @@ static int ip_allowed(struct request *rq)
 	db_ip_hit(r, &hit);
 	over = hit.over;
 	if (over) {
-		char hdr[64], msg[120];
-		snprintf(msg, sizeof msg, "Too many requests from your network. Please try again in "
-			 "%d seconds.", hit.retry_after);
+		const struct page_text t = { "page.too_many.title", "page.too_many.text", "error",
+					     hit.retry_after, NULL };
+		char hdr[64];
 		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", hit.retry_after);
 		log_warnx("request %s: client %s over rate_per_ip_per_minute", rq->request_id, ip);
-		const struct page_text t = { "Too many requests", "error", msg, NULL };
-
-		page_ex(rq, 429, "page-message.html", &t, NULL, hdr);
+		page_ex(rq, 429, &nobody, "page-message.html", &t, NULL, hdr);
 	}
 	PQclear(r);
 	return over ? -1 : 0;
@@ -228,7 +321,7 @@ static int link_hashes(const struct config *cfg, const char *token, char h1[TOKE
 	return 0;
 }
 
-static void link_invalid(struct request *rq, const char *redirect)
+static void link_invalid(struct request *rq, const char *redirect, const struct page_who *who)
 {
 	struct buf to;
 
@@ -239,7 +332,7 @@ static void link_invalid(struct request *rq, const char *redirect)
 		buf_free(&to);
 		return;
 	}
-	page_link_gone(rq);
+	page_link_gone(rq, who);
 }
 
 /* The confirming action: the POST, or the GET when link_confirm_page is off. */
@@ -247,13 +340,14 @@ static void link_confirm(struct request *rq, const char *token)
 {
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN];
 	const char *p[2] = { h1, NULL };
+	struct page_who who;
 	struct db_link link;
 	enum db_err err;
 	PGresult *r;
 	int found;
 
 	if (link_hashes(rq->cfg, token, h1, h2, &p[1]) < 0) {
-		link_invalid(rq, NULL);
+		link_invalid(rq, NULL, &nobody);
 		return;
 	}
 	if ((r = db_run(rq->db, DB_LINK_CONFIRM, p, &err, NULL)) == NULL) {
@@ -261,6 +355,8 @@ static void link_confirm(struct request *rq, const char *token)
 		return;
 	}
 	found = db_link(r, &link) == 0;
+	who.locale = found ? link.locale : NULL;
+	who.brand = found ? &link.brand : NULL;
 	if (found && link.confirmed) {
 		const char *id = link.id, *redirect = link.redirect;
 		if (*redirect) {
@@ -273,11 +369,10 @@ static void link_confirm(struct request *rq, const char *token)
 			buf_free(&to);
 			buf_free(&q);
 		} else {
-			page(rq, 200, "Email address confirmed", "ok",
-			     "Thank you: your email address is confirmed. You can close this page.");
+			page(rq, 200, &who, "page.confirmed", "ok");
 		}
 	} else {
-		link_invalid(rq, found ? link.redirect : NULL);
+		link_invalid(rq, found ? link.redirect : NULL, &who);
 	}
 	PQclear(r);
 }
@@ -285,11 +380,11 @@ static void link_confirm(struct request *rq, const char *token)
 void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	static const struct page_text confirm = {
-		"Confirm your email address", NULL,
-		"Press the button to confirm that this email address is yours.", NULL
+		"page.link.title", "page.link.text", NULL, -1, NULL
 	};
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN], origin[300];
 	const char *p[2] = { h1, NULL }, *redirect;
+	struct page_who who;
 	struct db_link link;
 	enum db_err err;
 	PGresult *r;
@@ -301,21 +396,28 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		return;
 	}
 	if (link_hashes(rq->cfg, args[0], h1, h2, &p[1]) < 0) {
-		link_invalid(rq, NULL);
+		link_invalid(rq, NULL, &nobody);
 		return;
 	}
 	if ((r = db_run(rq->db, DB_LINK_VIEW, p, &err, NULL)) == NULL) {
 		page_busy(rq);
 		return;
 	}
-	if (db_link(r, &link) < 0 || link.eff != VS_PENDING) {
-		page_link_gone(rq);
+	if (db_link(r, &link) < 0) {
+		page_link_gone(rq, &nobody);
+		PQclear(r);
+		return;
+	}
+	who.locale = link.locale;
+	who.brand = &link.brand;
+	if (link.eff != VS_PENDING) {
+		page_link_gone(rq, &who);
 		PQclear(r);
 		return;
 	}
 	redirect = link.redirect;
 	/* the POST may be redirected there, which form-action must allow */
-	page_ex(rq, 200, "page-link.html", &confirm,
+	page_ex(rq, 200, &who, "page-link.html", &confirm,
 		*redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL,
 		NULL);
 	PQclear(r);
@@ -328,125 +430,118 @@ void hosted_link_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_
 	link_confirm(rq, args[0]);
 }
 
-/* The code form; message is shown above it (may be NULL). */
-static void otp_form(struct request *rq, int status, const char *format, const char *cls,
-		     const char *message)
+/* The code form, under catalogue message text (its plural form for n >= 0). */
+static void otp_form(struct request *rq, int status, const struct page_who *who,
+		     const char *format, const char *text, const char *cls, long n)
 {
 	const struct page_text t = {
-		"Enter your verification code", cls,
-		message ? message : "Type the code from the email we sent you.",
-		strcmp(format, "numeric") == 0 ? "numeric" : "text"
+		"page.otp.title", text, cls, n, strcmp(format, "numeric") == 0 ? "numeric" : "text"
 	};
 
-	page_ex(rq, status, "page-otp.html", &t, NULL, NULL);
+	page_ex(rq, status, who, "page-otp.html", &t, NULL, NULL);
 }
 
 /* The page for a verification that takes no code any more. */
-static int otp_finished(struct request *rq, enum verification_status eff)
+static int otp_finished(struct request *rq, const struct page_who *who,
+			enum verification_status eff)
 {
 	if (eff == VS_VERIFIED)
-		page(rq, 200, "Email address confirmed", "ok",
-		     "This email address is confirmed. You can close this page.");
+		page(rq, 200, who, "page.verified", "ok");
 	else if (eff == VS_EXPIRED)
-		page(rq, 410, "This code has expired", "error",
-		     "The code has expired. Ask for a new one.");
+		page(rq, 410, who, "page.expired", "error");
 	else if (eff == VS_CANCELED)
-		page(rq, 410, "This code is no longer valid", "error",
-		     "A newer code was sent, or the verification was canceled.");
+		page(rq, 410, who, "page.canceled", "error");
 	else if (eff == VS_FAILED)
-		page(rq, 410, "This verification has failed", "error",
-		     "Too many wrong codes were entered. Ask for a new code.");
+		page(rq, 410, who, "page.failed", "error");
 	else
 		return 0;
 	return 1;
 }
 
-/* Looks up the verification of the page; 0 with status and format, or -1 after answering. */
-static int otp_lookup(struct request *rq, const char *id, enum verification_status *eff,
-		      char format[16])
+/*
+ * Looks up the verification of the page: its row, which info points into
+ * (the caller clears it), or NULL after answering.
+ */
+static PGresult *otp_lookup(struct request *rq, const char *id, struct db_hosted_info *info,
+			    struct page_who *who)
 {
 	const char *p[1] = { id };
-	struct db_hosted_info info;
 	enum db_err err;
 	PGresult *r;
 
 	if (!verify_id_valid(id)) {
 		page_not_found(rq);
-		return -1;
+		return NULL;
 	}
 	if ((r = db_run(rq->db, DB_HOSTED_INFO, p, &err, NULL)) == NULL) {
 		page_busy(rq);
-		return -1;
+		return NULL;
 	}
-	if (db_hosted_info(r, &info) < 0 || !info.otp) {
+	if (db_hosted_info(r, info) < 0 || !info->otp) {
 		PQclear(r);
 		page_not_found(rq);
-		return -1;
+		return NULL;
 	}
-	*eff = info.eff;
-	snprintf(format, 16, "%s", info.format);
-	PQclear(r);
-	return 0;
+	who->locale = info->locale;
+	who->brand = &info->brand;
+	return r;
 }
 
 void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	enum verification_status eff;
-	char format[16];
+	struct db_hosted_info info;
+	struct page_who who;
+	PGresult *r;
 
-	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
+	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who)) == NULL)
 		return;
-	if (!otp_finished(rq, eff))
-		otp_form(rq, 200, format, NULL, NULL);
+	if (!otp_finished(rq, &who, info.eff))
+		otp_form(rq, 200, &who, info.format, "page.otp.text", NULL, -1);
+	PQclear(r);
 }
 
-void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+/* Checks the code of the form, and answers with its outcome. */
+static void otp_check(struct request *rq, const char *id, const struct page_who *who,
+		      const char *format)
 {
 	const char *ct = request_param(rq, "CONTENT_TYPE");
 	const struct verify_ctx ctx = { rq->cfg, rq->db, NULL };
-	enum verification_status eff;
-	char format[16], code[80], msg[120];
 	struct verify_result res;
+	char code[80];
 
-	if (ip_allowed(rq) < 0 || otp_lookup(rq, args[0], &eff, format) < 0)
-		return;
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-		page(rq, 415, "Unsupported form", "error", "Please use the form on this page.");
+		page(rq, 415, who, "page.bad_form", "error");
 		return;
 	}
 	if (request_read_body(rq) < 0)
 		return;
-	if (request_form(rq, "code", code, sizeof code) != 1) {
-		otp_form(rq, 400, format, "error", "Please type the code.");
-		return;
-	}
-	verify_normalize_code(code);
+	if (request_form(rq, "code", code, sizeof code) == 1)
+		verify_normalize_code(code);
+	else
+		code[0] = '\0';
 	if (code[0] == '\0') {
-		otp_form(rq, 400, format, "error", "Please type the code.");
+		otp_form(rq, 400, who, format, "page.otp.empty", "error", -1);
 		return;
 	}
-	switch (verify_code(&ctx, args[0], code, &res)) {
+	switch (verify_code(&ctx, id, code, &res)) {
 	case VO_OK:
-		page(rq, 200, "Email address confirmed", "ok",
-		     "Thank you: your email address is confirmed. You can close this page.");
+		page(rq, 200, who, "page.confirmed", "ok");
 		break;
 	case VO_INVALID_CODE:
-		snprintf(msg, sizeof msg, "That code is not right. %d %s left.", res.remaining,
-			 res.remaining == 1 ? "attempt" : "attempts");
-		otp_form(rq, 422, format, "error", msg);
+		otp_form(rq, 422, who, format, "page.otp.wrong", "error", res.remaining);
 		break;
 	case VO_ATTEMPTS_EXHAUSTED:
 	case VO_FAILED:
-		otp_finished(rq, VS_FAILED);
+		otp_finished(rq, who, VS_FAILED);
 		break;
 	case VO_EXPIRED:
-		otp_finished(rq, VS_EXPIRED);
+		otp_finished(rq, who, VS_EXPIRED);
 		break;
 	case VO_ALREADY_VERIFIED:
-		otp_finished(rq, VS_VERIFIED);
+		otp_finished(rq, who, VS_VERIFIED);
 		break;
 	case VO_CANCELED:
-		otp_finished(rq, VS_CANCELED);
+		otp_finished(rq, who, VS_CANCELED);
 		break;
 	case VO_NOT_FOUND:
 		page_not_found(rq);
@@ -457,4 +552,16 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		break;
 	}
 	verify_result_free(&res);
+}
+
+void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	struct db_hosted_info info;
+	struct page_who who;
+	PGresult *r;
+
+	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who)) == NULL)
+		return;
+	otp_check(rq, args[0], &who, info.format);
+	PQclear(r);
 }

@@ -7,16 +7,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
-#include "log.h"
-#include "smtp.h"
-#include "template.h"
-
 #define QP_LINE_MAX 76
-#define DEFAULT_SUBJECT "Your verification code"
-#define DEFAULT_LINE "Use this code to confirm your email address."
-#define DEFAULT_LINK_SUBJECT "Confirm your email address"
-#define DEFAULT_LINK_LINE "Confirm that this email address is yours."
 
 int mail_address_valid(const char *s)
 {
@@ -51,18 +42,6 @@ int mail_address_valid(const char *s)
 			return 0;
 	}
 	return dots > 0 && label > 0 && p[-1] != '-';
-}
-
-int mail_render(const char *tpl, const struct mail_vars *vars, int html, struct buf *out)
-{
-	const struct template_var v[] = {
-		{ "code", vars->code, 0 },
-		{ "link", vars->link, 0 },
-		{ "expires_minutes", vars->expires_minutes, 0 },
-		{ "verification_line", vars->verification_line, 0 },
-	};
-
-	return template_render(tpl, v, sizeof v / sizeof v[0], html, out);
 }
 
 /* Encodes one character; spaces and tabs only when they end the line. */
@@ -216,6 +195,40 @@ static int put_part(struct buf *out, const char *boundary, const char *type, con
 	return buf_puts(out, "\r\n");
 }
 
+/* The logo as an inline part: base64 in lines of 76. */
+static int put_logo(struct buf *out, const char *boundary, const struct mail_msg *m)
+{
+	const char *ext = strcmp(m->logo_type, "image/png") == 0 ? "png" : "svg";
+	size_t len = strlen(m->logo_b64);
+
+	if (buf_printf(out, "--%s\r\nContent-Type: %s; name=\"logo.%s\"\r\n"
+			    "Content-Transfer-Encoding: base64\r\nContent-ID: <%s>\r\n"
+			    "Content-Disposition: inline; filename=\"logo.%s\"\r\n\r\n",
+		       boundary, m->logo_type, ext, MAIL_LOGO_CID, ext) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 76)
+		if (buf_append(out, m->logo_b64 + i, len - i < 76 ? len - i : 76) < 0 ||
+		    buf_puts(out, "\r\n") < 0)
+			return -1;
+	return 0;
+}
+
+/* The HTML part, with the logo beside it in multipart/related when there is one. */
+static int put_html(struct buf *out, const char *boundary, const struct mail_msg *m)
+{
+	char related[64];
+
+	if (m->logo_b64 == NULL || *m->logo_b64 == '\0')
+		return put_part(out, boundary, "text/html", m->html);
+	/* not boundary + suffix: a line that starts with a boundary may end its part */
+	snprintf(related, sizeof related, "=_related_%s", boundary + 2);
+	if (buf_printf(out, "--%s\r\nContent-Type: multipart/related; type=\"text/html\"; "
+			    "boundary=\"%s\"\r\n\r\n", boundary, related) < 0 ||
+	    put_part(out, related, "text/html", m->html) < 0 || put_logo(out, related, m) < 0)
+		return -1;
+	return buf_printf(out, "--%s--\r\n", related);
+}
+
 int mail_compose(const struct mail_msg *m, struct buf *out)
 {
 	unsigned char rnd[16];
@@ -240,85 +253,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out)
 			    "This is a MIME message.\r\n",
 		       date, tag, domain ? domain + 1 : "localhost", boundary) < 0 ||
 	    put_part(out, boundary, "text/plain", m->text) < 0 ||
-	    put_part(out, boundary, "text/html", m->html) < 0)
+	    put_html(out, boundary, m) < 0)
 		return -1;
 	return buf_printf(out, "--%s--\r\n", boundary);
-}
-
-int mail_verification_compose(const struct config *cfg, const char *from,
-			      const struct mail_verification *vm, struct buf *out)
-{
-	struct buf tt, th, text, html;
-	char minutes[16], link[MAIL_URL_MAX], err[512];
-	struct mail_vars vars;
-	struct mail_msg msg;
-	int rc = -1;
-
-	buf_init(&tt, MAIL_MAX_BYTES);
-	buf_init(&th, MAIL_MAX_BYTES);
-	buf_init(&text, MAIL_MAX_BYTES);
-	buf_init(&html, MAIL_MAX_BYTES);
-	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
-	mail_hosted_url(cfg, vm->id, link);
-	vars.code = vm->code ? vm->code : "";
-	vars.link = vm->link ? vm->link : link;
-	vars.expires_minutes = minutes;
-	vars.verification_line = vm->verification_line ? vm->verification_line :
-				 vm->link ? DEFAULT_LINK_LINE : DEFAULT_LINE;
-	if (template_load(cfg->template_dir, vm->link ? "link.txt" : "otp.txt", &tt, err,
-			  sizeof err) < 0 ||
-	    template_load(cfg->template_dir, vm->link ? "link.html" : "otp.html", &th, err,
-			  sizeof err) < 0) {
-		log_errx("%s", err);
-		goto out;
-	}
-	if (mail_render(tt.data, &vars, 0, &text) < 0 || mail_render(th.data, &vars, 1, &html) < 0) {
-		log_errx("verification %s: the rendered mail is too large", vm->id);
-		goto out;
-	}
-	msg.from = from && *from ? from : cfg->mail_from;
-	msg.from_name = cfg->mail_from_name;
-	msg.to = vm->email;
-	msg.subject = vm->subject ? vm->subject : vm->link ? DEFAULT_LINK_SUBJECT : DEFAULT_SUBJECT;
-	msg.text = text.data;
-	msg.html = html.data;
-	if (mail_compose(&msg, out) < 0) {
-		log_errx("verification %s: the mail is too large", vm->id);
-		goto out;
-	}
-	rc = 0;
-out:
-	sodium_memzero(text.data, text.len);
-	sodium_memzero(html.data, html.len);
-	buf_free(&tt);
-	buf_free(&th);
-	buf_free(&text);
-	buf_free(&html);
-	return rc;
-}
-
-void mail_verification_send(const struct config *cfg, const char *from,
-			    const struct mail_verification *vm, struct smtp_result *res)
-{
-	struct buf msg;
-
-	buf_init(&msg, MAIL_MAX_BYTES);
-	if (mail_verification_compose(cfg, from, vm, &msg) < 0) {
-		memset(res, 0, sizeof *res);
-		snprintf(res->reply, sizeof res->reply, "the message could not be built");
-	} else {
-		smtp_send(cfg, from, vm->email, msg.data, res);
-	}
-	sodium_memzero(msg.data, msg.len);
-	buf_free(&msg);
-}
-
-void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_URL_MAX])
-{
-	snprintf(out, MAIL_URL_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
-}
-
-void mail_hosted_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX])
-{
-	snprintf(out, MAIL_URL_MAX, "%s/v1/hosted/%s", cfg->public_base_url, id);
 }

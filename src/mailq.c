@@ -12,7 +12,7 @@
 #include "db_queue.h"
 #include "lease.h"
 #include "log.h"
-#include "mail.h"
+#include "mail_verification.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "token.h"
@@ -104,6 +104,8 @@ static int message(const struct config *cfg, const struct db_mail_row *j, struct
 	vm.subject = j->subject;
 	vm.verification_line = j->verification_line;
 	vm.ttl_seconds = j->ttl_seconds;
+	vm.locale = j->locale;
+	vm.brand = &j->brand;
 	rc = mail_verification_compose(cfg, j->mail_from, &vm, msg);
 	sodium_memzero(url, sizeof url);
 out:

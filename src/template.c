@@ -17,50 +17,90 @@ static int put_escaped(struct buf *out, const char *v, int html)
 	return 0;
 }
 
-/* The var whose placeholder starts at open ("{{name}}"), or NULL. */
-static const struct template_var *var_at(const char *open, const struct template_var *vars,
-					 size_t nvars, size_t *len)
+/* The name of the placeholder that starts at open ("{{name}}"): its length, 0 if none. */
+static size_t name_at(const char *open, const char **name, size_t *len)
 {
-	const char *name = open + 2, *close = strstr(name, "}}");
+	const char *close = strstr(open + 2, "}}");
 
 	if (close == NULL)
-		return NULL;
+		return 0;
+	*name = open + 2;
+	*len = (size_t)(close - *name);
+	return (size_t)(close + 2 - open);
+}
+
+static const struct template_var *var_named(const char *name, size_t len,
+					    const struct template_var *vars, size_t nvars)
+{
 	for (size_t i = 0; i < nvars; i++)
-		if (strlen(vars[i].name) == (size_t)(close - name) &&
-		    strncmp(name, vars[i].name, (size_t)(close - name)) == 0) {
-			*len = (size_t)(close + 2 - open);
+		if (strlen(vars[i].name) == len && strncmp(name, vars[i].name, len) == 0)
 			return &vars[i];
-		}
 	return NULL;
 }
 
-int template_render(const char *tpl, const struct template_var *vars, size_t nvars, int html,
-		    struct buf *out)
+/* A section's var is set when it has a non-empty value. */
+static int var_set(const struct template_var *v)
 {
-	const char *p = tpl;
+	return v != NULL && v->value != NULL && v->value[0] != '\0';
+}
 
-	while (*p) {
-		const char *open = strstr(p, "{{");
+static int render(const char *p, const char *end, const struct template_var *vars, size_t nvars,
+		  int html, const struct catalog *cat, struct buf *out)
+{
+	while (p < end) {
+		const char *open = strstr(p, "{{"), *name;
 		const struct template_var *v;
-		const char *value;
-		size_t len;
+		size_t len, whole;
 
-		if (open == NULL)
-			return buf_puts(out, p);
+		if (open == NULL || open >= end)
+			return buf_append(out, p, (size_t)(end - p));
 		if (buf_append(out, p, (size_t)(open - p)) < 0)
 			return -1;
-		if ((v = var_at(open, vars, nvars, &len)) == NULL) {
+		if ((whole = name_at(open, &name, &len)) == 0 || open + whole > end) {
 			if (buf_append(out, open, 2) < 0)
 				return -1;
 			p = open + 2;
 			continue;
 		}
-		value = v->value ? v->value : "";
-		if ((v->raw ? buf_puts(out, value) : put_escaped(out, value, html)) < 0)
+		p = open + whole;
+		if (*name == '#' && len > 1) {
+			/* {{#x}}...{{/x}}: the part between, when x is set */
+			char closing[80];
+			const char *stop;
+			snprintf(closing, sizeof closing, "{{/%.*s}}", (int)(len - 1), name + 1);
+			if (len < 64 && (stop = strstr(p, closing)) != NULL && stop < end) {
+				v = var_named(name + 1, len - 1, vars, nvars);
+				if (var_set(v) && render(p, stop, vars, nvars, html, cat, out) < 0)
+					return -1;
+				p = stop + strlen(closing);
+				continue;
+			}
+		} else if (cat && len > 4 && strncmp(name, "msg.", 4) == 0) {
+			char key[128];
+			const char *text;
+			snprintf(key, sizeof key, "%.*s", (int)(len - 4), name + 4);
+			if (len - 4 < sizeof key && (text = catalog_get(cat, key)) != NULL) {
+				/* a message's own placeholders are values, never messages */
+				if (render(text, text + strlen(text), vars, nvars, html, NULL, out) < 0)
+					return -1;
+				continue;
+			}
+		} else if ((v = var_named(name, len, vars, nvars)) != NULL) {
+			const char *value = v->value ? v->value : "";
+			if ((v->raw ? buf_puts(out, value) : put_escaped(out, value, html)) < 0)
+				return -1;
+			continue;
+		}
+		if (buf_append(out, open, whole) < 0)
 			return -1;
-		p = open + len;
 	}
 	return 0;
+}
+
+int template_render(const char *tpl, const struct template_var *vars, size_t nvars, int html,
+		    const struct catalog *cat, struct buf *out)
+{
+	return render(tpl, tpl + strlen(tpl), vars, nvars, html, cat, out);
 }
 
 int template_load(const char *dir, const char *name, struct buf *out, char *err, size_t errlen)

@@ -10,12 +10,14 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "catalog.h"
 #include "config.h"
 #include "db.h"
+#include "db_mail.h"
 #include "db_verify.h"
 #include "deliverability.h"
 #include "log.h"
-#include "mail.h"
+#include "mail_verification.h"
 #include "metrics.h"
 #include "redirect.h"
 #include "smtp.h"
@@ -48,6 +50,23 @@ static const struct {
 	{ "undeliverable", VO_UNDELIVERABLE },
 	{ "not_found", VO_NOT_FOUND },
 };
+
+int verify_locale(const struct config *cfg, const char *tag, char out[LOCALE_TAG_MAX])
+{
+	char canon[LOCALE_TAG_MAX], chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
+	size_t n;
+
+	out[0] = '\0';
+	if (locale_canonical(tag, canon) < 0)
+		return -1;
+	n = locale_chain(canon, chain, LOCALE_CHAIN_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (catalog_exists(cfg->template_dir, chain[i])) {
+			memcpy(out, chain[i], LOCALE_TAG_MAX);
+			break;
+		}
+	return 0;
+}
 
 int verify_id_valid(const char *id)
 {
@@ -242,12 +261,23 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 					   struct verify_result *res)
 {
 	struct smtp_result sent;
+	struct mail_verification m = *vm;
+	struct mail_brand brand;
 	char code[8];
 	const char *params[4] = { vm->id, NULL, NULL, sent.reply };
 	enum verify_outcome o;
 	PGresult *r;
 
-	mail_verification_send(ctx->cfg, from, vm, &sent);
+	if ((o = run(ctx, 0, DB_MAIL_BRAND, params, &r, res)) != VO_OK)
+		return o;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return VO_NOT_FOUND;
+	}
+	db_mail_brand(r, 0, 0, &brand);
+	m.brand = &brand;
+	mail_verification_send(ctx->cfg, from, &m, &sent);
+	PQclear(r);
 	log_info("verification %s: mail %s (%d %s)", vm->id, sent.ok ? "sent" : "failed", sent.code,
 		 sent.reply);
 	metrics_mail(sent.ok);
@@ -319,7 +349,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 				 struct verify_result *res)
 {
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
-	const char *params[AUTH_PARAMS + 21], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 22], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
@@ -372,6 +402,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[18] = per_hour;
 	p[19] = fail_day;
 	p[20] = refusal;
+	p[21] = sr->locale[0] ? sr->locale : NULL;
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);
@@ -387,6 +418,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
+	vm.locale = st.locale;
+	vm.brand = NULL;	/* mail_and_record() reads it */
 	o = deliver(ctx, st.mail_from, &vm, st.body, res);
 out:
 	PQclear(r);
@@ -460,6 +493,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	vm.subject = mi.subject;
 	vm.verification_line = mi.line;
 	vm.ttl_seconds = mi.ttl_seconds;
+	vm.locale = mi.locale;
+	vm.brand = NULL;	/* mail_and_record() reads it */
 	o = deliver(ctx, mi.mail_from, &vm, rs.body, res);
 out:
 	secret_wipe(&secret);

@@ -10,6 +10,7 @@
 #define MAILPROOF_VERIFY_H
 
 #include "db_api.h"
+#include "locale.h"
 #include "token.h"
 #include "vstatus.h"
 
@@ -42,10 +43,18 @@ struct verify_start_req {
 	int max_attempts;
 	const char *subject;		/* NULL: the default */
 	const char *verification_line;	/* NULL: the default */
+	char locale[LOCALE_TAG_MAX];	/* the one we have for the request's; "": the tenant's */
 	const char *metadata;		/* serialized JSON object, or NULL */
 	const char *idem_key;		/* NULL when absent */
 	unsigned char idem_hash[TOKEN_HASH_BYTES];	/* of the canonical body */
 };
+
+/*
+ * The language of a start that asked for tag: the first of its fallback
+ * chain that template_dir has a catalogue for, or "" when none (the
+ * tenant's default applies, then English).  -1 for a malformed tag.
+ */
+int verify_locale(const struct config *cfg, const char *tag, char out[LOCALE_TAG_MAX]);
 
 /* True when id has the shape of a verification id (ev_ + 26 base32). */
 int verify_id_valid(const char *id);

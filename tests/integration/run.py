@@ -10,7 +10,8 @@ as `test_30_verify` or `sigterm`.  Without $MPDEV_VAR the harness starts a
 stack of its own on free ports (PostgreSQL, the SMTP and webhook
 catchers, mailproof-fcgi, mailproof-notifier and lighttpd, with the
 binaries of $MPDEV_BUILD, by default build/) and stops it at the end; with
-$MPDEV_VAR it uses that stack (./dev.sh test passes its own).  --results
+$MPDEV_VAR it uses that stack (./dev.sh test passes its own).  Screenshots
+of an own stack are kept in test-artifacts/run/.  --results
 writes PASSED=N and FAILED=N to FILE."""
 import importlib.util
 import os
@@ -97,6 +98,10 @@ def main():
     finally:
         if var:
             subprocess.run([os.path.join(SRC, "dev.sh"), "stack", "down", var])
+            if os.path.isdir(os.path.join(var, "artifacts")):
+                kept = os.path.join(SRC, "test-artifacts", "run")
+                shutil.copytree(os.path.join(var, "artifacts"), kept, dirs_exist_ok=True)
+                print("screenshots of this run: %s/" % kept, flush=True)
             if failed:
                 print("logs of this run: %s/log/" % var, flush=True)
             else:

@@ -55,7 +55,8 @@ def test_magic_link_start_and_mail(env):
     check(d["method"] == "MAGIC_LINK" and d["status"] == "PENDING" and d["sent"] is True,
           "answer: %r" % d)
     check(d["hostedVerifyUrl"] is None, "no hosted code page for a link")
-    check(msg["Subject"] == "Confirm your email address", "default subject")
+    check(msg["Subject"] == "Confirm your email address for " + tenant(env)["name"],
+          "default subject, naming the tenant: %r" % msg["Subject"])
     check(link in msg.get_body(("html",)).get_content(), "the link in the HTML part too")
     token = link.rsplit("/", 1)[1]
     dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(env.pg_port), "-U",
@@ -178,7 +179,7 @@ def test_hosted_pages_carry_every_header(env):
               and h.get("x-frame-options") == "DENY" and h.get("x-content-type-options") ==
               "nosniff", "headers: %r" % h)
         check(h["content-type"].startswith("text/html"), "html")
-        check(page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page and
+        check(page.startswith("<!DOCTYPE html>") and '<html lang="en" dir="ltr">' in page and
               'name="viewport"' in page, "HTML5 with lang and viewport")
         check(not re.search(r'(src|href)="(https?:)?//', page) and "<script" not in page
               and "<link" not in page, "no external assets, no script")

@@ -10,10 +10,10 @@ import subprocess
 from harness import check
 
 
-def run_browser(env, job):
+def run_browser(env, job, javascript=False):
     artifacts = os.path.join(env.var, "artifacts")
     os.makedirs(artifacts, exist_ok=True)
-    job = dict(job, artifacts=artifacts, javascript=False)
+    job = dict(job, artifacts=artifacts, javascript=javascript)
     p = subprocess.run(["node", os.path.join(env.src, "tests", "node", "browser.mjs")],
                        input=json.dumps(job), capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, "browser: %s" % p.stderr[-2000:])
@@ -61,3 +61,31 @@ def test_hosted_code_page_in_chromium(env):
         check(os.path.getsize(os.path.join(artifacts, shot)) > 1000, "screenshot " + shot)
     st, _, got = env.request("GET", "/v1/verifications/email/" + body["data"]["id"], key=k["key"])
     check(got["data"]["status"] == "VERIFIED" and got["data"]["attempts"] == 1, "%r" % got["data"])
+
+
+def test_right_to_left_and_japanese_pages_at_phone_width(env):
+    """Screenshots of the hosted code page and the link page in Arabic and
+    Japanese, kept as artifacts; measured by script that the test turns on
+    (the pages themselves carry none)."""
+    t, k = env.tenant_with_key("rtl-" + os.urandom(4).hex())
+    env.ctl("tenant", "update", t["name"], "--display-name", "متجر Shop")
+    shots = []
+    for loc in ("ar", "ja"):
+        otp = env.start(k["key"], locale=loc)[2]["data"]["hostedVerifyUrl"]
+        addr = env.new_address()
+        env.start(k["key"], addr, locale=loc, method="MAGIC_LINK")
+        msg = env.wait("the mail", lambda: env.mails_to(addr))[-1]
+        link = re.search(r"(http://\S+/v1/link/[A-Za-z0-9_-]{43})\r?$",
+                         msg.get_body(("plain",)).get_content(), re.M).group(1)
+        shots += [{"url": otp, "name": "hosted-otp-%s-360.png" % loc},
+                  {"url": link, "name": "link-confirm-%s-360.png" % loc}]
+    out, artifacts = run_browser(env, {"shots": shots}, javascript=True)
+    for shot, got in zip(shots, out["shots"]):
+        rtl = "-ar-" in shot["name"]
+        check(got["dir"] == ("rtl" if rtl else "ltr") and got["lang"] in ("ar", "ja"),
+              "%s: %r" % (shot["name"], got))
+        check(got["scrollWidth"] <= 360, "%s fits 360 px: %r" % (shot["name"], got))
+        check(not re.search(r"[A-Za-z]{4}", got["title"]), "%s: a title not in English: %r"
+              % (shot["name"], got["title"]))
+        check(os.path.getsize(os.path.join(artifacts, shot["name"])) > 1000, "the screenshot")
+    check(out["shots"][0]["codeDir"] == "ltr", "the code is typed left to right: %r" % out)

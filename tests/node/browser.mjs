@@ -1,6 +1,6 @@
 // Drives Debian's Chromium through playwright-core like a person on a phone:
 // opens a magic link from a mail, presses the confirm button, follows the
-// redirect; types a code into the hosted page.  Reads one JSON job on stdin,
+// redirect; types a code into the hosted page; screenshots pages (job.shots).  Reads one JSON job on stdin,
 // prints one JSON result; screenshots go to job.artifacts.
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
@@ -47,6 +47,23 @@ try {
     await page.waitForSelector("h1");
     result.hostedTitle = await page.locator("h1").innerText();
     await page.screenshot({ path: `${job.artifacts}/hosted-done-360.png`, fullPage: true });
+  }
+  // job.shots: [{url, name}], each page screenshotted and measured
+  result.shots = [];
+  for (const shot of job.shots || []) {
+    await page.goto(shot.url);
+    await page.screenshot({ path: `${job.artifacts}/${shot.name}`, fullPage: true });
+    result.shots.push(await page.evaluate(() => {
+      const code = document.querySelector("input#code");
+      return {
+        dir: getComputedStyle(document.documentElement).direction,
+        lang: document.documentElement.lang,
+        title: document.querySelector("h1").innerText,
+        h1Right: Math.round(document.querySelector("h1").getBoundingClientRect().right),
+        codeDir: code ? getComputedStyle(code).direction : null,
+        scrollWidth: document.documentElement.scrollWidth,
+      };
+    }));
   }
   if (job.javascript !== false)
     result.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -37,24 +37,6 @@ START_TEST(addresses)
 }
 END_TEST
 
-START_TEST(render_escapes_html_only_in_html)
-{
-	struct mail_vars v = { "123456", "https://x.example/a?b=1&c=2", "15", "<b>Hi</b> & \"you\"" };
-	struct buf out;
-
-	buf_init(&out, 4096);
-	ck_assert_int_eq(mail_render("{{verification_line}}|{{code}}|{{link}}|{{expires_minutes}}|"
-				     "{{unknown}}|{{", &v, 0, &out), 0);
-	ck_assert_str_eq(out.data, "<b>Hi</b> & \"you\"|123456|https://x.example/a?b=1&c=2|15|"
-				   "{{unknown}}|{{");
-	buf_reset(&out);
-	ck_assert_int_eq(mail_render("<p>{{verification_line}}</p><a href=\"{{link}}\">", &v, 1, &out), 0);
-	ck_assert_str_eq(out.data, "<p>&lt;b&gt;Hi&lt;/b&gt; &amp; &quot;you&quot;</p>"
-				   "<a href=\"https://x.example/a?b=1&amp;c=2\">");
-	buf_free(&out);
-}
-END_TEST
-
 /* Decodes quoted-printable (soft breaks, =XX) to check the round trip. */
 static void qp_decode(const char *in, char *out)
 {
@@ -117,7 +99,7 @@ END_TEST
 START_TEST(compose_headers_and_parts)
 {
 	struct mail_msg m = { "noreply@shop.example", "Caf\xc3\xa9 \"Team\"", "a@example.com",
-			      "Best\xc3\xa4tigen", "code 123456\n", "<p>123456</p>" };
+			      "Best\xc3\xa4tigen", "code 123456\n", "<p>123456</p>", NULL, NULL };
 	struct buf out;
 	const char *b;
 	char boundary[80];
@@ -146,7 +128,7 @@ END_TEST
 
 START_TEST(ascii_from_name_is_quoted)
 {
-	struct mail_msg m = { "n@x.example", "Shop Team", "a@example.com", "Hello", "t", "h" };
+	struct mail_msg m = { "n@x.example", "Shop Team", "a@example.com", "Hello", "t", "h", NULL, NULL };
 	struct buf out;
 
 	buf_init(&out, 1 << 16);
@@ -157,9 +139,30 @@ START_TEST(ascii_from_name_is_quoted)
 }
 END_TEST
 
+START_TEST(logo_is_an_inline_part_beside_the_html)
+{
+	struct mail_msg m = { "n@x.example", NULL, "a@example.com", "Hi", "t", "<img src=\"cid:"
+			      MAIL_LOGO_CID "\">", "image/png", "iVBORw0KGgo=" };
+	struct buf out;
+	const char *rel, *png;
+
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_compose(&m, &out), 0);
+	rel = strstr(out.data, "Content-Type: multipart/related; type=\"text/html\"; boundary=\"=_related_");
+	ck_assert_ptr_nonnull(rel);
+	png = strstr(rel, "Content-Type: image/png; name=\"logo.png\"\r\n"
+			  "Content-Transfer-Encoding: base64\r\nContent-ID: <" MAIL_LOGO_CID ">\r\n"
+			  "Content-Disposition: inline; filename=\"logo.png\"\r\n\r\niVBORw0KGgo=\r\n");
+	ck_assert_ptr_nonnull(png);
+	ck_assert_ptr_nonnull(strstr(rel, "text/html; charset=UTF-8"));
+	ck_assert_ptr_null(strstr(out.data, "data:"));
+	buf_free(&out);
+}
+END_TEST
+
 UNIT_MAIN("mail",
 	  addresses,
-	  render_escapes_html_only_in_html,
 	  quoted_printable,
 	  compose_headers_and_parts,
-	  ascii_from_name_is_quoted)
+	  ascii_from_name_is_quoted,
+	  logo_is_an_inline_part_beside_the_html)

@@ -1,4 +1,7 @@
 /* Unit tests of the template engine that mail and pages share. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "unit.h"
 #include "template.h"
 
@@ -6,7 +9,7 @@ static const char *render(struct buf *b, const char *tpl, const struct template_
 			  int html)
 {
 	buf_reset(b);
-	ck_assert_int_eq(template_render(tpl, v, n, html, b), 0);
+	ck_assert_int_eq(template_render(tpl, v, n, html, NULL, b), 0);
 	return b->data ? b->data : "";
 }
 
@@ -66,11 +69,54 @@ START_TEST(output_is_bounded)
 	struct buf b;
 
 	buf_init(&b, 16);
-	ck_assert_int_lt(template_render("{{x}}{{x}}{{x}}", v, 1, 0, &b), 0);
+	ck_assert_int_lt(template_render("{{x}}{{x}}{{x}}", v, 1, 0, NULL, &b), 0);
 	buf_free(&b);
 }
 END_TEST
 
-UNIT_MAIN("template", values_are_escaped_for_where_they_land, only_raw_vars_are_inserted_as_they_stand,
+START_TEST(sections_show_only_when_their_value_is_set)
+{
+	const struct template_var v[] = { { "logo", "cid:x", 0 }, { "support", "", 0 } };
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_str_eq(render(&b, "a{{#logo}}<img src=\"{{logo}}\">{{/logo}}b{{#support}}S{{/support}}"
+				    "c{{#nothing}}N{{/nothing}}d", v, 2, 1),
+			 "a<img src=\"cid:x\">bcd");
+	/* an unclosed section is text, like any unknown placeholder */
+	ck_assert_str_eq(render(&b, "{{#logo}}x", v, 2, 1), "{{#logo}}x");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(messages_are_rendered_with_escaped_values)
+{
+	char chain[1][LOCALE_TAG_MAX] = { "en" }, err[256];
+	const char *top = getenv("top_srcdir");
+	const struct template_var v[] = { { "brand", "<Shop & Co>", 0 }, { "support", "{{msg.help}}", 0 } };
+	struct catalog cat;
+	char dir[4096];
+	struct buf b;
+
+	snprintf(dir, sizeof dir, "%s/templates", top ? top : ".");
+	ck_assert_msg(catalog_load(&cat, dir, chain, 1, err, sizeof err) == 0, "%s", err);
+	buf_init(&b, 4096);
+	buf_reset(&b);
+	ck_assert_int_eq(template_render("<h1>{{msg.page.for}}</h1>{{msg.no.such}}", v, 2, 1, &cat,
+					 &b), 0);
+	ck_assert_str_eq(b.data, "<h1>Email verification for &lt;Shop &amp; Co&gt;</h1>{{msg.no.such}}");
+	/* a value that looks like a message stays a value */
+	buf_reset(&b);
+	ck_assert_int_eq(template_render("{{msg.help}}", v, 2, 0, &cat, &b), 0);
+	ck_assert_str_eq(b.data, "Questions? Contact <Shop & Co>: {{msg.help}}");
+	buf_free(&b);
+	catalog_free(&cat);
+}
+END_TEST
+
+UNIT_MAIN("template",
+	  sections_show_only_when_their_value_is_set,
+	  messages_are_rendered_with_escaped_values,
+	  values_are_escaped_for_where_they_land, only_raw_vars_are_inserted_as_they_stand,
 	  placeholders_in_values_are_not_expanded, unknown_and_broken_placeholders_stay,
 	  output_is_bounded)
