@@ -4,6 +4,7 @@
  * secrets) are printed exactly once, when they are made.  Exit status: 0
  * success, 1 failure (one line on stderr), 2 usage error.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,13 +17,18 @@
 
 #include "brand.h"
 #include "buf.h"
+#include "catalog.h"
 #include "config.h"
 #include "db.h"
 #include "db_admin.h"
+#include "db_mail.h"
 #include "db_migrate.h"
+#include "locale.h"
 #include "log.h"
 #include "mail.h"
+#include "preview.h"
 #include "scope.h"
+#include "template_check.h"
 #include "token.h"
 #include "util.h"
 #include "webhook.h"
@@ -402,6 +408,220 @@ static int cmd_tenant_list(struct ctx *c)
 	return print_listing(c, r, heads, 6, tenant_row);
 }
 
+/*
+ * The --name and --locale of a template command: a name mailproof renders,
+ * and "" (every language) or a language it has, in its canonical form.
+ */
+static int template_args(struct ctx *c, const char *cmd, const char **name,
+			 char locale[LOCALE_TAG_MAX])
+{
+	const char *l = opt_get(c, "locale");
+
+	*name = opt_get(c, "name");
+	if (*name == NULL || !template_check_name(*name))
+		return fail("%s: --name must be one of: %s", cmd, template_check_names);
+	locale[0] = '\0';
+	if (l && *l && (locale_canonical(l, locale) < 0 ||
+			!catalog_exists(c->cfg.template_dir, locale)))
+		return fail("%s: --locale must be a language mailproof has (a directory of %s with "
+			    "messages.txt, such as de or pt-BR), or '' for every language", cmd,
+			    c->cfg.template_dir);
+	return 0;
+}
+
+/* Reads --file and checks it as template name; 0, or 1 after saying why not. */
+static int template_file(struct ctx *c, const char *cmd, const char *name, struct buf *body)
+{
+	const char *file = opt_get(c, "file");
+	char chain[1][LOCALE_TAG_MAX] = { "en" }, err[600];
+	struct catalog en;
+	int rc;
+
+	if (file == NULL)
+		return fail("%s: --file is required", cmd);
+	if (buf_read_file(body, file, err, sizeof err) < 0)
+		return fail("%s: --file %s", cmd, err);
+	if (catalog_load(&en, c->cfg.template_dir, chain, 1, err, sizeof err) < 0) {
+		catalog_free(&en);
+		return fail("%s: %s", cmd, err);
+	}
+	rc = template_check(name, body->data ? body->data : "", body->len, &en, err, sizeof err);
+	catalog_free(&en);
+	return rc < 0 ? fail("%s: %s: %s", cmd, file, err) : 0;
+}
+
+static int cmd_template_set(struct ctx *c)
+{
+	const char *name, *tenant = opt_get(c, "tenant");
+	char locale[LOCALE_TAG_MAX], err[512];
+	struct buf body;
+	PGresult *r;
+	int rc = 1;
+
+	if (template_args(c, "template set", &name, locale))
+		return 1;
+	buf_init(&body, TEMPLATE_CHECK_MAX);
+	if (template_file(c, "template set", name, &body))
+		goto out;
+	if ((r = db_admin_template_set(c->conn, tenant, name, locale, body.data, err,
+				       sizeof err)) == NULL) {
+		rc = fail("template set: %s", err);
+		goto out;
+	}
+	rc = db_admin_id(r) < 0 ? fail("template set: no tenant named '%s'", tenant) : 0;
+	PQclear(r);
+	if (rc == 0 && c->json)
+		rc = print_json(json_pack("{s:s,s:s,s:s,s:I}", "tenant", tenant, "name", name,
+					  "locale", locale, "bytes", (json_int_t)body.len));
+	else if (rc == 0)
+		printf("template %s%s%s of %s set (%zu bytes)\n", name, *locale ? " for " : "",
+		       locale, tenant, body.len);
+out:
+	buf_free(&body);
+	return rc;
+}
+
+static void template_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_template t;
+
+	db_admin_template(r, i, &t);
+	row_text(out, "name", CELL_TEXT, t.name);
+	row_text(out, "locale", CELL_OPT_TEXT, *t.locale ? t.locale : "");
+	row_num(out, "bytes", t.bytes);
+	row_text(out, "updatedAt", CELL_TEXT, t.updated_at);
+}
+
+static int cmd_template_list(struct ctx *c)
+{
+	static const char *const heads[] = { "NAME", "LOCALE", "BYTES", "UPDATED" };
+	char err[512];
+	PGresult *r = db_admin_templates(c->conn, opt_get(c, "tenant"), NULL, err, sizeof err);
+
+	if (r == NULL)
+		return fail("template list: %s", err);
+	return print_listing(c, r, heads, 4, template_row);
+}
+
+static int cmd_template_show(struct ctx *c)
+{
+	const char *name;
+	char locale[LOCALE_TAG_MAX], err[512];
+	struct db_admin_template t;
+	PGresult *r;
+	int rc = 1;
+
+	if (template_args(c, "template show", &name, locale))
+		return 1;
+	if ((r = db_admin_templates(c->conn, opt_get(c, "tenant"), name, err, sizeof err)) == NULL)
+		return fail("template show: %s", err);
+	for (int i = 0; i < PQntuples(r); i++) {
+		db_admin_template(r, i, &t);
+		if (strcmp(t.locale, locale) != 0)
+			continue;
+		rc = c->json ? print_json(json_pack("{s:s,s:s,s:s}", "name", t.name, "locale",
+						    t.locale, "body", t.body))
+			     : (fputs(t.body, stdout), 0);
+	}
+	PQclear(r);
+	return rc == 1 ? fail("template show: %s has no template %s%s%s", opt_get(c, "tenant"),
+			      name, *locale ? " for " : " for every language", locale) : rc;
+}
+
+static int cmd_template_delete(struct ctx *c)
+{
+	const char *name;
+	char locale[LOCALE_TAG_MAX], err[512];
+	PGresult *r;
+	int found;
+
+	if (template_args(c, "template delete", &name, locale))
+		return 1;
+	if ((r = db_admin_template_delete(c->conn, opt_get(c, "tenant"), name, locale, err,
+					  sizeof err)) == NULL)
+		return fail("template delete: %s", err);
+	found = db_admin_id(r) >= 0;
+	PQclear(r);
+	if (!found)
+		return fail("template delete: %s has no template %s%s%s", opt_get(c, "tenant"), name,
+			    *locale ? " for " : " for every language", locale);
+	if (c->json)
+		return print_json(json_pack("{s:s,s:s,s:b}", "name", name, "locale", locale,
+					    "deleted", 1));
+	printf("template %s%s%s deleted\n", name, *locale ? " for " : "", locale);
+	return 0;
+}
+
+/* Writes text to --out, or to stdout. */
+static int write_out(struct ctx *c, const char *cmd, const struct buf *text)
+{
+	const char *path = opt_get(c, "out");
+	FILE *f = path ? fopen(path, "w") : stdout;
+	int bad;
+
+	if (f == NULL)
+		return fail("%s: --out %s: %s", cmd, path, strerror(errno));
+	bad = fwrite(text->data ? text->data : "", 1, text->len, f) != text->len;
+	if (path)
+		bad |= fclose(f) != 0;
+	return bad ? fail("%s: could not write %s", cmd, path ? path : "the output") : 0;
+}
+
+static int cmd_template_preview(struct ctx *c)
+{
+	const char *name, *tenant = opt_get(c, "tenant");
+	char locale[LOCALE_TAG_MAX], err[600];
+	struct template_custom *t = NULL;
+	struct buf body, out;
+	struct mail_brand brand;
+	PGresult *look = NULL, *r = NULL;
+	int rc = 1, n;
+
+	if (template_args(c, "template preview", &name, locale))
+		return 1;
+	buf_init(&body, TEMPLATE_CHECK_MAX);
+	buf_init(&out, 1024 * 1024);
+	if (opt_get(c, "file") && template_file(c, "template preview", name, &body))
+		goto out;
+	if ((look = db_admin_tenant_look(c->conn, tenant, err, sizeof err)) == NULL ||
+	    (r = db_admin_templates(c->conn, tenant, NULL, err, sizeof err)) == NULL) {
+		rc = fail("template preview: %s", err);
+		goto out;
+	}
+	if (PQntuples(look) != 1) {
+		rc = fail("template preview: no tenant named '%s'", tenant);
+		goto out;
+	}
+	db_mail_brand(look, 0, 0, &brand);
+	n = PQntuples(r);
+	if ((t = calloc((size_t)n + 1, sizeof *t)) == NULL) {
+		rc = fail("template preview: out of memory");
+		goto out;
+	}
+	/* the file, when given, stands first: it is what the tenant wants to see */
+	if (body.data)
+		t[brand.ntemplates++] = (struct template_custom){ name, locale, body.data };
+	for (int i = 0; i < n; i++) {
+		struct db_admin_template x;
+		db_admin_template(r, i, &x);
+		if (!body.data || strcmp(x.name, name) != 0 || strcmp(x.locale, locale) != 0)
+			t[brand.ntemplates++] = (struct template_custom){ x.name, x.locale, x.body };
+	}
+	brand.templates = t;
+	if (preview_render(&c->cfg, name, *locale ? locale : PQgetvalue(look, 0, 7), &brand, &out,
+			   err, sizeof err) < 0)
+		rc = fail("template preview: %s", err);
+	else
+		rc = write_out(c, "template preview", &out);
+out:
+	free(t);
+	PQclear(look);
+	PQclear(r);
+	buf_free(&body);
+	buf_free(&out);
+	return rc;
+}
+
 static int cmd_key_create(struct ctx *c)
 {
 	const char *tenant = opt_get(c, "tenant"), *scopes = opt_get(c, "scopes");
@@ -720,6 +940,11 @@ static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", 
 					       NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
+static const char *const o_template[] = { "tenant", "name", "locale", NULL };
+static const char *const o_template_set[] = { "tenant", "name", "locale", "file", NULL };
+static const char *const o_template_preview[] = { "tenant", "name", "locale", "file", "out",
+						  NULL };
+static const char *const o_template_list[] = { "tenant", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
 static const char *const o_outbox_list[] = { "state", "tenant", "limit", NULL };
 static const char *const o_stats[] = { "tenant", NULL };
@@ -741,6 +966,16 @@ static const struct command g_commands[] = {
 	  o_tenant_update,
 	  NULL, "NAME",
 	  cmd_tenant_update },
+	{ "template", "set", "template set --tenant NAME --name TEMPLATE [--locale TAG] --file FILE",
+	  o_template_set, "tenant", NULL, cmd_template_set },
+	{ "template", "list", "template list --tenant NAME", o_template_list, "tenant", NULL,
+	  cmd_template_list },
+	{ "template", "show", "template show --tenant NAME --name TEMPLATE [--locale TAG]",
+	  o_template, "tenant", NULL, cmd_template_show },
+	{ "template", "delete", "template delete --tenant NAME --name TEMPLATE [--locale TAG]",
+	  o_template, "tenant", NULL, cmd_template_delete },
+	{ "template", "preview", "template preview --tenant NAME --name TEMPLATE [--locale TAG] "
+	  "[--file FILE] [--out FILE]", o_template_preview, "tenant", NULL, cmd_template_preview },
 	{ "key", "create", "key create --tenant NAME [--scopes a,b]", o_key_create, "tenant", NULL,
 	  cmd_key_create },
 	{ "key", "list", "key list [--tenant NAME]", o_key_list, NULL, NULL, cmd_key_list },

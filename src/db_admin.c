@@ -59,6 +59,36 @@ static const struct db_statement s_tenant_update = { "tenant_update", 7, 0,
 	" mail_from = CASE WHEN $7::text IS NULL THEN mail_from ELSE nullif($7, '') END"
 	" WHERE name = $1 RETURNING id", "id" };
 
+/* $1 tenant, $2 name, $3 locale ('' for every one), $4 body.  Returns the tenant's id. */
+static const struct db_statement s_template_set = { "template_set", 4, 0,
+	"INSERT INTO tenant_templates AS x (tenant_id, name, locale, body)"
+	" SELECT t.id, $2, $3, $4 FROM tenants t WHERE t.name = $1"
+	" ON CONFLICT (tenant_id, name, locale) DO UPDATE SET body = EXCLUDED.body,"
+	"  updated_at = now()"
+	" RETURNING x.tenant_id AS id", "id" };
+
+/* $1 tenant, $2 name or NULL for every one.  Each with its text. */
+static const struct db_statement s_templates = { "templates", 2, 1,
+	"SELECT x.name, x.locale, octet_length(x.body) AS bytes, mp_ts(x.updated_at) AS updated_at,"
+	" x.body FROM tenant_templates x JOIN tenants t ON t.id = x.tenant_id"
+	" WHERE t.name = $1 AND ($2::text IS NULL OR x.name = $2) ORDER BY x.name, x.locale",
+	"name locale bytes updated_at body" };
+
+/* $1 tenant, $2 name, $3 locale.  Returns the tenant's id when there was one. */
+static const struct db_statement s_template_delete = { "template_delete", 3, 0,
+	"DELETE FROM tenant_templates x USING tenants t"
+	" WHERE t.id = x.tenant_id AND t.name = $1 AND x.name = $2 AND x.locale = $3"
+	" RETURNING x.tenant_id AS id", "id" };
+
+/* $1 tenant: its brand as mail shows it (see MAIL_BRAND_COLS in db_sql.c). */
+static const struct db_statement s_tenant_look = { "tenant_look", 1, 1,
+	"SELECT coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support,"
+	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type,"
+	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo,"
+	" t.id AS tenant, false AS custom, coalesce(t.default_locale, 'en') AS default_locale"
+	" FROM tenants t WHERE t.name = $1",
+	"brand support accent logo_type logo tenant custom default_locale" };
+
 static const struct db_statement s_key_create = { "key_create", 4, 0,
 	"INSERT INTO api_keys (tenant_id, key_hash, key_prefix, scopes)"
 	" SELECT t.id, $2::bytea, $3, $4::text[] FROM tenants t WHERE t.name = $1"
@@ -158,6 +188,44 @@ PGresult *db_admin_tenant_brand(PGconn *c, const char *name, const struct brand_
 			     b->default_locale, b->logo, b->logo_type };
 
 	return run(c, &s_tenant_brand, p, err, errlen);
+}
+
+PGresult *db_admin_template_set(PGconn *c, const char *tenant, const char *name,
+				const char *locale, const char *body, char *err, size_t errlen)
+{
+	const char *p[4] = { tenant, name, locale, body };
+
+	return run(c, &s_template_set, p, err, errlen);
+}
+
+PGresult *db_admin_templates(PGconn *c, const char *tenant, const char *name, char *err,
+			     size_t errlen)
+{
+	const char *p[2] = { tenant, name };
+
+	return run(c, &s_templates, p, err, errlen);
+}
+
+PGresult *db_admin_template_delete(PGconn *c, const char *tenant, const char *name,
+				   const char *locale, char *err, size_t errlen)
+{
+	const char *p[3] = { tenant, name, locale };
+
+	return run(c, &s_template_delete, p, err, errlen);
+}
+
+PGresult *db_admin_tenant_look(PGconn *c, const char *tenant, char *err, size_t errlen)
+{
+	return run(c, &s_tenant_look, &tenant, err, errlen);
+}
+
+void db_admin_template(const PGresult *r, int i, struct db_admin_template *out)
+{
+	out->name = PQgetvalue(r, i, 0);
+	out->locale = PQgetvalue(r, i, 1);
+	out->bytes = db_get_int(r, i, 2, 0, INT64_MAX, 0);
+	out->updated_at = PQgetvalue(r, i, 3);
+	out->body = PQgetvalue(r, i, 4);
 }
 
 PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,

@@ -37,6 +37,15 @@ struct db_admin_tenant {
 	long long logo_bytes;			/* 0: no logo */
 };
 
+/* A tenant's template. */
+struct db_admin_template {
+	const char *name;
+	const char *locale;			/* "" for every language */
+	long long bytes;
+	const char *updated_at;
+	const char *body;
+};
+
 /* An API key.  A time not set is "". */
 struct db_admin_key {
 	long long id;
@@ -88,6 +97,20 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 /* Sets the brand of tenant name (see brand.h); read with db_admin_id(). */
 PGresult *db_admin_tenant_brand(PGconn *c, const char *name, const struct brand_values *b,
 				char *err, size_t errlen);
+/*
+ * A tenant's own templates: set one (read with db_admin_id(): no row when
+ * there is no such tenant), list them (name NULL) or one name's, delete
+ * one (no row when there was none).  locale "" is every language's.
+ */
+PGresult *db_admin_template_set(PGconn *c, const char *tenant, const char *name,
+				const char *locale, const char *body, char *err, size_t errlen);
+PGresult *db_admin_templates(PGconn *c, const char *tenant, const char *name, char *err,
+			     size_t errlen);
+PGresult *db_admin_template_delete(PGconn *c, const char *tenant, const char *name,
+				   const char *locale, char *err, size_t errlen);
+/* The tenant's brand (db_mail_brand() from column 0) and default locale (column 7). */
+PGresult *db_admin_tenant_look(PGconn *c, const char *tenant, char *err, size_t errlen);
+
 /* Read with db_admin_id(): no row when there is no such tenant. */
 PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,
 			      const char *prefix, const char *scopes_array, char *err,
@@ -107,6 +130,7 @@ PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen
 /* The id of what was made or changed; -1 when there is no row. */
 long long db_admin_id(const PGresult *r);
 void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out);
+void db_admin_template(const PGresult *r, int i, struct db_admin_template *out);
 void db_admin_key(const PGresult *r, int i, struct db_admin_key *out);
 /* 1 when the key already was revoked, 0 when it is now, -1 when there is no such key. */
 int db_admin_was_revoked(const PGresult *r);

@@ -21,7 +21,7 @@ int db_link(const PGresult *r, struct db_link *out)
 	out->redirect = PQgetvalue(r, 0, 2);
 	out->locale = PQgetvalue(r, 0, 3);
 	db_mail_brand(r, 0, 4, &out->brand);
-	out->confirmed = PQnfields(r) > 9 && !PQgetisnull(r, 0, 9);
+	out->confirmed = PQnfields(r) > 11 && !PQgetisnull(r, 0, 11);
 	return 0;
 }
 

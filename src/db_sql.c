@@ -21,8 +21,10 @@
 #define MAIL_BRAND_COLS \
 	"coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support," \
 	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type," \
-	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo"
-#define MAIL_BRAND_NAMES "brand support accent logo_type logo"
+	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo," \
+	" t.id AS tenant, EXISTS (SELECT 1 FROM tenant_templates x WHERE x.tenant_id = t.id)" \
+	" AS custom"
+#define MAIL_BRAND_NAMES "brand support accent logo_type logo tenant custom"
 
 const struct db_statement db_statements[DB__COUNT] = {
 	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
@@ -219,6 +221,11 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  v.locale, " MAIL_BRAND_COLS,
 		"id verification_id email attempt status mail_from sealed_secret sealed_message"
 		" method subject verification_line ttl_seconds secret_hash locale " MAIL_BRAND_NAMES },
+
+	/* The templates of tenant $1 (tenant_templates), all of them: a few at most. */
+	[DB_TENANT_TEMPLATES] = { "tenant_templates", 1, 1,
+		"SELECT name, locale, body FROM tenant_templates WHERE tenant_id = $1::bigint",
+		"name locale body" },
 
 	/* What a mail shows of the tenant of verification $1 (see MAIL_BRAND_COLS). */
 	[DB_MAIL_BRAND] = { "mail_brand", 1, 0,

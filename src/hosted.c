@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
+#include "db_mail.h"
 #include "db_pages.h"
 #include "locale.h"
 #include "log.h"
@@ -73,16 +74,15 @@ struct page_text {
 	const char *inputmode;	/* page-otp.html only */
 };
 
-/* The catalogue of who's language, or of the client's. */
-static int page_catalog(struct request *rq, const struct page_who *who, struct catalog *cat,
-			char *err, size_t errlen)
+/* The languages of a page: who's and its fallbacks, or the client's that we have. */
+static size_t page_chain(struct request *rq, const struct page_who *who,
+			 char chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX])
 {
-	char tags[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX], chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
+	char tags[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
 	size_t ntags, n = 0;
 
 	if (who->locale && *who->locale)
-		return catalog_load(cat, rq->cfg->template_dir, chain,
-				    locale_chain(who->locale, chain, LOCALE_CHAIN_MAX), err, errlen);
+		return locale_chain(who->locale, chain, LOCALE_CHAIN_MAX);
 	ntags = locale_accept(request_param(rq, "HTTP_ACCEPT_LANGUAGE"), tags, LOCALE_CHAIN_MAX);
 	for (size_t i = 0; i < ntags && n < LOCALE_CHAIN_MAX; i++) {
 		char c[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
@@ -91,7 +91,7 @@ static int page_catalog(struct request *rq, const struct page_who *who, struct c
 			if (catalog_exists(rq->cfg->template_dir, c[j]))
 				memcpy(chain[n++], c[j], LOCALE_TAG_MAX);
 	}
-	return catalog_load(cat, rq->cfg->template_dir, chain, n, err, errlen);
+	return n;
 }
 
 /* Renders catalogue message key (its plural form for n >= 0) as text. */
@@ -176,17 +176,22 @@ static void page_bufs_free(struct page_bufs *pb)
 static int page_render(struct request *rq, const struct page_who *who, const char *content,
 		       const struct page_text *t, struct buf *b, char style_hash[64])
 {
-	const char *dir = rq->cfg->template_dir;
+	char chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX], err[512];
+	struct template_src src = { rq->cfg->template_dir, (const char (*)[LOCALE_TAG_MAX])chain,
+				    page_chain(rq, who, chain), NULL, 0 };
 	struct page_bufs pb;
 	struct catalog cat;
-	char err[512];
 	int rc = -1;
 
+	if (who->brand) {
+		src.custom = who->brand->templates;
+		src.ncustom = who->brand->ntemplates;
+	}
 	page_bufs_init(&pb);
-	if (page_catalog(rq, who, &cat, err, sizeof err) < 0 ||
-	    template_load(dir, "page.html", &pb.layout, err, sizeof err) < 0 ||
-	    template_load(dir, "page.css", &pb.css, err, sizeof err) < 0 ||
-	    template_load(dir, content, &pb.inner, err, sizeof err) < 0) {
+	if (catalog_load(&cat, src.dir, src.chain, src.nchain, err, sizeof err) < 0 ||
+	    template_find(&src, "page.html", &pb.layout, err, sizeof err) != 0 ||
+	    template_find(&src, "page.css", &pb.css, err, sizeof err) != 0 ||
+	    template_find(&src, content, &pb.inner, err, sizeof err) != 0) {
 		log_errx("%s", err);
 		goto out;
 	}
@@ -335,15 +340,35 @@ static void link_invalid(struct request *rq, const char *redirect, const struct 
 	page_link_gone(rq, who);
 }
 
+/*
+ * Whose page it is: the verification's language, and its tenant's brand
+ * with the tenant's own templates read into it (*tr keeps them, for
+ * db_mail_templates_free()).  -1 after answering when they cannot be read.
+ */
+static int who_is(struct request *rq, const char *locale, struct mail_brand *brand,
+		  struct page_who *who, PGresult **tr)
+{
+	int failed;
+
+	*tr = db_mail_templates(rq->db, brand, &failed);
+	if (failed) {
+		page_busy(rq);
+		return -1;
+	}
+	who->locale = locale;
+	who->brand = brand;
+	return 0;
+}
+
 /* The confirming action: the POST, or the GET when link_confirm_page is off. */
 static void link_confirm(struct request *rq, const char *token)
 {
 	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN];
 	const char *p[2] = { h1, NULL };
-	struct page_who who;
+	struct page_who who = nobody;
 	struct db_link link;
 	enum db_err err;
-	PGresult *r;
+	PGresult *r, *tr = NULL;
 	int found;
 
 	if (link_hashes(rq->cfg, token, h1, h2, &p[1]) < 0) {
@@ -355,8 +380,10 @@ static void link_confirm(struct request *rq, const char *token)
 		return;
 	}
 	found = db_link(r, &link) == 0;
-	who.locale = found ? link.locale : NULL;
-	who.brand = found ? &link.brand : NULL;
+	if (found && who_is(rq, link.locale, &link.brand, &who, &tr) < 0) {
+		PQclear(r);
+		return;
+	}
 	if (found && link.confirmed) {
 		const char *id = link.id, *redirect = link.redirect;
 		if (*redirect) {
@@ -374,6 +401,8 @@ static void link_confirm(struct request *rq, const char *token)
 	} else {
 		link_invalid(rq, found ? link.redirect : NULL, &who);
 	}
+	if (found)
+		db_mail_templates_free(&link.brand, tr);
 	PQclear(r);
 }
 
@@ -387,7 +416,7 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 	struct page_who who;
 	struct db_link link;
 	enum db_err err;
-	PGresult *r;
+	PGresult *r, *tr;
 
 	if (ip_allowed(rq) < 0)
 		return;
@@ -408,18 +437,18 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		PQclear(r);
 		return;
 	}
-	who.locale = link.locale;
-	who.brand = &link.brand;
-	if (link.eff != VS_PENDING) {
-		page_link_gone(rq, &who);
+	if (who_is(rq, link.locale, &link.brand, &who, &tr) < 0) {
 		PQclear(r);
 		return;
 	}
 	redirect = link.redirect;
-	/* the POST may be redirected there, which form-action must allow */
-	page_ex(rq, 200, &who, "page-link.html", &confirm,
-		*redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ? origin : NULL,
-		NULL);
+	if (link.eff != VS_PENDING)
+		page_link_gone(rq, &who);
+	else	/* the POST may be redirected there, which form-action must allow */
+		page_ex(rq, 200, &who, "page-link.html", &confirm,
+			*redirect && redirect_origin(redirect, origin, sizeof origin) == 0 ?
+			origin : NULL, NULL);
+	db_mail_templates_free(&link.brand, tr);
 	PQclear(r);
 }
 
@@ -460,10 +489,11 @@ static int otp_finished(struct request *rq, const struct page_who *who,
 
 /*
  * Looks up the verification of the page: its row, which info points into
- * (the caller clears it), or NULL after answering.
+ * (the caller clears it, and *tr with db_mail_templates_free()), or NULL
+ * after answering.
  */
 static PGresult *otp_lookup(struct request *rq, const char *id, struct db_hosted_info *info,
-			    struct page_who *who)
+			    struct page_who *who, PGresult **tr)
 {
 	const char *p[1] = { id };
 	enum db_err err;
@@ -482,8 +512,10 @@ static PGresult *otp_lookup(struct request *rq, const char *id, struct db_hosted
 		page_not_found(rq);
 		return NULL;
 	}
-	who->locale = info->locale;
-	who->brand = &info->brand;
+	if (who_is(rq, info->locale, &info->brand, who, tr) < 0) {
+		PQclear(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -491,12 +523,13 @@ void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MA
 {
 	struct db_hosted_info info;
 	struct page_who who;
-	PGresult *r;
+	PGresult *r, *tr;
 
-	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who)) == NULL)
+	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who, &tr)) == NULL)
 		return;
 	if (!otp_finished(rq, &who, info.eff))
 		otp_form(rq, 200, &who, info.format, "page.otp.text", NULL, -1);
+	db_mail_templates_free(&info.brand, tr);
 	PQclear(r);
 }
 
@@ -558,10 +591,11 @@ void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 {
 	struct db_hosted_info info;
 	struct page_who who;
-	PGresult *r;
+	PGresult *r, *tr;
 
-	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who)) == NULL)
+	if (ip_allowed(rq) < 0 || (r = otp_lookup(rq, args[0], &info, &who, &tr)) == NULL)
 		return;
 	otp_check(rq, args[0], &who, info.format);
+	db_mail_templates_free(&info.brand, tr);
 	PQclear(r);
 }

@@ -27,8 +27,10 @@ int mail_duration(const struct catalog *cat, int seconds, struct buf *out)
 
 /* The parts of one mail, and what they are made from. */
 struct letter {
+	char chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX];
+	struct template_src src;
 	struct catalog cat;
-	struct buf expires, line, subject, tpl_text, tpl_html, text, html;
+	struct buf expires, line, subject, tpl_subject, tpl_text, tpl_html, text, html;
 };
 
 static void letter_free(struct letter *l)
@@ -39,6 +41,7 @@ static void letter_free(struct letter *l)
 	buf_free(&l->expires);
 	buf_free(&l->line);
 	buf_free(&l->subject);
+	buf_free(&l->tpl_subject);
 	buf_free(&l->tpl_text);
 	buf_free(&l->tpl_html);
 	buf_free(&l->text);
@@ -60,18 +63,32 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 	const struct mail_brand *b = vm->brand;
 	const char *kind = vm->link ? "link" : "otp", *dir = catalog_get(&l->cat, "language.dir");
 	char minutes[16], hosted[MAIL_URL_MAX], key[32], name[16], err[512];
-	const struct template_var base[] = { { "brand", b->name, 0 } };
+	int found;
 
 	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
 	mail_hosted_url(cfg, vm->id, hosted);
+	if (mail_duration(&l->cat, vm->ttl_seconds, &l->expires) < 0)
+		return -1;
+
+	/* the duration is complete now: its data no longer moves */
+	const struct template_var base[] = { { "brand", b->name, 0 },
+					     { "expires", l->expires.data, 0 } };
 	snprintf(key, sizeof key, "%s.line", kind);
-	if (mail_duration(&l->cat, vm->ttl_seconds, &l->expires) < 0 ||
-	    (vm->verification_line ? buf_puts(&l->line, vm->verification_line) :
+	if ((vm->verification_line ? buf_puts(&l->line, vm->verification_line) :
 				     message(l, key, base, 1, &l->line)) < 0)
 		return -1;
+	/* the request's subject, else the tenant's subject template, else the catalogue's */
 	snprintf(key, sizeof key, "%s.subject", kind);
-	if ((vm->subject ? buf_puts(&l->subject, vm->subject) :
-			   message(l, key, base, 1, &l->subject)) < 0)
+	if (vm->subject) {
+		found = buf_puts(&l->subject, vm->subject);
+	} else if ((found = template_find(&l->src, key, &l->tpl_subject, err, sizeof err)) == 0) {
+		found = template_render(l->tpl_subject.data, base, 2, 0, &l->cat, &l->subject);
+	} else if (found == 1) {
+		found = message(l, key, base, 1, &l->subject);
+	} else {
+		goto fail;
+	}
+	if (found < 0)
 		return -1;
 
 	const struct template_var v[] = {
@@ -89,10 +106,10 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 		{ "dir", dir && strcmp(dir, "rtl") == 0 ? "rtl" : "ltr", 0 },
 	};
 	snprintf(name, sizeof name, "%s.txt", kind);
-	if (template_load(cfg->template_dir, name, &l->tpl_text, err, sizeof err) < 0)
+	if (template_find(&l->src, name, &l->tpl_text, err, sizeof err) != 0)
 		goto fail;
 	snprintf(name, sizeof name, "%s.html", kind);
-	if (template_load(cfg->template_dir, name, &l->tpl_html, err, sizeof err) < 0)
+	if (template_find(&l->src, name, &l->tpl_html, err, sizeof err) != 0)
 		goto fail;
 	if (template_render(l->tpl_text.data, v, sizeof v / sizeof v[0], 0, &l->cat, &l->text) < 0 ||
 	    template_render(l->tpl_html.data, v, sizeof v / sizeof v[0], 1, &l->cat, &l->html) < 0) {
@@ -101,32 +118,62 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 	}
 	return 0;
 fail:
-	log_errx("%s", err);
+	log_errx("verification %s: %s", vm->id, err);
 	return -1;
+}
+
+/* Writes the subject and parts of vm's mail into l (free it with letter_free()). */
+static int letter_make(const struct config *cfg, const struct mail_verification *vm,
+		       struct letter *l)
+{
+	char err[512];
+
+	l->src.dir = cfg->template_dir;
+	l->src.chain = (const char (*)[LOCALE_TAG_MAX])l->chain;
+	l->src.nchain = locale_chain(vm->locale && *vm->locale ? vm->locale : "en", l->chain,
+				     LOCALE_CHAIN_MAX);
+	l->src.custom = vm->brand->templates;
+	l->src.ncustom = vm->brand->ntemplates;
+	buf_init(&l->expires, 256);
+	buf_init(&l->line, 2048);
+	buf_init(&l->subject, 1024);
+	buf_init(&l->tpl_subject, 1024);
+	buf_init(&l->tpl_text, MAIL_MAX_BYTES);
+	buf_init(&l->tpl_html, MAIL_MAX_BYTES);
+	buf_init(&l->text, MAIL_MAX_BYTES);
+	buf_init(&l->html, MAIL_MAX_BYTES);
+	if (catalog_load(&l->cat, cfg->template_dir, l->src.chain, l->src.nchain, err,
+			 sizeof err) < 0) {
+		log_errx("%s", err);
+		return -1;
+	}
+	return letter_write(cfg, vm, l);
+}
+
+int mail_verification_part(const struct config *cfg, const struct mail_verification *vm,
+			   const char *part, struct buf *out)
+{
+	struct letter l;
+	const struct buf *b;
+	int rc = -1;
+
+	if (letter_make(cfg, vm, &l) == 0) {
+		b = strcmp(part, "subject") == 0 ? &l.subject : strcmp(part, "html") == 0 ? &l.html :
+		    &l.text;
+		rc = buf_append(out, b->data ? b->data : "", b->len);
+	}
+	letter_free(&l);
+	return rc;
 }
 
 int mail_verification_compose(const struct config *cfg, const char *from,
 			      const struct mail_verification *vm, struct buf *out)
 {
-	char chain[LOCALE_CHAIN_MAX][LOCALE_TAG_MAX], err[512];
-	size_t n = locale_chain(vm->locale && *vm->locale ? vm->locale : "en", chain,
-				LOCALE_CHAIN_MAX);
 	struct letter l;
 	struct mail_msg msg;
 	int rc = -1;
 
-	buf_init(&l.expires, 256);
-	buf_init(&l.line, 2048);
-	buf_init(&l.subject, 1024);
-	buf_init(&l.tpl_text, MAIL_MAX_BYTES);
-	buf_init(&l.tpl_html, MAIL_MAX_BYTES);
-	buf_init(&l.text, MAIL_MAX_BYTES);
-	buf_init(&l.html, MAIL_MAX_BYTES);
-	if (catalog_load(&l.cat, cfg->template_dir, chain, n, err, sizeof err) < 0) {
-		log_errx("%s", err);
-		goto out;
-	}
-	if (letter_write(cfg, vm, &l) < 0)
+	if (letter_make(cfg, vm, &l) < 0)
 		goto out;
 	msg.from = from && *from ? from : cfg->mail_from;
 	msg.from_name = cfg->mail_from_name;

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "mail.h"
+#include "template.h"
 
 struct config;
 struct smtp_result;
@@ -28,6 +29,10 @@ struct mail_brand {
 	const char *accent;	/* #rrggbb */
 	const char *logo_type;	/* image/png or image/svg+xml */
 	const char *logo_b64;	/* the logo's bytes in base64, one line */
+	const char *tenant_id;
+	int custom;		/* the tenant has templates of its own */
+	const struct template_custom *templates;	/* them, once read (db_mail_templates) */
+	size_t ntemplates;
 };
 
 /* What the mail of a verification says, from a start or from its stored row. */
@@ -57,6 +62,14 @@ int mail_duration(const struct catalog *cat, int seconds, struct buf *out);
  */
 int mail_verification_compose(const struct config *cfg, const char *from,
 			      const struct mail_verification *vm, struct buf *out);
+
+/*
+ * One part of vm's mail, as mail_verification_compose() writes it, appended
+ * to out: part is "subject", "text" or "html" (a template's preview).
+ * 0, or -1 (logged).
+ */
+int mail_verification_part(const struct config *cfg, const struct mail_verification *vm,
+			   const char *part, struct buf *out);
 
 /*
  * Composes the mail of vm (see mail_verification_compose()) and sends it

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_mail.h"
 #include "db_queue.h"
 #include "lease.h"
 #include "log.h"
@@ -119,7 +120,8 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	struct db_mail_row j;
 	struct smtp_result res;
 	struct buf msg;
-	int final, rc;
+	PGresult *tr;
+	int final, rc, failed;
 
 	db_mail_row(r, i, &j);
 	if (vstatus_of(j.status) != VS_PENDING) {
@@ -128,8 +130,16 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		record(db, j.id, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
+	if ((tr = db_mail_templates(db, &j.brand, &failed)) == NULL && failed) {
+		/* its lease runs out and the job is claimed again */
+		log_warnx("verification %s: the tenant's templates could not be read",
+			  j.verification_id);
+		return;
+	}
 	buf_init(&msg, MAIL_MAX_BYTES);
-	if ((rc = message(cfg, &j, &msg)) != 0) {
+	rc = message(cfg, &j, &msg);
+	db_mail_templates_free(&j.brand, tr);
+	if (rc != 0) {
 		if (rc > 0) {
 			const char *p[1] = { j.id };
 			enum db_err err;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int put_escaped(struct buf *out, const char *v, int html)
 {
@@ -101,6 +102,44 @@ int template_render(const char *tpl, const struct template_var *vars, size_t nva
 		    const struct catalog *cat, struct buf *out)
 {
 	return render(tpl, tpl + strlen(tpl), vars, nvars, html, cat, out);
+}
+
+static const char *custom(const struct template_src *src, const char *name, const char *locale)
+{
+	for (size_t i = 0; i < src->ncustom; i++)
+		if (strcmp(src->custom[i].name, name) == 0 && strcmp(src->custom[i].locale, locale) == 0)
+			return src->custom[i].body;
+	return NULL;
+}
+
+int template_find(const struct template_src *src, const char *name, struct buf *out, char *err,
+		  size_t errlen)
+{
+	const char *body = NULL;
+	char path[4096];
+
+	for (size_t i = 0; i < src->nchain && body == NULL; i++)
+		body = custom(src, name, src->chain[i]);
+	if (body == NULL)
+		body = custom(src, name, "");
+	if (body != NULL) {
+		if (buf_puts(out, body) < 0) {
+			snprintf(err, errlen, "%s: the tenant's template is too large", name);
+			return -1;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < src->nchain; i++) {
+		snprintf(path, sizeof path, "%s/%s/%s", src->dir, src->chain[i], name);
+		if (access(path, R_OK) == 0) {
+			snprintf(path, sizeof path, "%s/%s", src->chain[i], name);
+			return template_load(src->dir, path, out, err, errlen);
+		}
+	}
+	snprintf(path, sizeof path, "%s/%s", src->dir, name);
+	if (access(path, F_OK) != 0 && strstr(name, ".subject") != NULL)
+		return 1;
+	return template_load(src->dir, name, out, err, errlen);
 }
 
 int template_load(const char *dir, const char *name, struct buf *out, char *err, size_t errlen)

@@ -28,6 +28,31 @@ struct template_var {
 int template_render(const char *tpl, const struct template_var *vars, size_t nvars, int html,
 		    const struct catalog *cat, struct buf *out);
 
+/* A tenant's own template (tenant_templates): locale "" serves every language. */
+struct template_custom {
+	const char *name;
+	const char *locale;
+	const char *body;
+};
+
+/* Where templates come from: a tenant's, then template_dir's, for a language. */
+struct template_src {
+	const char *dir;				/* template_dir */
+	const char (*chain)[LOCALE_TAG_MAX];		/* the language, then its fallbacks */
+	size_t nchain;
+	const struct template_custom *custom;		/* the tenant's, or NULL */
+	size_t ncustom;
+};
+
+/*
+ * Reads template name into out from the first place that has it: the
+ * tenant's for each language of the chain, the tenant's for every
+ * language, then dir/LANGUAGE/name for each language of the chain, then
+ * dir/name.  0; 1 when no place has it; -1 with a message in err.
+ */
+int template_find(const struct template_src *src, const char *name, struct buf *out, char *err,
+		  size_t errlen);
+
 /* Reads template name of dir into out; -1 with a message in err. */
 int template_load(const char *dir, const char *name, struct buf *out, char *err, size_t errlen);
 

@@ -266,7 +266,8 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	char code[8];
 	const char *params[4] = { vm->id, NULL, NULL, sent.reply };
 	enum verify_outcome o;
-	PGresult *r;
+	PGresult *r, *tr;
+	int failed;
 
 	if ((o = run(ctx, 0, DB_MAIL_BRAND, params, &r, res)) != VO_OK)
 		return o;
@@ -275,8 +276,14 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 		return VO_NOT_FOUND;
 	}
 	db_mail_brand(r, 0, 0, &brand);
+	tr = db_mail_templates(ctx->db, &brand, &failed);
+	if (failed) {
+		PQclear(r);
+		return VO_UNAVAILABLE;
+	}
 	m.brand = &brand;
 	mail_verification_send(ctx->cfg, from, &m, &sent);
+	db_mail_templates_free(&brand, tr);
 	PQclear(r);
 	log_info("verification %s: mail %s (%d %s)", vm->id, sent.ok ? "sent" : "failed", sent.code,
 		 sent.reply);

@@ -1,6 +1,7 @@
 /* Unit tests of the template engine that mail and pages share. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 #include "template.h"
@@ -114,7 +115,37 @@ START_TEST(messages_are_rendered_with_escaped_values)
 }
 END_TEST
 
+START_TEST(a_tenant_template_is_found_before_the_shipped_one)
+{
+	const char *top = getenv("top_srcdir");
+	char chain[2][LOCALE_TAG_MAX] = { "pt-BR", "pt" }, dir[4096], err[256];
+	const struct template_custom mine[] = {
+		{ "otp.txt", "pt", "pt's {{code}}" }, { "otp.txt", "", "anyone's {{code}}" },
+		{ "link.txt", "", "anyone's {{link}}" }, { "otp.html", "de", "de's {{code}}" },
+	};
+	struct template_src src = { dir, (const char (*)[LOCALE_TAG_MAX])chain, 2, mine, 4 };
+	struct buf b;
+
+	snprintf(dir, sizeof dir, "%s/templates", top ? top : ".");
+	buf_init(&b, 1 << 16);
+	ck_assert_int_eq(template_find(&src, "otp.txt", &b, err, sizeof err), 0);
+	ck_assert_str_eq(b.data, "pt's {{code}}");
+	buf_reset(&b);
+	ck_assert_int_eq(template_find(&src, "link.txt", &b, err, sizeof err), 0);
+	ck_assert_str_eq(b.data, "anyone's {{link}}");
+	buf_reset(&b);
+	/* de's is not pt-BR's: the shipped file */
+	ck_assert_int_eq(template_find(&src, "otp.html", &b, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "{{msg.otp.intro}}"));
+	buf_reset(&b);
+	ck_assert_int_eq(template_find(&src, "otp.subject", &b, err, sizeof err), 1);
+	ck_assert_int_eq(template_find(&src, "nothing.html", &b, err, sizeof err), -1);
+	buf_free(&b);
+}
+END_TEST
+
 UNIT_MAIN("template",
+	  a_tenant_template_is_found_before_the_shipped_one,
 	  sections_show_only_when_their_value_is_set,
 	  messages_are_rendered_with_escaped_values,
 	  values_are_escaped_for_where_they_land, only_raw_vars_are_inserted_as_they_stand,
