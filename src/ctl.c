@@ -989,7 +989,8 @@ static const struct command g_commands[] = {
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: mailproofctl [--config FILE] [--json] COMMAND\ncommands:\n");
+	fprintf(f, "usage: mailproofctl [--config FILE] [--json] COMMAND\n"
+		   "       mailproofctl --version\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", g_commands[i].usage);
 	return 2;
@@ -1019,7 +1020,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && nwords < 2; i++) {
 		if (strncmp(argv[i], "--", 2) == 0) {
 			if (!strchr(argv[i], '=') && strcmp(argv[i], "--json") != 0 &&
-			    strcmp(argv[i], "--help") != 0)
+			    strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "--version") != 0)
 				i++;
 			continue;
 		}
@@ -1034,6 +1035,10 @@ int main(int argc, char **argv)
 		char *a = argv[i], *eq;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("mailproofctl %s\n", PACKAGE_VERSION);
 			return 0;
 		}
 		if (strcmp(a, "--json") == 0) {

@@ -177,17 +177,14 @@ static int db_schema_matches(PGconn *c, char *err, size_t errlen)
 	return rc;
 }
 
-int db_schema_check(const struct config *cfg, const char *appname)
+int db_schema_check(const struct config *cfg, const char *appname, char *err, size_t errlen)
 {
-	char err[1024];
-	PGconn *c = db_connect_once(cfg, appname, err, sizeof err);
+	PGconn *c = db_connect_once(cfg, appname, err, errlen);
 	int rc = 0;
 
-	if (c == NULL) {
-		log_warnx("%s; starting anyway", err);
-		return 0;
-	}
-	if (db_schema_matches(c, err, sizeof err) != 0) {
+	if (c == NULL)
+		return 1;
+	if (db_schema_matches(c, err, errlen) != 0) {
 		log_errx("%s", err);
 		rc = -1;
 	}

@@ -76,10 +76,11 @@ PGconn *db_connect_once(const struct config *cfg, const char *appname, char *err
  * built with, its last numbered migration and the very text of
  * lifecycle.sql.  A binary and a schema that differ would fail request
  * after request; this logs why, once, with what to do, and returns -1.
- * Returns 0 when they match, and when the database cannot be reached now
- * (logged as a warning: the database may come up later).  Every
- * (re)connect of db_run checks the schema too, and refuses one that differs.
+ * Returns 0 when they match, and 1 when the database cannot be reached
+ * now, with the reason in err, unlogged: a service may start anyway (the
+ * database may come up later), a one-shot run may not.  Every (re)connect
+ * of db_run checks the schema too, and refuses one that differs.
  */
-int db_schema_check(const struct config *cfg, const char *appname);
+int db_schema_check(const struct config *cfg, const char *appname, char *err, size_t errlen);
 
 #endif

@@ -112,9 +112,13 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	if (db_schema_check(&cfg, "mailproof-fcgi") < 0) {
+	switch (db_schema_check(&cfg, "mailproof-fcgi", err, sizeof err)) {
+	case -1:
 		config_free(&cfg);
 		return 1;
+	case 1:
+		log_warnx("%s; starting anyway", err);
+		break;
 	}
 	metrics_open(mo.config_path);
 	if (FCGX_Init() != 0)

@@ -15,6 +15,7 @@
 #include "db_pages.h"
 #include "locale.h"
 #include "log.h"
+#include "metrics.h"
 #include "mail_verification.h"
 #include "redirect.h"
 #include "request.h"
@@ -263,6 +264,16 @@ static void page_link_gone(struct request *rq, const struct page_who *who)
 	page(rq, 410, who, "page.link_gone", "error");
 }
 
+/* A verification that is done already: it says so, calmly. */
+static void page_verified(struct request *rq, const struct page_who *who)
+{
+	static const struct page_text t = {
+		"page.confirmed.title", "page.verified.text", "ok", -1, NULL
+	};
+
+	page_ex(rq, 200, who, "page-message.html", &t, NULL, NULL);
+}
+
 static void see_other(struct request *rq, const char *location)
 {
 	struct buf h;
@@ -386,6 +397,7 @@ static void link_confirm(struct request *rq, const char *token)
 	}
 	if (found && link.confirmed) {
 		const char *id = link.id, *redirect = link.redirect;
+		metrics_outcome(METRICS_VERIFIED);
 		if (*redirect) {
 			struct buf to, q;
 			buf_init(&to, 4096);
@@ -398,6 +410,8 @@ static void link_confirm(struct request *rq, const char *token)
 		} else {
 			page(rq, 200, &who, "page.confirmed", "ok");
 		}
+	} else if (found && link.eff == VS_VERIFIED && !*link.redirect) {
+		page_verified(rq, &who);
 	} else {
 		link_invalid(rq, found ? link.redirect : NULL, &who);
 	}
@@ -442,7 +456,9 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		return;
 	}
 	redirect = link.redirect;
-	if (link.eff != VS_PENDING)
+	if (link.eff == VS_VERIFIED)
+		page_verified(rq, &who);
+	else if (link.eff != VS_PENDING)
 		page_link_gone(rq, &who);
 	else	/* the POST may be redirected there, which form-action must allow */
 		page_ex(rq, 200, &who, "page-link.html", &confirm,
@@ -475,7 +491,7 @@ static int otp_finished(struct request *rq, const struct page_who *who,
 			enum verification_status eff)
 {
 	if (eff == VS_VERIFIED)
-		page(rq, 200, who, "page.verified", "ok");
+		page_verified(rq, who);
 	else if (eff == VS_EXPIRED)
 		page(rq, 410, who, "page.expired", "error");
 	else if (eff == VS_CANCELED)

@@ -180,8 +180,19 @@ int main(int argc, char **argv)
 		log_errx("%s", err);
 		return 1;
 	}
-	log_set_level((enum log_level)cfg.log_level);
-	if (db_schema_check(&cfg, "mailproof-notifier") < 0) {
+	/* cron mails whatever a job prints: --once says only what went wrong */
+	log_set_level(once && cfg.log_level == LOG_LVL_INFO ? LOG_LVL_WARN
+							    : (enum log_level)cfg.log_level);
+	switch (db_schema_check(&cfg, "mailproof-notifier", err, sizeof err)) {
+	case 1:
+		if (!once) {
+			log_warnx("%s; starting anyway", err);
+			break;
+		}
+		/* a run of cron: one line, and the next run tries again */
+		log_errx("%s: nothing was delivered", err);
+		/* fall through */
+	case -1:
 		config_free(&cfg);
 		return 1;
 	}
@@ -226,13 +237,13 @@ int main(int argc, char **argv)
 		}
 		sweep = once || now >= next_sweep;
 		if (work(db, &cfg, sweep) < 0) {
+			if (once) {
+				rc = 1;	/* db.c said what failed */
+				break;
+			}
 			if (now - last_db_error > 10000)
 				log_warnx("the database is unavailable; retrying");
 			last_db_error = now;
-			if (once) {
-				rc = 1;
-				break;
-			}
 			sleep(1);
 			continue;
 		}

@@ -183,7 +183,8 @@ def test_each_transition_is_one_log_line(env):
     check(log.count("verification %s: PENDING -> VERIFIED" % new) == 1, "the refused one: none")
     # expiry: a notifier's sweep (this one's, or the stack's if it came first)
     late = env.insert_verification(tid, expires_in="-1 second")
-    once = Notifier(env, args=("--once",))
+    # (--once is quiet for cron unless told otherwise)
+    once = Notifier(env, args=("--once",), log_level="debug")
     check(once.wait() == 0, "notifier --once")
     line = "verification %s: PENDING -> EXPIRED" % late
     n = once.text().count(line) + env.log("notifier.log").count(line)

@@ -59,3 +59,29 @@ def test_metrics_count_requests_mails_and_outcomes(env):
     check(all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), "cumulative buckets")
     check(buckets[-1][1] == after['mailproof_http_request_duration_seconds_count{route="%s"}'
                                  % route], "+Inf equals the count")
+
+
+def test_every_way_of_verifying_is_counted(env):
+    """The API, the hosted code page and the magic link each count once."""
+    _, key = env.shared_tenant("metrics")
+    before = scrape(env)
+    addr = env.new_address()
+    vid = env.start(key, addr)[2]["data"]["id"]
+    env.request("POST", "/v1/verifications/email/%s/verify" % vid,
+                body={"code": env.code_from_mail(addr)}, key=key)
+    addr = env.new_address()
+    page = env.start(key, addr)[2]["data"]["hostedVerifyUrl"].split("/", 3)[3]
+    st, _, _ = env.request("POST", "/" + page, raw_body=("code=" + env.code_from_mail(addr)).encode(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 200, "the hosted page: %d" % st)
+    addr = env.new_address()
+    env.start(key, addr, method="MAGIC_LINK")
+    msg = env.wait("the link", lambda: env.mails_to(addr))[-1]
+    link = re.search(r"/v1/link/[A-Za-z0-9_-]{43}", msg.get_body(("plain",)).get_content()).group(0)
+    st, _, _ = env.request("POST", link, raw_body=b"",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 200, "the link: %d" % st)
+    after = scrape(env)
+    name = 'mailproof_verifications_total{outcome="verified"}'
+    check(after.get(name, 0) - before.get(name, 0) == 3, "three verified: %r" % (
+        after.get(name, 0) - before.get(name, 0)))

@@ -516,11 +516,20 @@ def test_once_drains_sweeps_purges_and_exits(env):
              "  AND type = 'verification.initiated')", old)
     n = Notifier(env, args=["--once"])
     check(n.wait() == 0, "second run")
+    check(n.text() == "", "a run that went well prints nothing, for cron: %r" % n.text())
     check(env.psql("SELECT count(*) FROM verifications WHERE id = :'p1'", old) == [["0"]],
           "a verification past retention_days is purged")
     check(env.psql("SELECT type FROM outbox WHERE verification_id = :'p1'", old) ==
           [["email.expired"]], "so are its delivered events past retention_days, not the others")
     rx.stop()
+
+
+def test_once_says_one_line_when_the_database_is_down(env):
+    n = Notifier(env, args=["--once"], database_url="host=127.0.0.1 port=1 dbname=none "
+                 "connect_timeout=2")
+    rc = n.wait()
+    lines = n.text().splitlines()
+    check(rc == 1 and len(lines) == 1 and "database" in lines[0], "%d %r" % (rc, lines))
 
 
 def test_bad_config_and_usage(env):
