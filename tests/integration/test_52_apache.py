@@ -11,12 +11,19 @@ import subprocess
 
 from harness import check, free_port
 
-MODULES = ("mpm_event", "authz_core", "alias", "proxy", "proxy_fcgi", "fcgid")
+MODULES = ("mpm_event", "authz_core", "authz_host", "alias", "proxy", "proxy_fcgi", "fcgid")
+
+
+def host_address():
+    """This host's first address that is not loopback, or None."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    return next((a for a in out if "." in a and not a.startswith("127.")), None)
 
 
 class Apache:
     def __init__(self, env, snippet, replace):
         self.port = free_port()
+        self.outside = host_address()
         self.dir = os.path.join(env.var, "apache-%d" % self.port)
         os.makedirs(os.path.join(self.dir, "fcgid"))
         with open(os.path.join(env.src, "apache", snippet)) as f:
@@ -33,6 +40,8 @@ class Apache:
         with open(conf, "w") as f:
             f.write("".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
                             for m in MODULES))
+            if self.outside:
+                f.write("Listen %s:%d\n" % (self.outside, self.port))
             f.write('ServerName localhost\nListen 127.0.0.1:%d\n%s'
                     'PidFile %s/apache.pid\nErrorLog %s/error.log\nLogLevel warn\n'
                     'DocumentRoot %s\nFcgidIPCDir %s/fcgid\nFcgidProcessTableFile %s/fcgid/table\n'
@@ -50,8 +59,8 @@ class Apache:
         except OSError:
             return (0, None)
 
-    def request(self, method, path, body=None, key=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+    def request(self, method, path, body=None, key=None, host="127.0.0.1"):
+        c = http.client.HTTPConnection(host, self.port, timeout=10)
         h = {"Authorization": "Bearer " + key} if key else {}
         if body is not None:
             h["Content-Type"] = "application/json"
@@ -89,6 +98,13 @@ def exercise(env, apache):
     check(st == 401 and body["error"]["code"] == "UNAUTHORIZED", "no key: %d" % st)
     st, body = apache.request("GET", "/v1/nothing", key=key)
     check(st == 404 and body["error"]["code"] == "NOT_FOUND", "404 envelope: %d" % st)
+    st, body = apache.request("GET", "/metrics")
+    check(st == 200 and b"mailproof_http_requests_total" in body, "/metrics from here: %d" % st)
+    if apache.outside:
+        st, _ = apache.request("GET", "/metrics", host=apache.outside)
+        check(st == 403, "/metrics from another address: %d" % st)
+        st, _ = apache.request("GET", "/healthz", host=apache.outside)
+        check(st == 200, "the rest from anywhere: %d" % st)
 
 
 def test_apache_mod_fcgid_snippet(env):
