@@ -287,10 +287,13 @@ throwaway_down() {
   case "$PGDATA" in /var/tmp/mailproof-pg-*) rm -rf "$PGDATA" ;; esac
 }
 
+# The demo tenant's key, made once; its webhook secret is kept beside it
+# ($VAR/demo.whsec) so that the README's signature check can use it.
 demo_key() {
   if [ ! -s "$VAR/demo.key" ]; then
     ctl tenant list --json | grep -q '"name": "demo"' ||
-      ctl tenant create --name demo --webhook-url "http://127.0.0.1:$HOOKS_PORT/hooks" >/dev/null
+      ctl tenant create --name demo --webhook-url "http://127.0.0.1:$HOOKS_PORT/hooks" --json |
+        sed -n 's/.*"webhookSecret": "\(whsec_[^"]*\)".*/\1/p' >"$VAR/demo.whsec"
     ctl key create --tenant demo --json | sed -n 's/.*"key": "\(mpk_[^"]*\)".*/\1/p' \
       >"$VAR/demo.key"
   fi
@@ -314,6 +317,7 @@ cmd_up() {
 mailproof is running on http://127.0.0.1:$HTTP_PORT  (logs: $VAR/log/, mail: $VAR/mail/,
 webhooks received: $VAR/webhooks.jsonl)
 demo API key (tenant "demo"): $key
+its webhook secret: $VAR/demo.whsec (mailproofctl tenant rotate-secret demo makes a new one)
 
   curl -s http://127.0.0.1:$HTTP_PORT/healthz
   curl -s -H "Authorization: Bearer $key" \\

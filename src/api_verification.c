@@ -194,7 +194,7 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 	static const char *const path_fields[] = { "code", NULL };
 	static const char *const body_fields[] = { "verificationId", "code", NULL };
 	int id_in_path = strstr(rq->route, "{id}") != NULL;
-	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
 	const char *id = args[0], *code;
 	char msg[160], norm[CODE_INPUT_MAX + 1];
 	struct verify_result res;
@@ -378,7 +378,7 @@ bad:
 
 void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
 	struct verify_start_req sr;
 	struct verify_result res;
 	enum verify_outcome o;
@@ -394,7 +394,7 @@ void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTE
 
 void api_verification_resend(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
 	struct verify_result res;
 	enum verify_outcome o = verify_resend(&ctx, args[0], &res);
 
@@ -404,7 +404,7 @@ void api_verification_resend(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 
 void api_verification_cancel(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth };
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
 	struct verify_result res;
 	enum verify_outcome o = verify_cancel(&ctx, args[0], &res);
 

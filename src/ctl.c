@@ -775,6 +775,61 @@ static int cmd_tenant_show(struct ctx *c)
 	return rc;
 }
 
+/* "24h", "90m", "2d", "3600s" or "3600" as seconds, at most 30 days; -1 when malformed. */
+static long duration_s(const char *s)
+{
+	const char *errstr;
+	char num[24];
+	size_t n = strlen(s);
+	long unit = 1, v;
+
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	switch (s[n - 1]) {
+	case 's': unit = 1; n--; break;
+	case 'm': unit = 60; n--; break;
+	case 'h': unit = 3600; n--; break;
+	case 'd': unit = 86400; n--; break;
+	}
+	snprintf(num, sizeof num, "%.*s", (int)n, s);
+	v = (long)util_parse_int(num, 0, 2592000, &errstr);
+	return errstr || v * unit > 2592000 ? -1 : v * unit;
+}
+
+static int cmd_tenant_rotate(struct ctx *c)
+{
+	const char *overlap = opt_get(c, "overlap");
+	char secret[TOKEN_WHSEC_LEN + 1], secs[NUM_LEN], err[512];
+	long s = overlap ? duration_s(overlap) : 86400;
+	PGresult *r;
+	int rc = 1;
+
+	if (s < 0)
+		return fail("tenant rotate-secret: --overlap must be a duration such as 24h, 90m, 2d "
+			    "or 0, at most 30 days");
+	snprintf(secs, sizeof secs, "%ld", s);
+	token_webhook_secret(secret);
+	if ((r = db_admin_tenant_rotate(c->conn, c->pos[0], secret, secs, err, sizeof err)) == NULL) {
+		rc = fail("tenant rotate-secret: %s", err);
+		goto out;
+	}
+	if (db_admin_id(r) < 0)
+		rc = fail("tenant rotate-secret: no tenant named '%s'", c->pos[0]);
+	else if (c->json)
+		rc = print_json(json_pack("{s:s,s:s,s:s?}", "name", c->pos[0], "webhookSecret", secret,
+					  "previousSignsUntil", null_if_unset(PQgetvalue(r, 0, 1))));
+	else {
+		printf("new webhook secret of %s  %s\n(shown only now: store it)\n", c->pos[0], secret);
+		if (*PQgetvalue(r, 0, 1))
+			printf("the old secret signs too until %s\n", PQgetvalue(r, 0, 1));
+		rc = 0;
+	}
+	PQclear(r);
+out:
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
 /* Checks that an override is "" (remove) or a whole number >= 0. */
 static int override_ok(const char *v)
 {
@@ -939,6 +994,7 @@ static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", 
 					       "rate-per-key-per-minute", "mail-from", BRAND_OPTIONS,
 					       NULL };
 static const char *const o_none[] = { NULL };
+static const char *const o_rotate[] = { "overlap", NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_template[] = { "tenant", "name", "locale", NULL };
 static const char *const o_template_set[] = { "tenant", "name", "locale", "file", NULL };
@@ -958,6 +1014,8 @@ static const struct command g_commands[] = {
 	  cmd_tenant_create },
 	{ "tenant", "list", "tenant list", o_none, NULL, NULL, cmd_tenant_list },
 	{ "tenant", "show", "tenant show NAME", o_none, NULL, "NAME", cmd_tenant_show },
+	{ "tenant", "rotate-secret", "tenant rotate-secret NAME [--overlap 24h]", o_rotate, NULL,
+	  "NAME", cmd_tenant_rotate },
 	{ "tenant", "update", "tenant update NAME [--webhook-url URL|''] [--redirect-allow PREFIX]...\n"
 	  "                [--monthly-quota N|''] [--rate-per-email-per-hour N|'']\n"
 	  "                [--rate-per-key-per-minute N|''] [--mail-from ADDR|'']\n"

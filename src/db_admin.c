@@ -89,6 +89,19 @@ static const struct db_statement s_tenant_look = { "tenant_look", 1, 1,
 	" FROM tenants t WHERE t.name = $1",
 	"brand support accent logo_type logo tenant custom default_locale" };
 
+/*
+ * $1 tenant, $2 its new webhook secret, $3 seconds the old one keeps
+ * signing (0: none).  Returns the id and the end of the overlap ("" for none).
+ */
+static const struct db_statement s_tenant_rotate = { "tenant_rotate", 3, 0,
+	"UPDATE tenants t SET webhook_secret = $2,"
+	" webhook_secret_previous = CASE WHEN $3::int > 0 THEN t.webhook_secret END,"
+	" webhook_secret_previous_until = CASE WHEN $3::int > 0"
+	"  THEN now() + $3::int * interval '1 second' END"
+	" WHERE t.name = $1"
+	" RETURNING t.id, coalesce(mp_ts(t.webhook_secret_previous_until), '') AS until",
+	"id until" };
+
 static const struct db_statement s_key_create = { "key_create", 4, 0,
 	"INSERT INTO api_keys (tenant_id, key_hash, key_prefix, scopes)"
 	" SELECT t.id, $2::bytea, $3, $4::text[] FROM tenants t WHERE t.name = $1"
@@ -226,6 +239,14 @@ void db_admin_template(const PGresult *r, int i, struct db_admin_template *out)
 	out->bytes = db_get_int(r, i, 2, 0, INT64_MAX, 0);
 	out->updated_at = PQgetvalue(r, i, 3);
 	out->body = PQgetvalue(r, i, 4);
+}
+
+PGresult *db_admin_tenant_rotate(PGconn *c, const char *name, const char *secret,
+				 const char *overlap_s, char *err, size_t errlen)
+{
+	const char *p[3] = { name, secret, overlap_s };
+
+	return run(c, &s_tenant_rotate, p, err, errlen);
 }
 
 PGresult *db_admin_key_create(PGconn *c, const char *tenant, const char *hash_hex,

@@ -94,6 +94,13 @@ PGresult *db_admin_tenant_update(PGconn *c, const char *name, const char *webhoo
 				 const char *redirect_allow_array, const char *quota,
 				 const char *per_hour, const char *per_minute, const char *mail_from,
 				 char *err, size_t errlen);
+/*
+ * A new webhook secret for tenant name; the old one keeps signing for
+ * overlap_s seconds.  Read with db_admin_id() (no row: no such tenant);
+ * column 1 is the end of the overlap, "" for none.
+ */
+PGresult *db_admin_tenant_rotate(PGconn *c, const char *name, const char *secret,
+				 const char *overlap_s, char *err, size_t errlen);
 /* Sets the brand of tenant name (see brand.h); read with db_admin_id(). */
 PGresult *db_admin_tenant_brand(PGconn *c, const char *name, const struct brand_values *b,
 				char *err, size_t errlen);

@@ -35,6 +35,7 @@ void db_event_row(const PGresult *r, int i, struct db_event_row *out)
 	out->secret = PQgetvalue(r, i, 7);
 	out->disabled = PQgetvalue(r, i, 8)[0] == 't';
 	out->tenant_id = PQgetvalue(r, i, 9);
+	out->secret_previous = PQgetvalue(r, i, 10);
 }
 
 void db_mail_row(const PGresult *r, int i, struct db_mail_row *out)

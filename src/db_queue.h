@@ -24,6 +24,7 @@ struct db_event_row {
 	const char *secret;		/* whsec_... */
 	int disabled;			/* webhooks off after a 410 */
 	const char *tenant_id;
+	const char *secret_previous;	/* a rotated-out secret that still signs, or "" */
 };
 
 struct db_mail_row {

@@ -163,8 +163,11 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" RETURNING o.id, o.event_id, o.type, o.payload::text AS payload,"
 		"  mp_ts(o.created_at) AS created_at, o.attempts AS attempt,"
 		"  coalesce(t.webhook_url, '') AS url, t.webhook_secret AS secret,"
-		"  t.webhook_disabled_at IS NOT NULL AS disabled, t.id AS tenant_id",
-		"id event_id type payload created_at attempt url secret disabled tenant_id" },
+		"  t.webhook_disabled_at IS NOT NULL AS disabled, t.id AS tenant_id,"
+		"  CASE WHEN t.webhook_secret_previous_until > now()"
+		"   THEN t.webhook_secret_previous ELSE '' END AS secret_previous",
+		"id event_id type payload created_at attempt url secret disabled tenant_id"
+		" secret_previous" },
 
 	/* $1 id, $2 HTTP status. */
 	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,

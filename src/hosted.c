@@ -554,7 +554,7 @@ static void otp_check(struct request *rq, const char *id, const struct page_who 
 		      const char *format)
 {
 	const char *ct = request_param(rq, "CONTENT_TYPE");
-	const struct verify_ctx ctx = { rq->cfg, rq->db, NULL };
+	const struct verify_ctx ctx = { rq->cfg, rq->db, NULL, rq->request_id };
 	struct verify_result res;
 	char code[80];
 

@@ -157,8 +157,14 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
-	log_info("verification %s: queued mail attempt %d %s (%d %s)", j.verification_id, j.attempt,
-		 res.ok ? "sent" : final ? "failed" : "deferred", res.code, res.reply);
+	if (res.ok)
+		log_info("verification %s: queued mail attempt %d sent (%d %s)", j.verification_id,
+			 j.attempt, res.code, res.reply);
+	else
+		log_warnx("verification %s of tenant %s: queued mail attempt %d %s at %s:%d (%d %s)",
+			  j.verification_id, j.brand.tenant_id, j.attempt,
+			  final ? "failed" : "deferred", cfg->smtp_host, cfg->smtp_port, res.code,
+			  res.reply);
 	record(db, j.id, res.ok, final, res.code, res.reply,
 	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, j.attempt));
 }

@@ -73,7 +73,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		buf_free(&body);
 		return;
 	}
-	webhook_send(cfg, e.url, e.secret, e.event_id, body.data, &res);
+	webhook_send(cfg, e.url, e.secret, e.secret_previous, e.event_id, body.data, &res);
 	buf_free(&body);
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];
@@ -108,12 +108,19 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		snprintf(max, sizeof max, "%d", cfg->webhook_max_attempts);
 		if ((u = db_run(db, DB_OUTBOX_RETRY, p, &err, NULL)) == NULL)
 			return;
+		/* the host only: a webhook URL's path may hold the receiver's token */
+		char host[256];
+		size_t start = strstr(e.url, "://") ? (size_t)(strstr(e.url, "://") - e.url) + 3 : 0;
+		snprintf(host, sizeof host, "%.*s", (int)strcspn(e.url + start, "/?#"),
+			 e.url + start);
 		if (db_retry_dead(u))
-			log_warnx("event %s (%s): attempt %d failed (%s); no attempts left, dead",
-				  e.event_id, e.type, e.attempt, res.error);
+			log_errx("event %s (%s) of tenant %s to %s: attempt %d failed (%s); no "
+				 "attempts left, dead", e.event_id, e.type, e.tenant_id, host, e.attempt,
+				 res.error);
 		else
-			log_info("event %s (%s): attempt %d failed (%s); next in %lld ms", e.event_id,
-				 e.type, e.attempt, res.error, delay);
+			log_warnx("event %s (%s) of tenant %s to %s: attempt %d failed (%s); next in "
+				  "%lld ms", e.event_id, e.type, e.tenant_id, host, e.attempt, res.error,
+				  delay);
 		PQclear(u);
 	}
 }

@@ -285,8 +285,12 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	mail_verification_send(ctx->cfg, from, &m, &sent);
 	db_mail_templates_free(&brand, tr);
 	PQclear(r);
-	log_info("verification %s: mail %s (%d %s)", vm->id, sent.ok ? "sent" : "failed", sent.code,
-		 sent.reply);
+	if (sent.ok)
+		log_info("verification %s: mail sent (%d %s)", vm->id, sent.code, sent.reply);
+	else
+		log_warnx("request %s: verification %s: mail failed at %s:%d (%d %s)",
+			  ctx->request_id ? ctx->request_id : "-", vm->id, ctx->cfg->smtp_host,
+			  ctx->cfg->smtp_port, sent.code, sent.reply);
 	metrics_mail(sent.ok);
 	snprintf(code, sizeof code, "%d", sent.code);
 	params[1] = sent.ok ? "true" : "false";

@@ -28,6 +28,7 @@ struct verify_ctx {
 	const struct config *cfg;
 	struct db *db;
 	const struct auth_ctx *key;
+	const char *request_id;		/* for the log lines of this request */
 };
 
 /* A validated start request (api_verification.c checks every field). */

@@ -190,10 +190,11 @@ void webhook_global_cleanup(void)
 }
 
 void webhook_send(const struct config *cfg, const char *url, const char *whsec,
-		  const char *event_id, const char *body, struct webhook_result *res)
+		  const char *whsec_previous, const char *event_id, const char *body,
+		  struct webhook_result *res)
 {
 	struct guard g = { cfg->webhook_allow_private, 0, "" };
-	char sig[128], hid[160], hts[64], hsig[160];
+	char sig[128], sig_prev[128] = "", hid[160], hts[64], hsig[300];
 	struct curl_slist *hdrs = NULL;
 	long long now = (long long)time(NULL);
 	const char *why;
@@ -206,7 +207,9 @@ void webhook_send(const struct config *cfg, const char *url, const char *whsec,
 		snprintf(res->error, sizeof res->error, "webhook_url refused: %s", why);
 		return;
 	}
-	if (webhook_signature(whsec, event_id, now, body, sig, sizeof sig) < 0) {
+	if (webhook_signature(whsec, event_id, now, body, sig, sizeof sig) < 0 ||
+	    (whsec_previous && *whsec_previous &&
+	     webhook_signature(whsec_previous, event_id, now, body, sig_prev, sizeof sig_prev) < 0)) {
 		snprintf(res->error, sizeof res->error, "the tenant's webhook secret is malformed");
 		return;
 	}
@@ -217,7 +220,7 @@ void webhook_send(const struct config *cfg, const char *url, const char *whsec,
 	curl_easy_reset(g_curl);
 	snprintf(hid, sizeof hid, "webhook-id: %s", event_id);
 	snprintf(hts, sizeof hts, "webhook-timestamp: %lld", now);
-	snprintf(hsig, sizeof hsig, "webhook-signature: %s", sig);
+	snprintf(hsig, sizeof hsig, "webhook-signature: %s%s%s", sig, *sig_prev ? " " : "", sig_prev);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, hid);
 	hdrs = curl_slist_append(hdrs, hts);

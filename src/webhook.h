@@ -42,8 +42,13 @@ int webhook_body(const char *type, const char *timestamp, const char *payload, s
 int webhook_signature(const char *whsec, const char *id, long long timestamp, const char *body,
 		      char *out, size_t outlen);
 
-/* POSTs body to url with the signature headers; fills res. */
+/*
+ * POSTs body to url with the signature headers; fills res.  During a
+ * rotation whsec_previous ("" or NULL otherwise) signs too: the header
+ * then holds both signatures, space separated.
+ */
 void webhook_send(const struct config *cfg, const char *url, const char *whsec,
-		  const char *event_id, const char *body, struct webhook_result *res);
+		  const char *whsec_previous, const char *event_id, const char *body,
+		  struct webhook_result *res);
 
 #endif

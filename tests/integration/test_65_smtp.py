@@ -2,6 +2,7 @@
 bad SMTP address: refused connections and a server that never answers a
 connect both give 502 EMAIL_SEND_FAILED within smtp_timeout_ms, and the
 verification is FAILED."""
+import json
 import socket
 import time
 
@@ -21,12 +22,24 @@ def _check_failed(env, key, st, body, started, bound):
 
 def test_smtp_connection_refused_is_502(env):
     _, key = env.shared_tenant("smtp")
-    m = Master(env, smtp_port=free_port(), smtp_timeout_ms=2000)
+    port = free_port()
+    m = Master(env, smtp_port=port, smtp_timeout_ms=2000)
     try:
         t0 = time.monotonic()
-        st, body = m.start(key, {"email": env.new_address()})
+        st, _, out = fcgi_request(("127.0.0.1", m.port), {
+            "REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/verifications/email",
+            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": "Bearer " + key,
+            "HTTP_X_REQUEST_ID": "smtp-refused-1"},
+            json.dumps({"email": env.new_address()}).encode())
+        body = json.loads(out)
         d = _check_failed(env, key, st, body, t0, 2.0 + 3)
         check(d["smtpCode"] is None and d["smtpReply"], "reply says why: %r" % d)
+        m.log.flush()
+        with open(m.log.name) as f:
+            lines = [l for l in f if "mail failed" in l]
+        check(len(lines) == 1 and " warning: request smtp-refused-1: verification ev_" in lines[0]
+              and ": mail failed at 127.0.0.1:%d" % port in lines[0],
+              "one warning naming the request and the host: %r" % lines)
     finally:
         m.stop()
 

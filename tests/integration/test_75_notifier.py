@@ -532,6 +532,39 @@ def test_once_says_one_line_when_the_database_is_down(env):
     check(rc == 1 and len(lines) == 1 and "database" in lines[0], "%d %r" % (rc, lines))
 
 
+def test_rotated_secret_signs_beside_the_new_one_during_the_overlap(env):
+    from harness import verify_signatures
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="rotate")
+    old = t["webhookSecret"]
+    rot = env.ctl_json("tenant", "rotate-secret", t["name"], "--overlap", "2h")
+    new = rot["webhookSecret"]
+    check(new.startswith("whsec_") and new != old and rot["previousSignsUntil"], "rotated: %r" % rot)
+    start_and_code(env, key)
+    n = Notifier(env, args=["--once"], **FAST)
+    check(n.wait() == 0, "--once")
+    reqs = list(rx.requests)
+    check(len(reqs) == 1 and len(reqs[0]["headers"]["webhook-signature"].split(" ")) == 2,
+          "two signatures: %r" % [r["headers"].get("webhook-signature") for r in reqs])
+    check(verify_signatures(env, old, reqs) == ["ok"], "a receiver with the old secret")
+    check(verify_signatures(env, new, reqs) == ["ok"], "a receiver with the new secret")
+    # the overlap is over
+    env.psql("UPDATE tenants SET webhook_secret_previous_until = now() - interval '1 second'"
+             " WHERE name = :'p1'", t["name"])
+    start_and_code(env, key)
+    check(Notifier(env, args=["--once"], **FAST).wait() == 0, "--once again")
+    reqs = list(rx.requests)[1:]
+    check(len(reqs) == 1, "the second event: %d" % len(reqs))
+    check(verify_signatures(env, old, reqs)[0].startswith("fail"), "the old secret no longer")
+    check(verify_signatures(env, new, reqs) == ["ok"], "the new one does")
+    rc, _, err = env.ctl("tenant", "rotate-secret", t["name"], "--overlap", "forever",
+                         check=False)
+    check(rc == 1 and "--overlap" in err, "a bad overlap: %r" % err)
+    rot = env.ctl_json("tenant", "rotate-secret", t["name"], "--overlap", "0")
+    check(rot["previousSignsUntil"] is None, "no overlap: %r" % rot)
+    rx.stop()
+
+
 def test_bad_config_and_usage(env):
     p = subprocess.run([os.path.join(env.build, "mailproof-notifier"), "--batch", "0"],
                        capture_output=True, text=True, timeout=10)
