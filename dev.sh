@@ -243,6 +243,14 @@ svc_notifier_stop() { stop_pid "$VAR/run/notifier.pid"; }
 svc_lighttpd_start() {
   sed -e "s|@VAR@|$VAR|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" "$top/lighttpd/dev.conf.in" \
     >"$VAR/lighttpd.conf"
+  # the demo's redirect target: it shows what a magic link handed over
+  cat >"$VAR/www/done.shtml" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Back at the application</title></head>
+<body><h1>Back at the application</h1>
+<p>The magic link redirected here with: <code><!--#echo var="QUERY_STRING" --></code></p>
+</body></html>
+HTML
   start_bg lighttpd lighttpd -D -f "$VAR/lighttpd.conf" || return 0
   wait_for "lighttpd" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 }

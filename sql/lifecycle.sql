@@ -67,6 +67,7 @@ CREATE OR REPLACE FUNCTION mp_verification_written() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     kind text;
+    held boolean;
 BEGIN
     IF NEW.attempts < 0 OR NEW.attempts > NEW.max_attempts
        OR NEW.max_attempts NOT BETWEEN 1 AND 10
@@ -108,10 +109,19 @@ BEGIN
         RAISE NOTICE USING MESSAGE = 'mailproof transition ' || NEW.id || ' ' || OLD.status
             || ' ' || NEW.status;
     END IF;
+    -- A start whose mail the worker sends itself (sync mode) holds its
+    -- event back, unannounced, until mp_sync_mail_result() tells how the
+    -- mail went; should the worker die first, it goes out as it stands
+    -- after five minutes.
+    held := TG_OP = 'INSERT'
+            AND coalesce(current_setting('mailproof.hold_initiated', true), '') = 'on';
     -- no second event of a kind: a row is inserted once and leaves PENDING once
-    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
-    VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW));
-    PERFORM mp_wake();
+    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload, run_at)
+    VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW),
+            CASE WHEN held THEN now() + interval '5 minutes' ELSE now() END);
+    IF NOT held THEN
+        PERFORM mp_wake();
+    END IF;
     RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS verifications_written ON verifications;
@@ -396,6 +406,11 @@ BEGIN
     WHERE s.tenant_id = p_tenant AND s.email_norm = norm AND s.expires_at > now()
       AND s.status = 'PENDING' AND s.user_id IS NOT DISTINCT FROM p_user_id;
 
+    IF p_sealed_secret IS NULL THEN
+        -- sync mode: the worker sends the mail now, and the event waits to
+        -- tell how that went (see mp_verification_written)
+        PERFORM set_config('mailproof.hold_initiated', 'on', true);
+    END IF;
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
@@ -610,6 +625,27 @@ BEGIN
         status = CASE WHEN NOT p_sent AND p_final AND x.status = 'PENDING' THEN 'FAILED'
                       ELSE x.status END
     WHERE x.id = p_id RETURNING * INTO v;
+    RETURN v;
+END $$;
+
+-- The outcome of the mail a worker sent itself (sync mode, always final):
+-- see mp_mail_result.  The verification.initiated event held back at the
+-- start (mp_verification_written) then shows the verification as the mail
+-- left it, and is due now.
+CREATE OR REPLACE FUNCTION mp_sync_mail_result(p_id text, p_sent boolean, p_code integer,
+    p_reply text) RETURNS verifications
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    v := mp_mail_result(p_id, p_sent, true, p_code, p_reply);
+    -- held events are few: the index of due events finds them by run_at
+    UPDATE outbox o SET payload = mp_verification_json(v), run_at = now()
+    WHERE o.state = 'pending' AND o.run_at > now() AND o.attempts = 0
+      AND o.verification_id = p_id AND o.type = 'verification.initiated';
+    IF FOUND THEN
+        PERFORM mp_wake();
+    END IF;
     RETURN v;
 END $$;
 

@@ -133,7 +133,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 */
 	[DB_MAIL_RESULT] = { "mail_result", 4, 0,
 		"SELECT mp_verification_json(r)::text AS body"
-		" FROM mp_mail_result($1, $2::bool, true, $3::int, $4) r WHERE r.id IS NOT NULL", "body" },
+		" FROM mp_sync_mail_result($1, $2::bool, $3::int, $4) r WHERE r.id IS NOT NULL", "body" },
 
 	/* Remembers the answer to replay: $1 tenant, $2 key, $3 status, $4 body. */
 	[DB_IDEM_STORE] = { "idem_store", 4, 0,

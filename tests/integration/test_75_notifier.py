@@ -533,7 +533,6 @@ def test_once_says_one_line_when_the_database_is_down(env):
 
 
 def test_rotated_secret_signs_beside_the_new_one_during_the_overlap(env):
-    from harness import verify_signatures
     rx = Receiver()
     t, key = hooked_tenant(env, rx.url, name="rotate")
     old = t["webhookSecret"]
@@ -562,6 +561,31 @@ def test_rotated_secret_signs_beside_the_new_one_during_the_overlap(env):
     check(rc == 1 and "--overlap" in err, "a bad overlap: %r" % err)
     rot = env.ctl_json("tenant", "rotate-secret", t["name"], "--overlap", "0")
     check(rot["previousSignsUntil"] is None, "no overlap: %r" % rot)
+    rx.stop()
+
+
+def test_sync_initiated_event_tells_how_the_mail_went(env):
+    """In sync mode the event waits for the mail's outcome and shows it."""
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="syncev")
+    vid, _ = start_and_code(env, key)
+    check(Notifier(env, args=["--once"], **FAST).wait() == 0, "--once")
+    evs = [ev for _, ev in rx.events() if ev["data"]["id"] == vid]
+    check(len(evs) == 1 and evs[0]["type"] == "verification.initiated", "one event: %r" % evs)
+    d = evs[0]["data"]["delivery"]
+    check(d["status"] == "SENT" and d["sentAt"] and d["smtpCode"] == 250,
+          "the event says SENT, as the API did: %r" % d)
+    # a mail the server refused: the event says so, before email.failed
+    m = Master(env, smtp_port=free_port(), smtp_timeout_ms=1000)
+    try:
+        st, body = m.start(key, {"email": env.new_address()})
+        check(st == 502, "refused: %d" % st)
+    finally:
+        m.stop()
+    check(Notifier(env, args=["--once"], **FAST).wait() == 0, "--once again")
+    evs = [ev for _, ev in rx.events()][1:]
+    check([e["type"] for e in evs] == ["verification.initiated", "email.failed"] and
+          evs[0]["data"]["delivery"]["status"] == "FAILED", "in order, FAILED: %r" % evs)
     rx.stop()
 
 

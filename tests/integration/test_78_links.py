@@ -309,3 +309,20 @@ def test_pages_are_templates_a_designer_can_change(env):
             m.stop()
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_the_dev_stack_redirect_target_shows_the_query(env):
+    """The README's magic link lands on a page of the dev stack, not a 404."""
+    base = "http://127.0.0.1:%d" % env.http_port
+    t, k = env.tenant_with_key("done-" + os.urandom(4).hex())
+    env.ctl("tenant", "update", t["name"], "--redirect-allow", base + "/done")
+    addr = env.new_address()
+    st, _, body = env.start(k["key"], addr, method="MAGIC_LINK", redirectUrl=base + "/done")
+    check(st == 201, "start: %d" % st)
+    text = env.wait("the mail", lambda: env.mails_to(addr))[-1].get_body(("plain",)).get_content()
+    link = re.search(r"(http://\S+/v1/link/[A-Za-z0-9_-]{43})\r?$", text, re.M).group(1)
+    st, h, _ = page_req(env, "POST", link, body="")
+    check(st == 303, "303: %d" % st)
+    st, _, page = page_req(env, "GET", h["location"])
+    check(st == 200 and "verified=true&verificationId=" + body["data"]["id"] in page,
+          "the page shows the query: %d %r" % (st, page))
