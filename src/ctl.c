@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -22,12 +23,14 @@
 #include "db.h"
 #include "db_admin.h"
 #include "db_mail.h"
+#include "doctor.h"
 #include "db_migrate.h"
 #include "locale.h"
 #include "log.h"
 #include "mail.h"
 #include "preview.h"
 #include "scope.h"
+#include "smtp.h"
 #include "template_check.h"
 #include "token.h"
 #include "util.h"
@@ -56,6 +59,7 @@ struct ctx {
 	const char *config_arg;
 	struct config cfg;
 	PGconn *conn;
+	char db_err[512];	/* why conn is NULL */
 };
 
 struct command {
@@ -622,6 +626,73 @@ out:
 	return rc;
 }
 
+static int cmd_doctor(struct ctx *c)
+{
+	int bad = doctor_run(&c->cfg, config_path(c->config_arg), c->conn, c->db_err, stdout);
+
+	if (bad)
+		printf("%d check%s failed\n", bad, bad == 1 ? "" : "s");
+	else
+		printf("all checks passed\n");
+	return bad ? 1 : 0;
+}
+
+/* A real mail through the configured SMTP server, from the tenant's sender when given. */
+static int cmd_send_test(struct ctx *c)
+{
+	const char *to = opt_get(c, "to"), *tenant = opt_get(c, "tenant"), *from;
+	char host[256], err[512], text[512];
+	struct smtp_result res;
+	struct mail_msg m;
+	struct buf msg;
+	PGresult *r = NULL;
+	int rc;
+
+	if (!mail_address_valid(to))
+		return fail("send-test: --to must be one address (local@domain)");
+	from = c->cfg.mail_from;
+	if (tenant) {
+		if ((r = db_admin_tenants(c->conn, tenant, err, sizeof err)) == NULL)
+			return fail("send-test: %s", err);
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			return fail("send-test: no tenant named '%s'", tenant);
+		}
+		struct db_admin_tenant t;
+		db_admin_tenant(r, 0, &t);
+		if (*t.mail_from)
+			from = t.mail_from;
+	}
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "this host");
+	snprintf(text, sizeof text, "This is a test mail of mailproofctl send-test on %s, sent "
+		 "through %s:%d.  Nothing needs to be done with it.\n", host, c->cfg.smtp_host,
+		 c->cfg.smtp_port);
+	memset(&m, 0, sizeof m);
+	m.from = from;
+	m.from_name = c->cfg.mail_from_name;
+	m.to = to;
+	m.subject = "mailproof test mail";
+	m.text = text;
+	m.html = "<p>This is a test mail of <b>mailproofctl send-test</b>.</p>";
+	buf_init(&msg, 64 * 1024);
+	if (mail_compose(&m, &msg) < 0) {
+		buf_free(&msg);
+		PQclear(r);
+		return fail("send-test: the message could not be built");
+	}
+	smtp_send(&c->cfg, from, to, msg.data, &res);
+	buf_free(&msg);
+	PQclear(r);
+	if (c->json)
+		return print_json(json_pack("{s:b,s:i,s:s,s:s}", "sent", res.ok, "smtpCode", res.code,
+					    "smtpReply", res.reply, "from", from)) || !res.ok;
+	printf("%s from %s to %s via %s:%d: %d %s\n", res.ok ? "sent" : "NOT sent", from, to,
+	       c->cfg.smtp_host, c->cfg.smtp_port, res.code, res.reply);
+	rc = res.ok ? 0 : 1;
+	return rc;
+}
+
 static int cmd_key_create(struct ctx *c)
 {
 	const char *tenant = opt_get(c, "tenant"), *scopes = opt_get(c, "scopes");
@@ -994,6 +1065,7 @@ static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", 
 					       "rate-per-key-per-minute", "mail-from", BRAND_OPTIONS,
 					       NULL };
 static const char *const o_none[] = { NULL };
+static const char *const o_send_test[] = { "to", "tenant", NULL };
 static const char *const o_rotate[] = { "overlap", NULL };
 static const char *const o_key_create[] = { "tenant", "scopes", NULL };
 static const char *const o_template[] = { "tenant", "name", "locale", NULL };
@@ -1007,6 +1079,9 @@ static const char *const o_stats[] = { "tenant", NULL };
 
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
+	{ "doctor", NULL, "doctor", o_none, NULL, NULL, cmd_doctor },
+	{ "send-test", NULL, "send-test --to ADDR [--tenant NAME]", o_send_test, "to", NULL,
+	  cmd_send_test },
 	{ "tenant", "create", "tenant create --name NAME [--webhook-url URL] "
 	  "[--redirect-allow PREFIX]... [--mail-from ADDR]\n"
 	  "                [--display-name TEXT] [--support-url URL] [--accent-color #RRGGBB]\n"
@@ -1152,9 +1227,11 @@ int main(int argc, char **argv)
 		return fail("libsodium could not be initialised");
 	if (config_load(config_path(c.config_arg), &c.cfg, err, sizeof err) < 0)
 		return fail("%s", err);
-	if ((c.conn = db_connect_once(&c.cfg, "mailproofctl", err, sizeof err)) == NULL) {
+	/* doctor reports an unreachable database as one of its findings */
+	if ((c.conn = db_connect_once(&c.cfg, "mailproofctl", c.db_err, sizeof c.db_err)) == NULL &&
+	    cmd->run != cmd_doctor) {
 		config_free(&c.cfg);
-		return fail("%s", err);
+		return fail("%s", c.db_err);
 	}
 	rc = cmd->run(&c);
 	PQfinish(c.conn);

@@ -108,7 +108,9 @@ int main(int argc, char **argv)
 	}
 	log_set_level((enum log_level)cfg.log_level);
 	if (check_only) {
-		printf("%s: configuration OK\n", mo.config_path ? mo.config_path : "environment");
+		printf("%s: configuration OK (its syntax and values; `mailproofctl doctor` checks "
+		       "the database, SMTP, templates, DNS and webhooks too)\n",
+		       mo.config_path ? mo.config_path : "environment");
 		config_free(&cfg);
 		return 0;
 	}

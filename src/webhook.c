@@ -2,6 +2,7 @@
 #include "webhook.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +125,25 @@ static int addr_is_public(const struct sockaddr *sa)
 			 b[0] == 0xff);
 	}
 	return 0;
+}
+
+int webhook_host_check(const struct config *cfg, const char *host, const char **why)
+{
+	struct addrinfo hints = { 0 }, *ai, *a;
+	int rc = 0;
+
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
+		*why = "it does not resolve";
+		return -1;
+	}
+	for (a = ai; a && !cfg->webhook_allow_private; a = a->ai_next)
+		if (!addr_is_public(a->ai_addr)) {
+			*why = "a private or loopback address, refused (webhook_allow_private = false)";
+			rc = -1;
+		}
+	freeaddrinfo(ai);
+	return rc;
 }
 
 struct guard {

@@ -32,6 +32,13 @@ void webhook_global_cleanup(void);
  */
 int webhook_url_ok(const char *url, const char **why);
 
+/*
+ * Whether host resolves, to addresses a delivery may connect to (no
+ * private or loopback one unless webhook_allow_private).  0, or -1 with
+ * why.  A delivery checks again, address by address, as it connects.
+ */
+int webhook_host_check(const struct config *cfg, const char *host, const char **why);
+
 /* {"type":...,"timestamp":...,"data":payload}; payload is JSON text. */
 int webhook_body(const char *type, const char *timestamp, const char *payload, struct buf *out);
 
