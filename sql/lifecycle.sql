@@ -150,9 +150,16 @@ CREATE OR REPLACE FUNCTION mp_notifier_sleeps() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7243502);
-    INSERT INTO notifier_sleep (id, sleeping) VALUES (1, true)
-    ON CONFLICT (id) DO UPDATE SET sleeping = true;
+    INSERT INTO notifier_sleep (id, sleeping, seen_at) VALUES (1, true, now())
+    ON CONFLICT (id) DO UPDATE SET sleeping = true, seen_at = now();
 END $$;
+
+-- A notifier at work says so (after each sweep): /metrics shows since when
+-- none was seen.
+CREATE OR REPLACE FUNCTION mp_notifier_seen() RETURNS void
+LANGUAGE sql AS
+$$ INSERT INTO notifier_sleep (id, sleeping, seen_at) VALUES (1, false, now())
+   ON CONFLICT (id) DO UPDATE SET seen_at = now() $$;
 
 -- Milliseconds until the next queued row falls due: 0 when one is due now,
 -- NULL when nothing waits (greatest() skips a NULL, so it must not see one).

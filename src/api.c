@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "db_api.h"
 #include "hosted.h"
 #include "jsonx.h"
 #include "metrics.h"
@@ -34,16 +35,16 @@ static void api_healthz(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_AR
 static void api_metrics(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	enum db_err err;
-	PGresult *r = db_run(rq->db, DB_OUTBOX_DEPTH, NULL, &err, NULL);
-	long long depth = -1;
+	PGresult *r = db_run(rq->db, DB_METRICS, NULL, &err, NULL);
+	struct metrics_queues q;
 	struct buf out;
 
 	if (r) {
-		depth = db_int(r, 0, LLONG_MAX, -1);
+		db_api_metrics(r, &q);
 		PQclear(r);
 	}
 	buf_init(&out, 1024 * 1024);
-	if (metrics_render(&out, depth) < 0)
+	if (metrics_render(&out, r ? &q : NULL) < 0)
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 	else
 		request_reply(rq, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);

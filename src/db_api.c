@@ -1,9 +1,11 @@
 /* See db_api.h.  The positions are those of the statements' cols in db_sql.c. */
 #include "db_api.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "db.h"
+#include "metrics.h"
 
 /* Any word but these reads as an invalid key: the refusal that grants nothing. */
 static enum db_key key_of(const char *word)
@@ -36,4 +38,14 @@ void db_api_list(const PGresult *r, struct db_api_list *out)
 	out->more = PQgetvalue(r, 0, 3)[0] == 't';
 	out->last_us = PQgetvalue(r, 0, 4);
 	out->last_id = PQgetvalue(r, 0, 5);
+}
+
+void db_api_metrics(const PGresult *r, struct metrics_queues *out)
+{
+	out->events_waiting = db_get_int(r, 0, 0, 0, LLONG_MAX, 0);
+	out->events_dead = db_get_int(r, 0, 1, 0, LLONG_MAX, 0);
+	out->mail_waiting = db_get_int(r, 0, 2, 0, LLONG_MAX, 0);
+	out->events_oldest_s = db_get_int(r, 0, 3, 0, LLONG_MAX, 0);
+	out->mail_oldest_s = db_get_int(r, 0, 4, 0, LLONG_MAX, 0);
+	out->notifier_seen_s = db_get_int(r, 0, 5, 0, LLONG_MAX, -1);
 }

@@ -19,6 +19,11 @@ struct db_auth {
 };
 int db_auth(const PGresult *r, struct db_auth *out);
 
+struct metrics_queues;
+
+/* DB_METRICS: the queues, for /metrics. */
+void db_api_metrics(const PGresult *r, struct metrics_queues *out);
+
 /* DB_API_GET: the verification as GET shows it (JSON text), or NULL. */
 const char *db_api_get(const PGresult *r);
 

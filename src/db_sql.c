@@ -141,8 +141,29 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" WHERE tenant_id = $1::bigint AND key = $2" },
 
 	/* Webhook events not yet delivered, for /metrics. */
-	[DB_OUTBOX_DEPTH] = { "outbox_depth", 0, 1,
-		"SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')" },
+	/*
+	 * What /metrics shows of the queues: events waiting and dead, mail
+	 * waiting, the age in seconds of the oldest of each waiting (0: none),
+	 * and since when no notifier was seen (NULL: never).  Each through an
+	 * index of the rows it counts, whatever the tables' size (the IN of the
+	 * dead ones is outbox_given_up's predicate).
+	 */
+	[DB_METRICS] = { "metrics", 0, 1,
+		"SELECT (SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending'))"
+		"  AS events_waiting,"
+		" (SELECT count(*) FROM outbox WHERE state IN ('dead', 'skipped') AND state = 'dead')"
+		"  AS events_dead,"
+		" (SELECT count(*) FROM mail_jobs WHERE state IN ('pending', 'sending')) AS mail_waiting,"
+		" coalesce(extract(epoch FROM now() - (SELECT min(created_at) FROM outbox"
+		"  WHERE state IN ('pending', 'sending'))), 0)::bigint AS events_oldest,"
+		" coalesce(extract(epoch FROM now() - (SELECT min(created_at) FROM mail_jobs"
+		"  WHERE state IN ('pending', 'sending'))), 0)::bigint AS mail_oldest,"
+		" extract(epoch FROM now() - (SELECT seen_at FROM notifier_sleep WHERE id = 1))::bigint"
+		"  AS notifier_seen",
+		"events_waiting events_dead mail_waiting events_oldest mail_oldest notifier_seen" },
+
+	/* A notifier is at work (after a sweep). */
+	[DB_NOTIFIER_SEEN] = { "notifier_seen", 0, 0, "SELECT mp_notifier_seen()" },
 
 	/*
 	 * The notifier's statements.  A claim leases due rows for $2 ms (a row

@@ -163,7 +163,42 @@ static unsigned long long sum(int n, int i, size_t field)
 
 #define F(member) offsetof(struct route_stats, member)
 
-int metrics_render(struct buf *out, long long outbox_depth)
+/* One gauge with its help and type lines. */
+static int gauge(struct buf *out, const char *name, const char *help, const char *labels,
+		 long long v)
+{
+	return buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s%s %lld\n", name, help, name, name,
+			  labels, v);
+}
+
+/* The queues as the database sees them, and whether it answered. */
+static int render_queues(struct buf *out, const struct metrics_queues *q)
+{
+	int rc = gauge(out, "mailproof_database_up", "Whether PostgreSQL answered this scrape.", "",
+		       q != NULL);
+
+	if (q == NULL)
+		return rc;
+	rc |= gauge(out, "mailproof_outbox_depth", "Webhook events waiting to be delivered.", "",
+		    q->events_waiting);
+	rc |= buf_printf(out, "# HELP mailproof_outbox_events Webhook events, by state.\n"
+			      "# TYPE mailproof_outbox_events gauge\n"
+			      "mailproof_outbox_events{state=\"pending\"} %lld\n"
+			      "mailproof_outbox_events{state=\"dead\"} %lld\n",
+			 q->events_waiting, q->events_dead);
+	rc |= gauge(out, "mailproof_outbox_oldest_pending_seconds",
+		    "Age of the oldest webhook event waiting (0: none).", "", q->events_oldest_s);
+	rc |= gauge(out, "mailproof_mail_queue", "Queued mail waiting to be sent.",
+		    "{state=\"pending\"}", q->mail_waiting);
+	rc |= gauge(out, "mailproof_mail_queue_oldest_seconds",
+		    "Age of the oldest queued mail waiting (0: none).", "", q->mail_oldest_s);
+	if (q->notifier_seen_s >= 0)
+		rc |= gauge(out, "mailproof_notifier_last_seen_seconds",
+			    "Seconds since a notifier last slept or swept.", "", q->notifier_seen_s);
+	return rc;
+}
+
+int metrics_render(struct buf *out, const struct metrics_queues *q)
 {
 	int n = g_seg ? atomic_load(&g_seg->claimed) : 0, rc = 0;
 
@@ -213,9 +248,6 @@ int metrics_render(struct buf *out, long long outbox_depth)
 		rc |= buf_printf(out, "mailproof_verifications_total{outcome=\"%s\"} %llu\n",
 				 g_outcomes[o],
 				 g_seg ? (unsigned long long)atomic_load(&g_seg->outcomes[o]) : 0ULL);
-	if (outbox_depth >= 0)
-		rc |= buf_printf(out, "# HELP mailproof_outbox_depth Webhook events waiting to be "
-				      "delivered.\n# TYPE mailproof_outbox_depth gauge\n"
-				      "mailproof_outbox_depth %lld\n", outbox_depth);
+	rc |= render_queues(out, q);
 	return rc ? -1 : 0;
 }

@@ -29,6 +29,13 @@ void metrics_mail(int sent);
 void metrics_outcome(enum metrics_outcome o);
 
 /* Writes the text exposition format; outbox_depth < 0 is left out. */
-int metrics_render(struct buf *out, long long outbox_depth);
+/* What the database says of the queues (DB_METRICS); -1 for what it did not say. */
+struct metrics_queues {
+	long long events_waiting, events_dead, mail_waiting;
+	long long events_oldest_s, mail_oldest_s;
+	long long notifier_seen_s;	/* -1: never seen */
+};
+
+int metrics_render(struct buf *out, const struct metrics_queues *q);
 
 #endif

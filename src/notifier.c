@@ -90,6 +90,9 @@ static int housekeeping(struct db *db, const struct config *cfg)
 		log_info("purge: %lld events and %lld verifications older than %d days deleted",
 			 purged.events, purged.verifications, cfg->retention_days);
 	PQclear(r);
+	if ((r = db_run(db, DB_NOTIFIER_SEEN, NULL, &err, NULL)) == NULL)
+		return -1;
+	PQclear(r);
 	return 0;
 }
 

@@ -85,3 +85,27 @@ def test_every_way_of_verifying_is_counted(env):
     name = 'mailproof_verifications_total{outcome="verified"}'
     check(after.get(name, 0) - before.get(name, 0) == 3, "three verified: %r" % (
         after.get(name, 0) - before.get(name, 0)))
+
+
+def test_queue_and_health_series(env):
+    from harness import Notifier
+    _, key = env.shared_tenant("metrics")
+    env.start(key)  # an event waits: the notifier is stopped
+    before = scrape(env)
+    check(before["mailproof_database_up"] == 1, "the database answered")
+    check(before['mailproof_outbox_events{state="pending"}'] >= 1 and
+          before["mailproof_outbox_depth"] == before['mailproof_outbox_events{state="pending"}'],
+          "events waiting: %r" % before)
+    check(before["mailproof_outbox_oldest_pending_seconds"] >= 0, "the oldest's age")
+    check('mailproof_mail_queue{state="pending"}' in before and
+          "mailproof_mail_queue_oldest_seconds" in before, "the mail queue")
+    dead = env.psql("UPDATE outbox SET state = 'dead' WHERE id = (SELECT max(id) FROM outbox)"
+                    " RETURNING id")
+    check(len(dead) == 1, "one event given up")
+    after = scrape(env)
+    check(after['mailproof_outbox_events{state="dead"}'] ==
+          before['mailproof_outbox_events{state="dead"}'] + 1, "dead events counted")
+    env.psql("UPDATE notifier_sleep SET seen_at = now() - interval '1 hour'")
+    check(scrape(env)["mailproof_notifier_last_seen_seconds"] >= 3600, "an hour without one")
+    check(Notifier(env, args=["--once"]).wait() == 0, "a notifier sweeps")
+    check(scrape(env)["mailproof_notifier_last_seen_seconds"] < 60, "seen just now")
