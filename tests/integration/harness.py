@@ -314,6 +314,27 @@ class Master:
         self.log.close()
 
 
+class SocketMaster:
+    """A prefork mailproof-fcgi --listen on a unix socket any user may use
+    (the web servers of the snippet tests connect to it), named for who."""
+
+    def __init__(self, env, who, workers=1):
+        self.sock = os.path.join(env.var, "run", "%s-master-%d.sock" % (who, os.getpid()))
+        self.log = open(os.path.join(env.var, "log", "fcgi-%s.log" % who), "w")
+        self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
+                                      "unix:" + self.sock, "--workers", str(workers),
+                                      "--socket-mode", "0666"],
+                                     stdout=self.log, stderr=self.log,
+                                     env=dict(os.environ, MAILPROOF_CONFIG=env.config_file))
+        env.wait("the master's socket", lambda: os.path.exists(self.sock))
+
+    def stop(self):
+        import signal
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(15)
+        self.log.close()
+
+
 class Notifier:
     """A mailproof-notifier process with config overrides as keyword
     arguments (webhook_retry_base_ms=200 becomes MAILPROOF_WEBHOOK_RETRY_BASE_MS)."""

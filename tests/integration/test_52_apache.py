@@ -9,7 +9,7 @@ import pwd
 import signal
 import subprocess
 
-from harness import check, free_port
+from harness import SocketMaster, check, free_port
 
 MODULES = ("mpm_event", "authz_core", "authz_host", "alias", "proxy", "proxy_fcgi", "fcgid")
 
@@ -127,20 +127,13 @@ def test_apache_mod_fcgid_snippet(env):
 
 
 def test_apache_mod_proxy_fcgi_snippet(env):
-    sock = os.path.join(env.var, "run", "apache-master-%d.sock" % os.getpid())
-    log = open(os.path.join(env.var, "log", "fcgi-apache.log"), "w")
-    master = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
-                               "unix:" + sock, "--workers", "2", "--socket-mode", "0666"],
-                              stdout=log, stderr=log,
-                              env=dict(os.environ, MAILPROOF_CONFIG=env.config_file))
-    env.wait("the master's socket", lambda: os.path.exists(sock))
+    master = SocketMaster(env, "apache", workers=2)
     apache = None
     try:
-        apache = Apache(env, "mailproof-proxy-fcgi.conf", {"/run/mailproof/fcgi.sock": sock})
+        apache = Apache(env, "mailproof-proxy-fcgi.conf", {"/run/mailproof/fcgi.sock":
+                                                          master.sock})
         exercise(env, apache)
     finally:
         if apache:
             apache.stop()
-        master.send_signal(signal.SIGTERM)
-        master.wait(15)
-        log.close()
+        master.stop()

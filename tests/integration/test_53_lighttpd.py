@@ -10,7 +10,7 @@ import signal
 import subprocess
 import tempfile
 
-from harness import check, free_port
+from harness import SocketMaster, check, free_port
 from test_52_apache import host_address
 
 
@@ -86,20 +86,12 @@ def test_lighttpd_spawns_the_workers(env):
 
 
 def test_lighttpd_in_front_of_the_prefork_master(env):
-    sock = os.path.join(env.var, "run", "lighttpd-master-%d.sock" % os.getpid())
-    log = open(os.path.join(env.var, "log", "fcgi-lighttpd.log"), "w")
-    master = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
-                               "unix:" + sock, "--workers", "1", "--socket-mode", "0666"],
-                              stdout=log, stderr=log,
-                              env=dict(os.environ, MAILPROOF_CONFIG=env.config_file))
-    env.wait("the master's socket", lambda: os.path.exists(sock))
+    master = SocketMaster(env, "lighttpd")
     lh = None
     try:
-        lh = Lighttpd(env, "50-mailproof-prefork.conf", {"/run/mailproof/fcgi.sock": sock})
+        lh = Lighttpd(env, "50-mailproof-prefork.conf", {"/run/mailproof/fcgi.sock": master.sock})
         exercise(env, lh)
     finally:
         if lh:
             lh.stop()
-        master.send_signal(signal.SIGTERM)
-        master.wait(15)
-        log.close()
+        master.stop()
