@@ -107,7 +107,7 @@ BEGIN
     -- a new row, which the start that made it logs anyway, sends none.
     IF TG_OP = 'UPDATE' THEN
         RAISE NOTICE USING MESSAGE = 'mailproof transition ' || NEW.id || ' ' || OLD.status
-            || ' ' || NEW.status;
+            || ' ' || NEW.status || ' ' || NEW.tenant_id;
     END IF;
     -- A start whose mail the worker sends itself (sync mode) holds its
     -- event back, unannounced, until mp_sync_mail_result() tells how the

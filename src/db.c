@@ -36,19 +36,30 @@ struct db {
 	PGconn *conn;
 	int64_t retry_at;
 	const char *const *listen;	/* channels, or NULL */
-	struct buf transitions;		/* "id old new" lines of the statement in flight */
+	struct buf transitions;		/* "id old new tenant" lines of the statement in flight */
+	char request_id[80];		/* of the request served, for those lines; "" */
 };
 
 /* What the trigger mp_verification_written() says of each transition. */
 #define DB_TRANSITION "mailproof transition "
 
-/* The log line of one transition, "id old new". */
-static void db_log_transition(const char *t)
+/* The log line of one transition, "id old new tenant", of request (NULL: none). */
+static void db_log_transition(const char *t, const char *request)
 {
-	char id[64], from[16], to[16];
+	char id[64], from[16], to[16], tenant[24];
 
-	if (sscanf(t, "%63s %15s %15s", id, from, to) == 3)
-		log_info("verification %s: %s -> %s", id, from, to);
+	if (sscanf(t, "%63s %15s %15s %23s", id, from, to, tenant) != 4)
+		return;
+	if (request && *request)
+		log_info("verification %s: %s -> %s (tenant %s, request %s)", id, from, to, tenant,
+			 request);
+	else
+		log_info("verification %s: %s -> %s (tenant %s)", id, from, to, tenant);
+}
+
+void db_set_request(struct db *db, const char *request_id)
+{
+	snprintf(db->request_id, sizeof db->request_id, "%s", request_id ? request_id : "");
 }
 
 /*
@@ -68,7 +79,7 @@ static void db_notice(void *arg, const PGresult *res)
 	if (strncmp(msg, DB_TRANSITION, n) != 0)
 		log_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
 	else if (db == NULL)
-		db_log_transition(msg + n);
+		db_log_transition(msg + n, NULL);
 	else if (buf_printf(&db->transitions, "%s\n", msg + n) < 0)
 		log_warnx("too many transitions in one statement to log: %s", msg + n);
 }
@@ -79,7 +90,7 @@ static void db_flush_transitions(struct db *db)
 	for (char *line = db->transitions.data, *end; line && *line; line = end + 1) {
 		end = strchr(line, '\n');
 		*end = '\0';
-		db_log_transition(line);
+		db_log_transition(line, db->request_id);
 	}
 	buf_reset(&db->transitions);
 }

@@ -32,6 +32,9 @@ void db_free(struct db *db);
 PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 		 enum db_err *err, char sqlstate[6]);
 
+/* The request whose statements run now, named in their log lines; NULL for none. */
+void db_set_request(struct db *db, const char *request_id);
+
 /*
  * Channels to LISTEN on (a NULL-terminated list of constant names); issued
  * now and again after every reconnect.  Call before the first db_run.

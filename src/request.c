@@ -221,6 +221,8 @@ void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cf
 		snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
 	else
 		token_random_id("req_", rq->request_id, sizeof rq->request_id);
+	if (db)
+		db_set_request(db, rq->request_id);
 }
 
 void request_end(struct request *rq)
@@ -229,6 +231,8 @@ void request_end(struct request *rq)
 	log_info("request id=%s method=%s route=%s status=%d duration_ms=%lld", rq->request_id,
 		 rq->method, rq->route ? rq->route : "-", rq->status,
 		 (long long)(util_mono_ms() - rq->t0));
+	if (rq->db)
+		db_set_request(rq->db, NULL);
 	json_decref(rq->json);
 	rq->json = NULL;
 	buf_free(&rq->body);

@@ -286,7 +286,8 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	db_mail_templates_free(&brand, tr);
 	PQclear(r);
 	if (sent.ok)
-		log_info("verification %s: mail sent (%d %s)", vm->id, sent.code, sent.reply);
+		log_info("verification %s: mail sent (%d %s) (request %s)", vm->id, sent.code,
+			 sent.reply, ctx->request_id ? ctx->request_id : "-");
 	else
 		log_warnx("request %s: verification %s: mail failed at %s:%d (%d %s)",
 			  ctx->request_id ? ctx->request_id : "-", vm->id, ctx->cfg->smtp_host,
@@ -420,7 +421,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	snprintf(res->tenant, sizeof res->tenant, "%s", st.tenant_id);
 	if ((o = start_refused(id, &st, res)) != VO_OK)
 		goto out;
-	log_info("verification %s: started", id);
+	log_info("verification %s: started (tenant %s, request %s)", id, res->tenant,
+		 ctx->request_id ? ctx->request_id : "-");
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
@@ -496,7 +498,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	res->retry_after = rs.retry_after;
 	if (o != VO_OK)
 		goto out;
-	log_info("verification %s: new code%s", id, queued ? ", mail queued" : "");
+	log_info("verification %s: new code%s (request %s)", id, queued ? ", mail queued" : "",
+		 ctx->request_id ? ctx->request_id : "-");
 	vm.id = id;
 	vm.email = mi.email;
 	vm.code = secret.code[0] ? secret.code : NULL;

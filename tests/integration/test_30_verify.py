@@ -1,6 +1,7 @@
 """Every row of the verify table (SPEC section 2), on both verify routes,
 and the attempt counting under concurrency.  Verifications are stored with
 SQL and a known code, hashed as the service hashes them."""
+import re
 import threading
 
 from harness import Notifier, check, expect_error
@@ -181,6 +182,11 @@ def test_each_transition_is_one_log_line(env):
         n = log.count("verification %s: %s" % (vid, move))
         check(n == 1, "%s %s logged %d times" % (vid, move, n))
     check(log.count("verification %s: PENDING -> VERIFIED" % new) == 1, "the refused one: none")
+    # each names its tenant and the request it came from
+    for vid, move in ((new, "PENDING -> VERIFIED"), (old, "started")):
+        line = [l for l in log.splitlines() if "verification %s: %s" % (vid, move) in l][0]
+        check(re.search(r"\(tenant %s, request [A-Za-z0-9._-]+\)" % tid, line),
+              "tenant and request in %r" % line)
     # expiry: a notifier's sweep (this one's, or the stack's if it came first)
     late = env.insert_verification(tid, expires_in="-1 second")
     # (--once is quiet for cron unless told otherwise)
