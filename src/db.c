@@ -46,15 +46,14 @@ struct db {
 /* The log line of one transition, "id old new tenant", of request (NULL: none). */
 static void db_log_transition(const char *t, const char *request)
 {
-	char id[64], from[16], to[16], tenant[24];
+	char id[64], from[16], to[16], tenant[24], kv[200];
 
 	if (sscanf(t, "%63s %15s %15s %23s", id, from, to, tenant) != 4)
 		return;
-	if (request && *request)
-		log_info("verification %s: %s -> %s (tenant %s, request %s)", id, from, to, tenant,
-			 request);
-	else
-		log_info("verification %s: %s -> %s (tenant %s)", id, from, to, tenant);
+	snprintf(kv, sizeof kv, "%s%s%sverification=%s tenant=%s", request && *request ?
+		 "request_id=" : "", request && *request ? request : "", request && *request ? " " :
+		 "", id, tenant);
+	log_kv(LOG_LVL_INFO, kv, "verification %s: %s -> %s", id, from, to);
 }
 
 void db_set_request(struct db *db, const char *request_id)

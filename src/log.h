@@ -1,8 +1,11 @@
 /*
- * Logging for every mailproof process: one line per event on stderr, which
- * the web server (mod_fcgid, lighttpd) or the supervisor collects.  Lines
- * start with an ISO time, the program name and pid, then a level word, so
- * operators can grep them.  Nothing that logs may pass a secret.
+ * Logging for every mailproof process: one logfmt line per event on
+ * stderr, which the web server (mod_fcgid, lighttpd) or the supervisor
+ * collects:
+ *   ts=2026-11-30T10:00:00.000Z level=info app=mailproof-fcgi pid=12 msg="..."
+ * and, for the lines about a verification, request_id=, tenant= and
+ * verification= after it, so that one request can be followed with grep.
+ * Nothing that logs may pass a secret.
  */
 #ifndef MAILPROOF_LOG_H
 #define MAILPROOF_LOG_H
@@ -22,6 +25,9 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like log_warnx, with ": strerror(errno)" appended. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line with the caller's key=value pairs (kv: tokens, no spaces in values) after msg. */
+void log_kv(enum log_level lvl, const char *kv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* For start-up failures and broken invariants only: logs, exits 1. */
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -120,6 +120,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	struct db_mail_row j;
 	struct smtp_result res;
 	struct buf msg;
+	char kv[200];
 	PGresult *tr;
 	int final, rc, failed;
 
@@ -157,14 +158,14 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
+	snprintf(kv, sizeof kv, "verification=%s tenant=%s", j.verification_id, j.brand.tenant_id);
 	if (res.ok)
-		log_info("verification %s: queued mail attempt %d sent (%d %s)", j.verification_id,
-			 j.attempt, res.code, res.reply);
+		log_kv(LOG_LVL_INFO, kv, "verification %s: queued mail attempt %d sent (%d %s)",
+		       j.verification_id, j.attempt, res.code, res.reply);
 	else
-		log_warnx("verification %s of tenant %s: queued mail attempt %d %s at %s:%d (%d %s)",
-			  j.verification_id, j.brand.tenant_id, j.attempt,
-			  final ? "failed" : "deferred", cfg->smtp_host, cfg->smtp_port, res.code,
-			  res.reply);
+		log_kv(LOG_LVL_WARN, kv, "verification %s: queued mail attempt %d %s at %s:%d (%d %s)",
+		       j.verification_id, j.attempt, final ? "failed" : "deferred", cfg->smtp_host,
+		       cfg->smtp_port, res.code, res.reply);
 	record(db, j.id, res.ok, final, res.code, res.reply,
 	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, j.attempt));
 }

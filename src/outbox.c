@@ -113,14 +113,14 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		size_t start = strstr(e.url, "://") ? (size_t)(strstr(e.url, "://") - e.url) + 3 : 0;
 		snprintf(host, sizeof host, "%.*s", (int)strcspn(e.url + start, "/?#"),
 			 e.url + start);
+		char kv[400];
+		snprintf(kv, sizeof kv, "event=%s tenant=%s host=%s", e.event_id, e.tenant_id, host);
 		if (db_retry_dead(u))
-			log_errx("event %s (%s) of tenant %s to %s: attempt %d failed (%s); no "
-				 "attempts left, dead", e.event_id, e.type, e.tenant_id, host, e.attempt,
-				 res.error);
+			log_kv(LOG_LVL_ERROR, kv, "event %s (%s) to %s: attempt %d failed (%s); no "
+			       "attempts left, dead", e.event_id, e.type, host, e.attempt, res.error);
 		else
-			log_warnx("event %s (%s) of tenant %s to %s: attempt %d failed (%s); next in "
-				  "%lld ms", e.event_id, e.type, e.tenant_id, host, e.attempt, res.error,
-				  delay);
+			log_kv(LOG_LVL_WARN, kv, "event %s (%s) to %s: attempt %d failed (%s); next in "
+			       "%lld ms", e.event_id, e.type, host, e.attempt, res.error, delay);
 		PQclear(u);
 	}
 }

@@ -228,9 +228,11 @@ void request_begin(struct request *rq, FCGX_Request *fx, const struct config *cf
 void request_end(struct request *rq)
 {
 	metrics_request(rq->route, rq->status, util_mono_ms() - rq->t0);
-	log_info("request id=%s method=%s route=%s status=%d duration_ms=%lld", rq->request_id,
-		 rq->method, rq->route ? rq->route : "-", rq->status,
+	char kv[300];
+	snprintf(kv, sizeof kv, "request_id=%s method=%s route=%s status=%d duration_ms=%lld",
+		 rq->request_id, rq->method, rq->route ? rq->route : "-", rq->status,
 		 (long long)(util_mono_ms() - rq->t0));
+	log_kv(LOG_LVL_INFO, kv, "request answered");
 	if (rq->db)
 		db_set_request(rq->db, NULL);
 	json_decref(rq->json);

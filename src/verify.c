@@ -136,6 +136,15 @@ static enum verify_outcome outcome_of(const char *id, const char *word)
  * Returns VO_OK and *r (caller PQclear()s), or VO_KEY_REFUSED (res->key
  * says why), VO_UNAVAILABLE or VO_ERROR.
  */
+/* The key=value pairs of a log line about verification id (tenant may be NULL). */
+static void verify_kv(const struct verify_ctx *ctx, const char *id, const char *tenant,
+		      char kv[200])
+{
+	snprintf(kv, 200, "request_id=%s verification=%s%s%s",
+		 ctx->request_id ? ctx->request_id : "-", id, tenant && *tenant ? " tenant=" : "",
+		 tenant && *tenant ? tenant : "");
+}
+
 static enum verify_outcome run(const struct verify_ctx *ctx, int keyed, enum db_stmt s,
 			       const char **params, PGresult **r, struct verify_result *res)
 {
@@ -261,6 +270,7 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 					   struct verify_result *res)
 {
 	struct smtp_result sent;
+	char kv[200];
 	struct mail_verification m = *vm;
 	struct mail_brand brand;
 	char code[8];
@@ -285,13 +295,13 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	mail_verification_send(ctx->cfg, from, &m, &sent);
 	db_mail_templates_free(&brand, tr);
 	PQclear(r);
+	verify_kv(ctx, vm->id, NULL, kv);
 	if (sent.ok)
-		log_info("verification %s: mail sent (%d %s) (request %s)", vm->id, sent.code,
-			 sent.reply, ctx->request_id ? ctx->request_id : "-");
+		log_kv(LOG_LVL_INFO, kv, "verification %s: mail sent (%d %s)", vm->id, sent.code,
+		       sent.reply);
 	else
-		log_warnx("request %s: verification %s: mail failed at %s:%d (%d %s)",
-			  ctx->request_id ? ctx->request_id : "-", vm->id, ctx->cfg->smtp_host,
-			  ctx->cfg->smtp_port, sent.code, sent.reply);
+		log_kv(LOG_LVL_WARN, kv, "verification %s: mail failed at %s:%d (%d %s)", vm->id,
+		       ctx->cfg->smtp_host, ctx->cfg->smtp_port, sent.code, sent.reply);
 	metrics_mail(sent.ok);
 	snprintf(code, sizeof code, "%d", sent.code);
 	params[1] = sent.ok ? "true" : "false";
@@ -360,6 +370,7 @@ static enum verify_outcome start_refused(const char *id, const struct db_verify_
 enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct verify_start_req *sr,
 				 struct verify_result *res)
 {
+	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	const char *params[AUTH_PARAMS + 22], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
@@ -421,8 +432,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	snprintf(res->tenant, sizeof res->tenant, "%s", st.tenant_id);
 	if ((o = start_refused(id, &st, res)) != VO_OK)
 		goto out;
-	log_info("verification %s: started (tenant %s, request %s)", id, res->tenant,
-		 ctx->request_id ? ctx->request_id : "-");
+	verify_kv(ctx, id, res->tenant, kv);
+	log_kv(LOG_LVL_INFO, kv, "verification %s: started", id);
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
@@ -455,6 +466,7 @@ void verify_remember(const struct verify_ctx *ctx, const char *tenant, const cha
 enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 				  struct verify_result *res)
 {
+	char kv[200];
 	char per_hour[16], fail_day[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
 	const char *params[AUTH_PARAMS + 5], **p = params + AUTH_PARAMS;
@@ -498,8 +510,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	res->retry_after = rs.retry_after;
 	if (o != VO_OK)
 		goto out;
-	log_info("verification %s: new code%s (request %s)", id, queued ? ", mail queued" : "",
-		 ctx->request_id ? ctx->request_id : "-");
+	verify_kv(ctx, id, NULL, kv);
+	log_kv(LOG_LVL_INFO, kv, "verification %s: new code%s", id, queued ? ", mail queued" : "");
 	vm.id = id;
 	vm.email = mi.email;
 	vm.code = secret.code[0] ? secret.code : NULL;

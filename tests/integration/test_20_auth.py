@@ -90,10 +90,14 @@ def test_request_log_has_one_line_per_request_and_no_secret(env):
     env.request("POST", "/v1/verifications/email/%s/verify" % vid, body={"code": "975310"},
                 headers={"X-API-Key": k["key"], "X-Request-Id": rid + "b"})
     log = env.wait("the log line", lambda: rid + "b" in env.log("fcgi.log") and env.log("fcgi.log"))
-    lines = [l for l in log.splitlines() if "id=%s " % rid in l]
+    lines = [l for l in log.splitlines() if "request_id=%s " % rid in l and "answered" in l]
     check(len(lines) == 1, "one line per request: %r" % lines)
-    check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z mailproof-fcgi\[\d+\] info: "
-                   r"request id=%s method=POST route=/v1/verifications/email/\{id\}/verify "
-                   r"status=200 duration_ms=\d+$" % rid, lines[0]), "format: %r" % lines[0])
+    check(re.match(r'^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info app=mailproof-fcgi '
+                   r'pid=\d+ msg="request answered" request_id=%s method=POST '
+                   r'route=/v1/verifications/email/\{id\}/verify status=200 duration_ms=\d+$' % rid,
+                   lines[0]), "logfmt: %r" % lines[0])
+    # the verification's own line names the same request
+    check(any("request_id=%s verification=ev_" % rid in l for l in log.splitlines()),
+          "the transition carries the request")
     for secret in (k["key"], k["key"][4:], "864209", "975310"):
         check(secret not in log, "a secret reached the log")

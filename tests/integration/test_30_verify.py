@@ -185,8 +185,8 @@ def test_each_transition_is_one_log_line(env):
     # each names its tenant and the request it came from
     for vid, move in ((new, "PENDING -> VERIFIED"), (old, "started")):
         line = [l for l in log.splitlines() if "verification %s: %s" % (vid, move) in l][0]
-        check(re.search(r"\(tenant %s, request [A-Za-z0-9._-]+\)" % tid, line),
-              "tenant and request in %r" % line)
+        check(re.search(r"request_id=[A-Za-z0-9._-]+ verification=%s tenant=%s$" % (vid, tid),
+                        line), "tenant and request in %r" % line)
     # expiry: a notifier's sweep (this one's, or the stack's if it came first)
     late = env.insert_verification(tid, expires_in="-1 second")
     # (--once is quiet for cron unless told otherwise)

@@ -120,9 +120,9 @@ def test_apache_mod_fcgid_snippet(env):
     finally:
         apache.stop()
     log = apache.errors()
-    check("mailproof-fcgi[" in log, "the spawned processes log into Apache's error log")
-    bad = [l for l in log.splitlines() if "mailproof-fcgi[" in l and
-           (" error: " in l or " fatal: " in l)]
+    check("app=mailproof-fcgi " in log, "the spawned processes log into Apache's error log")
+    bad = [l for l in log.splitlines() if "app=mailproof-fcgi " in l and
+           ("level=error " in l or "level=fatal " in l)]
     check(bad == [], "no mailproof errors: %r" % bad)
 
 
