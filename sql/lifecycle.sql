@@ -946,7 +946,7 @@ CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit 
     p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
     p_sealed_secret bytea,
     OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
-    OUT body text)
+    OUT body text, OUT tenant_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -955,6 +955,7 @@ BEGIN
     a := mp_authorize(p_key, p_key_prev, 'verifications:write', p_limit, false);
     auth := a.auth;
     retry_after := a.retry_after;
+    tenant_id := a.tenant_id;
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;

@@ -93,9 +93,9 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * the sealed secret in queue mode.  Then: outcome, status, eff, body.
 	 */
 	[DB_API_RESEND] = { "api_resend", 8, 0,
-		"SELECT auth, retry_after, outcome, status, eff, body FROM mp_api_resend(" AUTH
-		", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
-		"auth retry_after outcome status eff body" },
+		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id FROM mp_api_resend("
+		AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
+		"auth retry_after outcome status eff body tenant_id" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
 	[DB_API_CANCEL] = { "api_cancel", 4, 0,

@@ -41,6 +41,7 @@ void db_verify_resend(const PGresult *r, struct db_verify_resend *out)
 	out->stored = vstatus_of(PQgetvalue(r, 0, 3));
 	out->eff = vstatus_of(PQgetvalue(r, 0, 4));
 	out->body = PQgetvalue(r, 0, 5);
+	out->tenant = PQgetvalue(r, 0, 6);
 }
 
 void db_verify_code(const PGresult *r, enum db_stmt s, struct db_verify_code *out)

@@ -50,6 +50,7 @@ struct db_verify_resend {
 	int retry_after;		/* seconds, of a limit */
 	enum verification_status stored, eff;	/* refused: the status before */
 	const char *body;		/* resent: the verification */
+	const char *tenant;		/* the key's tenant, "" when the key was refused */
 };
 void db_verify_resend(const PGresult *r, struct db_verify_resend *out);
 

@@ -293,9 +293,9 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	}
 	m.brand = &brand;
 	mail_verification_send(ctx->cfg, from, &m, &sent);
+	verify_kv(ctx, vm->id, brand.tenant_id, kv);	/* before r, which holds it, goes */
 	db_mail_templates_free(&brand, tr);
 	PQclear(r);
-	verify_kv(ctx, vm->id, NULL, kv);
 	if (sent.ok)
 		log_kv(LOG_LVL_INFO, kv, "verification %s: mail sent (%d %s)", vm->id, sent.code,
 		       sent.reply);
@@ -510,7 +510,7 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	res->retry_after = rs.retry_after;
 	if (o != VO_OK)
 		goto out;
-	verify_kv(ctx, id, NULL, kv);
+	verify_kv(ctx, id, rs.tenant, kv);
 	log_kv(LOG_LVL_INFO, kv, "verification %s: new code%s", id, queued ? ", mail queued" : "");
 	vm.id = id;
 	vm.email = mi.email;

@@ -38,7 +38,7 @@ def test_smtp_connection_refused_is_502(env):
         with open(m.log.name) as f:
             lines = [l for l in f if "mail failed" in l]
         check(len(lines) == 1 and "level=warning " in lines[0] and
-              "request_id=smtp-refused-1 verification=ev_" in lines[0]
+              "request_id=smtp-refused-1 verification=ev_" in lines[0] and " tenant=" in lines[0]
               and ": mail failed at 127.0.0.1:%d" % port in lines[0],
               "one warning naming the request and the host: %r" % lines)
     finally:
