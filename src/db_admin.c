@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_sql.h"
 
 static const struct db_statement s_tenant_create = { "tenant_create", 5, 0,
 	"INSERT INTO tenants (name, webhook_url, webhook_secret, redirect_allow, mail_from)"
@@ -80,14 +81,10 @@ static const struct db_statement s_template_delete = { "template_delete", 3, 0,
 	" WHERE t.id = x.tenant_id AND t.name = $1 AND x.name = $2 AND x.locale = $3"
 	" RETURNING x.tenant_id AS id", "id" };
 
-/* $1 tenant: its brand as mail shows it (see MAIL_BRAND_COLS in db_sql.c). */
+/* $1 tenant: its brand as mail shows it, and its default locale. */
 static const struct db_statement s_tenant_look = { "tenant_look", 1, 1,
-	"SELECT coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support,"
-	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type,"
-	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo,"
-	" t.id AS tenant, false AS custom, coalesce(t.default_locale, 'en') AS default_locale"
-	" FROM tenants t WHERE t.name = $1",
-	"brand support accent logo_type logo tenant custom default_locale" };
+	"SELECT " MAIL_BRAND_COLS ", coalesce(t.default_locale, 'en') AS default_locale"
+	" FROM tenants t WHERE t.name = $1", MAIL_BRAND_NAMES " default_locale" };
 
 /*
  * $1 tenant, $2 its new webhook secret, $3 seconds the old one keeps

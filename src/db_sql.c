@@ -13,19 +13,6 @@
 /* The API key's part of every mp_api_*() call. */
 #define AUTH "$1::bytea, $2::bytea, $3::int"
 
-/*
- * The tenant t's brand, as mail shows it: the display name (its name when
- * none), support address, accent colour, and the logo's type and bytes
- * (base64); each "" when unset.
- */
-#define MAIL_BRAND_COLS \
-	"coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support," \
-	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type," \
-	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo," \
-	" t.id AS tenant, EXISTS (SELECT 1 FROM tenant_templates x WHERE x.tenant_id = t.id)" \
-	" AS custom"
-#define MAIL_BRAND_NAMES "brand support accent logo_type logo tenant custom"
-
 const struct db_statement db_statements[DB__COUNT] = {
 	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
 

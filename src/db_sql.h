@@ -2,6 +2,21 @@
 #ifndef MAILPROOF_DB_SQL_H
 #define MAILPROOF_DB_SQL_H
 
+/*
+ * The tenant t's brand, as mail shows it: the display name (its name when
+ * none), support address, accent colour, and the logo's type and bytes
+ * (base64), the tenant's id and whether it has templates of its own;
+ * each "" when unset.  db_mail_brand() decodes them; mail, pages and
+ * mailproofctl's preview read them.
+ */
+#define MAIL_BRAND_COLS \
+	"coalesce(t.display_name, t.name) AS brand, coalesce(t.support_url, '') AS support," \
+	" coalesce(t.accent_color, '') AS accent, coalesce(t.logo_type, '') AS logo_type," \
+	" coalesce(translate(encode(t.logo, 'base64'), E'\\n', ''), '') AS logo," \
+	" t.id AS tenant, EXISTS (SELECT 1 FROM tenant_templates x WHERE x.tenant_id = t.id)" \
+	" AS custom"
+#define MAIL_BRAND_NAMES "brand support accent logo_type logo tenant custom"
+
 enum db_stmt {
 	DB_PING,
 	DB_API_GET,

@@ -219,8 +219,7 @@ static int check_webhooks(const struct config *cfg, PGconn *conn, FILE *out)
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(r, i, 0), *url = PQgetvalue(r, i, 1), *why;
 		char host[256];
-		size_t start = strstr(url, "://") ? (size_t)(strstr(url, "://") - url) + 3 : 0;
-		snprintf(host, sizeof host, "%.*s", (int)strcspn(url + start, ":/?#"), url + start);
+		webhook_url_host(url, host, sizeof host);
 		if (!webhook_url_ok(url, &why))
 			bad |= line(out, 0, "webhooks", "mailproofctl tenant update NAME --webhook-url",
 				    "tenant %s: %s", name, why);

@@ -108,12 +108,8 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		snprintf(max, sizeof max, "%d", cfg->webhook_max_attempts);
 		if ((u = db_run(db, DB_OUTBOX_RETRY, p, &err, NULL)) == NULL)
 			return;
-		/* the host only: a webhook URL's path may hold the receiver's token */
-		char host[256];
-		size_t start = strstr(e.url, "://") ? (size_t)(strstr(e.url, "://") - e.url) + 3 : 0;
-		snprintf(host, sizeof host, "%.*s", (int)strcspn(e.url + start, "/?#"),
-			 e.url + start);
-		char kv[400];
+		char host[256], kv[400];
+		webhook_url_host(e.url, host, sizeof host);
 		snprintf(kv, sizeof kv, "event=%s tenant=%s host=%s", e.event_id, e.tenant_id, host);
 		if (db_retry_dead(u))
 			log_kv(LOG_LVL_ERROR, kv, "event %s (%s) to %s: attempt %d failed (%s); no "

@@ -127,6 +127,23 @@ static int addr_is_public(const struct sockaddr *sa)
 	return 0;
 }
 
+void webhook_url_host(const char *url, char *out, size_t len)
+{
+	const char *p = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+	size_t n = strcspn(p, "/?#");
+	const char *at = memchr(p, '@', n);
+
+	if (at) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[')	/* an IPv6 literal, as getaddrinfo() takes it */
+		n = strcspn(++p, "]/?#");
+	else
+		n = strcspn(p, ":/?#");
+	snprintf(out, len, "%.*s", (int)n, p);
+}
+
 int webhook_host_check(const struct config *cfg, const char *host, const char **why)
 {
 	struct addrinfo hints = { 0 }, *ai, *a;

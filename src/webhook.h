@@ -39,6 +39,9 @@ int webhook_url_ok(const char *url, const char **why);
  */
 int webhook_host_check(const struct config *cfg, const char *host, const char **why);
 
+/* The host of url, without user, port or path (which may hold a token), for logs and checks. */
+void webhook_url_host(const char *url, char *out, size_t len);
+
 /* {"type":...,"timestamp":...,"data":payload}; payload is JSON text. */
 int webhook_body(const char *type, const char *timestamp, const char *payload, struct buf *out);
 
