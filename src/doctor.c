@@ -3,15 +3,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "buf.h"
 #include "catalog.h"
@@ -70,83 +68,115 @@ static int check_database(const struct config *cfg, PGconn *conn, const char *db
 	return bad;
 }
 
-/* Reads one SMTP reply (its last line's code), within the timeout. */
-static int smtp_reply(int fd, int timeout_ms, char *text, size_t len)
+/* What the SMTP dialogue showed: the last reply, and whether TLS and AUTH took place. */
+struct smtp_seen {
+	char reply[256];
+	int starttls, auth;
+};
+
+/* libcurl's trace: server lines kept (the last one names a refusal); ours only noted. */
+static int smtp_trace(CURL *h, curl_infotype type, char *data, size_t len, void *arg)
 {
+	struct smtp_seen *seen = arg;
 	size_t n = 0;
 
-	text[0] = '\0';
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		char *last;
-		ssize_t got;
-
-		if (poll(&p, 1, timeout_ms) <= 0 || (got = read(fd, text + n, len - 1 - n)) <= 0)
-			return -1;
-		n += (size_t)got;
-		text[n] = '\0';
-		/* the reply ends with a line "NNN text" (not "NNN-") */
-		for (last = text; strstr(last, "\r\n") && strstr(last, "\r\n")[2]; )
-			last = strstr(last, "\r\n") + 2;
-		if (strstr(last, "\r\n") && strlen(last) > 3 && last[3] == ' ')
-			return (int)strtol(last, NULL, 10);
-		if (n >= len - 1)
-			return -1;
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		if (len >= 8 && strncasecmp(data, "STARTTLS", 8) == 0)
+			seen->starttls = 1;
+		if (len >= 5 && strncasecmp(data, "AUTH ", 5) == 0)
+			seen->auth = 1;
+	} else if (type == CURLINFO_HEADER_IN) {
+		while (n < len && n + 1 < sizeof seen->reply && data[n] != '\r' && data[n] != '\n')
+			n++;
+		memcpy(seen->reply, data, n);
+		seen->reply[n] = '\0';
 	}
+	return 0;
 }
 
+/*
+ * Connect, EHLO, STARTTLS and AUTH as the sender would, and no MAIL:
+ * libcurl's SMTP connect phase is exactly that dialogue, and
+ * CURLOPT_CONNECT_ONLY stops it there (QUIT comes with the cleanup).
+ */
 static int check_smtp(const struct config *cfg, FILE *out)
 {
-	char port[16], reply[4096], hint[256];
-	struct addrinfo hints = { 0 }, *ai = NULL;
-	int fd = -1, code, bad = 1;
+	const char *v6 = strchr(cfg->smtp_host, ':') ? "[" : "";
+	const char *hint = "check smtp_host and smtp_port, and that the mail server runs and "
+			   "lets this host in";
+	char url[400], errbuf[CURL_ERROR_SIZE] = "", where[300];
+	struct smtp_seen seen = { "", 0, 0 };
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+	int bad = 1;
 
-	snprintf(port, sizeof port, "%d", cfg->smtp_port);
-	snprintf(hint, sizeof hint, "check smtp_host and smtp_port (%s:%d), and that the mail "
-		 "server runs and lets this host in", cfg->smtp_host, cfg->smtp_port);
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(cfg->smtp_host, port, &hints, &ai) != 0) {
+	snprintf(where, sizeof where, "%s:%d", cfg->smtp_host, cfg->smtp_port);
+	if (h == NULL)
+		return line(out, 0, "smtp", NULL, "libcurl could not start");
+	snprintf(url, sizeof url, "smtp://%s%s%s:%d/mailproof-doctor", v6, cfg->smtp_host,
+		 *v6 ? "]" : "", cfg->smtp_port);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->smtp_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, smtp_trace);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &seen);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(h, CURLOPT_USE_SSL, cfg->smtp_starttls == STARTTLS_REQUIRED ?
+			 (long)CURLUSESSL_ALL : cfg->smtp_starttls == STARTTLS_TRY ?
+			 (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
+	if (cfg->smtp_ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->smtp_ca_file);
+	if (cfg->smtp_user[0]) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->smtp_password);
+		/* the mechanism the sender uses (src/smtp.c) */
+		curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
+	}
+	switch ((rc = curl_easy_perform(h))) {
+	case CURLE_OK:
+		/* libcurl skips AUTH the server does not offer; the sender's MAIL would then fail */
+		if (cfg->smtp_user[0] && !seen.auth) {
+			line(out, 0, "smtp", "many servers offer AUTH only under TLS (smtp_starttls = "
+			     "try or required); or unset smtp_user", "%s does not offer AUTH%s, which "
+			     "smtp_user asks for", where, seen.starttls ? "" : " without STARTTLS");
+			break;
+		}
+		bad = line(out, 1, "smtp", NULL, "%s greets and accepts EHLO%s%s (no mail sent)",
+			   where, seen.starttls ? ", STARTTLS (certificate verified)" : "",
+			   seen.auth ? ", AUTH as smtp_user" : "");
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
 		line(out, 0, "smtp", hint, "%s does not resolve", cfg->smtp_host);
-		goto out;
+		break;
+	case CURLE_COULDNT_CONNECT:
+		line(out, 0, "smtp", hint, "cannot connect to %s: %s", where, errbuf);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		line(out, 0, "smtp", hint, "%s did not answer within smtp_timeout_ms (%d ms)", where,
+		     cfg->smtp_timeout_ms);
+		break;
+	case CURLE_USE_SSL_FAILED:
+		line(out, 0, "smtp", "set smtp_starttls = try or no, or enable STARTTLS on the server",
+		     "%s does not offer STARTTLS, which smtp_starttls = required asks for", where);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+		line(out, 0, "smtp", "for a private CA set smtp_ca_file to its PEM bundle; the "
+		     "certificate must name smtp_host", "STARTTLS with %s failed: %s", where, errbuf);
+		break;
+	case CURLE_LOGIN_DENIED:
+		line(out, 0, "smtp", "check smtp_user and smtp_password", "AUTH as %s refused by %s: %s",
+		     cfg->smtp_user, where, seen.reply[0] ? seen.reply : errbuf);
+		break;
+	default:
+		line(out, 0, "smtp", hint, "%s: %s%s%s", where, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+		     seen.reply[0] ? "; the server said: " : "", seen.reply);
 	}
-	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		line(out, 0, "smtp", hint, "cannot connect to %s:%d: %s", cfg->smtp_host,
-		     cfg->smtp_port, strerror(errno));
-		goto out;
-	}
-	if ((code = smtp_reply(fd, cfg->smtp_timeout_ms, reply, sizeof reply)) != 220) {
-		line(out, 0, "smtp", hint, "%s:%d did not greet with 220 within %d ms",
-		     cfg->smtp_host, cfg->smtp_port, cfg->smtp_timeout_ms);
-		goto out;
-	}
-	if (write(fd, "EHLO mailproof-doctor\r\n", 23) != 23 ||
-	    smtp_reply(fd, cfg->smtp_timeout_ms, reply, sizeof reply) != 250) {
-		line(out, 0, "smtp", hint, "EHLO was refused by %s:%d", cfg->smtp_host,
-		     cfg->smtp_port);
-		goto out;
-	}
-	if (cfg->smtp_starttls && strcasestr(reply, "STARTTLS") == NULL) {
-		line(out, 0, "smtp", "set smtp_starttls = false, or enable STARTTLS on the server",
-		     "%s:%d does not offer STARTTLS, which smtp_starttls asks for", cfg->smtp_host,
-		     cfg->smtp_port);
-		goto out;
-	}
-	if (cfg->smtp_user && *cfg->smtp_user && strcasestr(reply, "AUTH") == NULL &&
-	    !cfg->smtp_starttls) {
-		line(out, 0, "smtp", "the server offers no AUTH: unset smtp_user, or enable AUTH",
-		     "%s:%d does not offer AUTH", cfg->smtp_host, cfg->smtp_port);
-		goto out;
-	}
-	if (write(fd, "QUIT\r\n", 6) != 6)
-		goto out;
-	bad = line(out, 1, "smtp", NULL, "%s:%d greets and accepts EHLO%s (no mail sent)",
-		   cfg->smtp_host, cfg->smtp_port, cfg->smtp_starttls ? ", offers STARTTLS" : "");
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ai)
-		freeaddrinfo(ai);
+	curl_easy_cleanup(h);
 	return bad;
 }
 

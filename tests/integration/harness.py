@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 import subprocess
 import time
 
@@ -208,7 +209,6 @@ def fcgi_request(address, params, body=b"", timeout=10, sock=None):
     """Speaks FastCGI (responder role) to address, a unix socket path or a
     (host, port) pair; returns (status, headers dict, body bytes).  With
     sock, a connected socket, it uses that one and leaves it open."""
-    import socket
     import struct
 
     def record(rtype, content):
@@ -265,7 +265,6 @@ def fcgi_request(address, params, body=b"", timeout=10, sock=None):
 
 
 def free_port():
-    import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -424,3 +423,58 @@ def verify_signatures(env, secret, requests):
                        input=lines, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, "node: %s" % p.stderr)
     return p.stdout.split("\n")[:len(requests)]
+
+
+def _pki(env):
+    """A CA and a server certificate for localhost, made with openssl; kept in var/pki."""
+    d = os.path.join(env.var, "pki")
+    if os.path.exists(os.path.join(d, "server.pem")):
+        return d
+    os.makedirs(d, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=mailproof test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=localhost")
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    return d
+
+
+class TlsCatcher:
+    """The SMTP catcher with STARTTLS required and AUTH (user:password) on."""
+
+    def __init__(self, env, auth="mailer:s3cret"):
+        pki = _pki(env)
+        self.port = free_port()
+        self.dir = os.path.join(env.var, "mail-tls-%d" % self.port)
+        self.log = open(os.path.join(env.var, "log", "smtp-tls-%d.log" % self.port), "w")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(env.src, "tests", "tools", "smtp_catcher.py"),
+             "--port",
+             str(self.port), "--dir", self.dir, "--tls-cert", os.path.join(pki, "server.pem"),
+             "--tls-key", os.path.join(pki, "server.key"), "--require-starttls", "--auth", auth],
+            stdout=self.log, stderr=self.log)
+        env.wait("the TLS catcher", lambda: _connects(self.port))
+        self.ca = os.path.join(pki, "ca.pem")
+
+    def mails(self):
+        return [f for f in os.listdir(self.dir) if f.endswith(".eml") and not f.startswith(".")]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+def _connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False

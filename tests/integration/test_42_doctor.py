@@ -5,7 +5,7 @@ import os
 import shutil
 import tempfile
 
-from harness import check, free_port
+from harness import TlsCatcher, check, free_port
 
 
 def doctor(env, **environ):
@@ -60,6 +60,40 @@ def test_each_broken_part_fails_with_a_hint(env):
         check(rc == 1 and "public_base_url" in out, "a bad config: %d %s" % (rc, out))
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def smtp_line(out):
+    """doctor's smtp line and, for a failure, its hint."""
+    lines = out.split("\n")
+    for i, ln in enumerate(lines):
+        if ln[2:].startswith("smtp "):
+            hint = lines[i + 1] if i + 1 < len(lines) and "hint:" in lines[i + 1] else ""
+            return ln + "\n" + hint
+    raise AssertionError("no smtp line: %s" % out)
+
+
+def test_smtp_starttls_and_auth_are_tried_and_no_mail_is_sent(env):
+    c = TlsCatcher(env)
+    good = dict(smtp_host="localhost", smtp_port=c.port, smtp_starttls="required",
+                smtp_ca_file=c.ca, smtp_user="mailer", smtp_password="s3cret")
+    try:
+        ln = smtp_line(doctor(env, **good)[1])
+        check(ln.startswith("\u2713 smtp") and "STARTTLS" in ln and "AUTH" in ln, ln)
+        cases = [
+            (dict(good, smtp_password="wrong"), "AUTH as mailer refused", "smtp_password"),
+            (dict(good, smtp_ca_file=""), "STARTTLS with localhost", "smtp_ca_file"),
+            (dict(good, smtp_host="127.0.0.1"), "STARTTLS with 127.0.0.1", "smtp_host"),
+            (dict(good, smtp_starttls="no"), "does not offer AUTH without", "smtp_starttls"),
+            (dict(smtp_starttls="required"), "does not offer STARTTLS", "smtp_starttls"),
+        ]
+        for environ, what, hint in cases:
+            rc, out = doctor(env, **environ)
+            ln = smtp_line(out)
+            check(rc == 1 and ln.startswith("\u2717 smtp") and what in ln and "hint:" in ln
+                  and hint in ln.split("hint:")[1], "%r: %s" % (environ, ln))
+        check(c.mails() == [], "doctor sent no mail: %r" % c.mails())
+    finally:
+        c.stop()
 
 
 def test_send_test_arrives(env):

@@ -1,64 +1,6 @@
 """STARTTLS and AUTH against a real SMTP server (the catcher with TLS and
 AUTH on), with a private CA given by smtp_ca_file."""
-import os
-import subprocess
-
-from harness import Master, check, free_port
-
-PY = "/usr/bin/python3"
-
-
-def _pki(env):
-    """A CA and a server certificate for localhost, made with openssl."""
-    d = os.path.join(env.var, "pki")
-    if os.path.exists(os.path.join(d, "server.pem")):
-        return d
-    os.makedirs(d, exist_ok=True)
-
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=mailproof test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=localhost")
-    with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    return d
-
-
-class TlsCatcher:
-    def __init__(self, env, auth="mailer:s3cret"):
-        pki = _pki(env)
-        self.port = free_port()
-        self.dir = os.path.join(env.var, "mail-tls-%d" % self.port)
-        self.log = open(os.path.join(env.var, "log", "smtp-tls-%d.log" % self.port), "w")
-        self.proc = subprocess.Popen(
-            [PY, os.path.join(env.src, "tests", "tools", "smtp_catcher.py"), "--port",
-             str(self.port), "--dir", self.dir, "--tls-cert", os.path.join(pki, "server.pem"),
-             "--tls-key", os.path.join(pki, "server.key"), "--require-starttls", "--auth", auth],
-            stdout=self.log, stderr=self.log)
-        import socket
-        env.wait("the TLS catcher", lambda: _connects(socket, self.port))
-        self.ca = os.path.join(pki, "ca.pem")
-
-    def mails(self):
-        return [f for f in os.listdir(self.dir) if f.endswith(".eml") and not f.startswith(".")]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.log.close()
-
-
-def _connects(socket, port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
+from harness import Master, TlsCatcher, check
 
 
 def test_starttls_required_with_auth_delivers_twice_from_one_worker(env):
