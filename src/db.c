@@ -20,6 +20,7 @@
 
 /* After a failed connect, answer 503 at once for this long. */
 #define DB_RETRY_MS 500
+#define DB_SLOW_CONNECT_MS 100	/* a connect failing sooner was refused, not timed out */
 
 /* Copies the first line of a libpq message, which may be empty. */
 static const char *first_line(const char *msg, char *out, size_t n)
@@ -35,6 +36,7 @@ struct db {
 	const char *appname;
 	PGconn *conn;
 	int64_t retry_at;
+	int failed;			/* connects failed since the last success: one logged */
 	const char *const *listen;	/* channels, or NULL */
 	struct buf transitions;		/* "id old new tenant" lines of the statement in flight */
 	char request_id[80];		/* of the request served, for those lines; "" */
@@ -303,6 +305,7 @@ static int db_prepare_all(struct db *db)
 static int db_ensure(struct db *db)
 {
 	char err[512];
+	int64_t started;
 
 	if (db->conn && !db_is_dead(db))
 		return 0;
@@ -312,8 +315,21 @@ static int db_ensure(struct db *db)
 	}
 	if (util_mono_ms() < db->retry_at)
 		return -1;
-	if ((db->conn = db_connect_once(db->cfg, db->appname, err, sizeof err)) == NULL ||
-	    db_schema_matches(db->conn, err, sizeof err) != 0) {
+	started = util_mono_ms();
+	if ((db->conn = db_connect_once(db->cfg, db->appname, err, sizeof err)) == NULL) {
+		if (db->failed++ == 0)
+			log_errx("%s", err);
+		/*
+		 * A refused connection (a server that is restarting) fails at
+		 * once and costs nothing to try again at the next request, which
+		 * then finds the server back without delay; only a connect that
+		 * waited for its timeout is worth not repeating for a while.
+		 */
+		if (util_mono_ms() - started < DB_SLOW_CONNECT_MS)
+			return -1;
+		goto fail;
+	}
+	if (db_schema_matches(db->conn, err, sizeof err) != 0) {
 		log_errx("%s", err);
 		goto fail;
 	}
@@ -334,6 +350,10 @@ static int db_ensure(struct db *db)
 			goto fail;
 		}
 	}
+	if (db->failed)
+		log_info("database connection established again after %d failed tries",
+			 db->failed);
+	db->failed = 0;
 	db->retry_at = 0;
 	return 0;
 fail:
