@@ -71,6 +71,7 @@ static const struct key g_keys[] = {
 	INT(default_max_attempts, "3", 1, 10),
 	INT(default_code_length, "6", 4, 12),
 	INT(max_body_bytes, "16384", 256, 1048576),
+	INT(fcgi_timeout_ms, "5000", 100, 600000),
 	INT(rate_per_email_per_hour, "5", 0, 1000000),
 	INT(rate_per_key_per_minute, "600", 0, 1000000),
 	INT(rate_per_ip_per_minute, "60", 0, 1000000),

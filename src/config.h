@@ -40,6 +40,7 @@ struct config {
 	int default_max_attempts;
 	int default_code_length;
 	int max_body_bytes;
+	int fcgi_timeout_ms;
 	int rate_per_email_per_hour;
 	int rate_per_key_per_minute;
 	int rate_per_ip_per_minute;

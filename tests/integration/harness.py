@@ -272,20 +272,26 @@ def free_port():
     return port
 
 
+def config_env(env, overrides):
+    """The environment of a program of ours: the stack's config file, with
+    overrides as keyword arguments (smtp_port=... becomes MAILPROOF_SMTP_PORT)."""
+    e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
+    e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
+    return e
+
+
 class Master:
     """A second mailproof-fcgi --listen on TCP, with config overrides given
     as keyword arguments (smtp_port=..., becomes MAILPROOF_SMTP_PORT)."""
 
-    def __init__(self, env, **overrides):
-        import signal  # noqa: F401 - used by stop()
+    def __init__(self, env, workers=1, **overrides):
         self.env = env
         self.port = free_port()
         self.log = open(os.path.join(env.var, "log", "fcgi-extra-%d.log" % self.port), "w")
-        e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
-        e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
         self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
-                                      "127.0.0.1:%d" % self.port, "--workers", "1"],
-                                     stdout=self.log, stderr=self.log, env=e)
+                                      "127.0.0.1:%d" % self.port, "--workers", str(workers)],
+                                     stdout=self.log, stderr=self.log,
+                                     env=config_env(env, overrides))
         env.wait("the extra master", self.ready)
 
     def ready(self):
@@ -317,14 +323,14 @@ class SocketMaster:
     """A prefork mailproof-fcgi --listen on a unix socket any user may use
     (the web servers of the snippet tests connect to it), named for who."""
 
-    def __init__(self, env, who, workers=1):
+    def __init__(self, env, who, workers=1, **overrides):
         self.sock = os.path.join(env.var, "run", "%s-master-%d.sock" % (who, os.getpid()))
         self.log = open(os.path.join(env.var, "log", "fcgi-%s.log" % who), "w")
         self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-fcgi"), "--listen",
                                       "unix:" + self.sock, "--workers", str(workers),
                                       "--socket-mode", "0666"],
                                      stdout=self.log, stderr=self.log,
-                                     env=dict(os.environ, MAILPROOF_CONFIG=env.config_file))
+                                     env=config_env(env, overrides))
         env.wait("the master's socket", lambda: os.path.exists(self.sock))
 
     def stop(self):
@@ -341,10 +347,9 @@ class Notifier:
     def __init__(self, env, args=(), **overrides):
         self.log_path = os.path.join(env.var, "log", "notifier-%s.log" % os.urandom(3).hex())
         self.log = open(self.log_path, "w")
-        e = dict(os.environ, MAILPROOF_CONFIG=env.config_file)
-        e.update({"MAILPROOF_" + k.upper(): str(v) for k, v in overrides.items()})
         self.proc = subprocess.Popen([os.path.join(env.build, "mailproof-notifier"), *args],
-                                     stdout=self.log, stderr=self.log, env=e)
+                                     stdout=self.log, stderr=self.log,
+                                     env=config_env(env, overrides))
 
     def wait(self, timeout=60):
         """For --once: its exit status, without a signal."""

@@ -7,10 +7,11 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 
-from harness import SocketMaster, check, free_port
+from harness import Master, SocketMaster, check, free_port
 from test_52_apache import host_address
 
 
@@ -42,9 +43,9 @@ class Lighttpd:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         env.wait("lighttpd", lambda: self.get("/healthz")[0] == 200, timeout=20)
 
-    def get(self, path, host="127.0.0.1"):
+    def get(self, path, host="127.0.0.1", timeout=10):
         try:
-            c = http.client.HTTPConnection(host, self.port, timeout=10)
+            c = http.client.HTTPConnection(host, self.port, timeout=timeout)
             c.request("GET", path)
             r = c.getresponse()
             out = (r.status, r.read())
@@ -95,3 +96,36 @@ def test_lighttpd_in_front_of_the_prefork_master(env):
         if lh:
             lh.stop()
         master.stop()
+
+
+def test_idle_connections_hold_no_worker_past_fcgi_timeout(env):
+    # as many connections as workers, each sending nothing or half a record,
+    # straight to the master's socket: any local user can make them on TCP
+    timeout_ms = 1500
+    masters = [(Master(env, workers=2, fcgi_timeout_ms=timeout_ms), ("half a record", b"\x01")),
+               (SocketMaster(env, "idle", workers=2, fcgi_timeout_ms=timeout_ms), ("nothing", b""))]
+    try:
+        for m, (what, sent) in masters:
+            tcp = isinstance(m, Master)
+            target = '"host" => "127.0.0.1", "port" => %d' % m.port if tcp else \
+                '"socket" => "%s"' % m.sock
+            lh = Lighttpd(env, "50-mailproof-prefork.conf",
+                          {'"socket"      => "/run/mailproof/fcgi.sock"': target})
+            idle = []
+            try:
+                for _ in range(2):
+                    s = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX)
+                    s.connect(("127.0.0.1", m.port) if tcp else m.sock)
+                    s.sendall(sent)
+                    idle.append(s)
+                # the client's own bound: well past fcgi_timeout_ms, far short of never
+                st, _ = lh.get("/healthz", timeout=timeout_ms / 1000 + 8)
+                check(st == 200, "%s: healthz through lighttpd while 2 connections sent %s: %d"
+                      % ("tcp" if tcp else "unix", what, st))
+            finally:
+                for s in idle:
+                    s.close()
+                lh.stop()
+    finally:
+        for m, _ in masters:
+            m.stop()
