@@ -775,6 +775,33 @@ BEGIN
     RETURN was;
 END $$;
 
+-- Every dead (or skipped) event, of tenant p_tenant (a name, NULL: all)
+-- created at or after p_since (NULL: ever), due again at once, as
+-- mp_outbox_retry makes one: after an outage of a receiver.  Returns how
+-- many, or NULL when there is no tenant of that name.
+CREATE OR REPLACE FUNCTION mp_outbox_retry_all(p_state text, p_tenant text,
+    p_since timestamptz) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    tid bigint;
+    n bigint;
+BEGIN
+    IF p_tenant IS NOT NULL THEN
+        SELECT t.id INTO tid FROM tenants t WHERE t.name = p_tenant;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    UPDATE outbox o SET state = 'pending', attempts = 0, run_at = now()
+    WHERE o.state = p_state AND (tid IS NULL OR o.tenant_id = tid)
+      AND (p_since IS NULL OR o.created_at >= p_since);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        PERFORM mp_wake();
+    END IF;
+    RETURN n;
+END $$;
+
 -- ------------------------------------------------------------ the API
 
 -- Each takes the API key's hashes and the configured per-minute limit

@@ -67,7 +67,8 @@ struct command {
 	const char *usage;
 	const char *const *valued;	/* options that take a value */
 	const char *required;		/* an option that must be given, or NULL */
-	const char *pos;		/* the one positional argument: "ID", "NAME" or NULL */
+	const char *pos;		/* the one positional argument: "ID", "NAME", "[ID]"
+					   (may be left out) or NULL */
 	int (*run)(struct ctx *c);
 };
 
@@ -995,14 +996,52 @@ static int cmd_outbox_list(struct ctx *c)
 	return print_listing(c, r, heads, 9, event_row);
 }
 
+/* outbox retry --state dead|skipped [--tenant NAME] [--since 2h|TIME]: after an outage. */
+static int outbox_retry_all(struct ctx *c)
+{
+	const char *state = opt_get(c, "state"), *tenant = opt_get(c, "tenant");
+	const char *since = opt_get(c, "since"), *since_time = NULL;
+	char err[512], secs[24], *p_secs = NULL;
+	long long n;
+	long s;
+	PGresult *r;
+
+	if (state == NULL || (strcmp(state, "dead") != 0 && strcmp(state, "skipped") != 0))
+		return fail("outbox retry: give an event ID, or --state dead or --state skipped");
+	if (since && (s = duration_s(since)) >= 0) {
+		snprintf(secs, sizeof secs, "%ld", s);
+		p_secs = secs;
+	} else {
+		since_time = since;
+	}
+	r = db_admin_outbox_retry_all(c->conn, state, tenant, p_secs, since_time, err, sizeof err);
+	if (r == NULL)
+		return fail("outbox retry: %s%s", since_time ? "--since: a duration such as 2h, or "
+			    "a time such as '2026-11-30 10:00': " : "", err);
+	n = db_int(r, 0, LLONG_MAX, -1);
+	PQclear(r);
+	if (n < 0)
+		return fail("outbox retry: no tenant named '%s'", tenant);
+	if (c->json)
+		return print_json(json_pack("{s:s,s:I}", "was", state, "retried", (json_int_t)n));
+	printf("%lld %s event%s pending again; they will be delivered shortly\n", n, state,
+	       n == 1 ? " is" : "s are");
+	return 0;
+}
+
 static int cmd_outbox_retry(struct ctx *c)
 {
 	char err[512];
-	PGresult *r = db_admin_outbox_retry(c->conn, c->pos[0], err, sizeof err);
+	PGresult *r;
 	const char *state;
 	char before[16];
 
-	if (r == NULL)
+	if (c->npos == 0)
+		return outbox_retry_all(c);
+	if (opt_get(c, "state") || opt_get(c, "tenant") || opt_get(c, "since"))
+		return fail("outbox retry: an event ID, or --state with --tenant and --since; "
+			    "not both");
+	if ((r = db_admin_outbox_retry(c->conn, c->pos[0], err, sizeof err)) == NULL)
 		return fail("outbox retry: %s", err);
 	if ((state = db_admin_state_before(r)) == NULL) {
 		PQclear(r);
@@ -1075,6 +1114,7 @@ static const char *const o_template_preview[] = { "tenant", "name", "locale", "f
 static const char *const o_template_list[] = { "tenant", NULL };
 static const char *const o_key_list[] = { "tenant", NULL };
 static const char *const o_outbox_list[] = { "state", "tenant", "limit", NULL };
+static const char *const o_outbox_retry[] = { "state", "tenant", "since", NULL };
 static const char *const o_stats[] = { "tenant", NULL };
 
 static const struct command g_commands[] = {
@@ -1115,7 +1155,8 @@ static const struct command g_commands[] = {
 	{ "key", "revoke", "key revoke ID", o_none, NULL, "ID", cmd_key_revoke },
 	{ "outbox", "list", "outbox list [--state pending|sending|delivered|dead|skipped] "
 	  "[--tenant NAME] [--limit N]", o_outbox_list, NULL, NULL, cmd_outbox_list },
-	{ "outbox", "retry", "outbox retry ID", o_none, NULL, "ID", cmd_outbox_retry },
+	{ "outbox", "retry", "outbox retry ID | --state dead|skipped [--tenant NAME] "
+	  "[--since 2h|TIME]", o_outbox_retry, NULL, "[ID]", cmd_outbox_retry },
 	{ "stats", NULL, "stats [--tenant NAME]", o_stats, NULL, NULL, cmd_stats },
 };
 #define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])
@@ -1204,7 +1245,8 @@ int main(int argc, char **argv)
 			return usage(stderr);
 		c.pos[c.npos++] = a;
 	}
-	if (cmd == NULL || c.npos != (cmd->pos != NULL)) {
+	if (cmd == NULL || c.npos > (cmd->pos != NULL) ||
+	    (c.npos == 0 && cmd->pos && cmd->pos[0] != '[')) {
 		if (words[0] && cmd == NULL)
 			fail("unknown command '%s%s%s'", words[0], words[1] ? " " : "",
 			     words[1] ? words[1] : "");
@@ -1214,7 +1256,7 @@ int main(int argc, char **argv)
 		fail("%s %s: --%s is required", cmd->word1, cmd->word2, cmd->required);
 		return usage(stderr);
 	}
-	if (cmd->pos && strcmp(cmd->pos, "ID") == 0) {
+	if (c.npos == 1 && strstr(cmd->pos, "ID")) {
 		const char *errstr;
 		c.id = util_parse_int(c.pos[0], 1, LLONG_MAX, &errstr);
 		if (errstr) {

@@ -135,6 +135,11 @@ static const struct db_statement s_outbox_list = { "outbox_list", 3, 1,
 static const struct db_statement s_outbox_retry = { "outbox_retry", 1, 0,
 	"SELECT was FROM mp_outbox_retry($1::bigint) was WHERE was IS NOT NULL", "was" };
 
+/* $3: seconds ago, or $4: a time in any form PostgreSQL reads; both NULL: ever. */
+static const struct db_statement s_outbox_retry_all = { "outbox_retry_all", 4, 0,
+	"SELECT mp_outbox_retry_all($1, $2, coalesce(now() - $3::int * interval '1 second',"
+	" $4::timestamptz)) AS retried", "retried" };
+
 static const struct db_statement s_stats = { "stats", 1, 1,
 	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
 	" SELECT 'verifications' AS kind, mp_status(v) AS state, count(*) AS count"
@@ -276,6 +281,15 @@ PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen)
 {
 	return run(c, &s_outbox_retry, &id, err, errlen);
+}
+
+PGresult *db_admin_outbox_retry_all(PGconn *c, const char *state, const char *tenant,
+				    const char *since_seconds, const char *since_time, char *err,
+				    size_t errlen)
+{
+	const char *p[4] = { state, tenant, since_seconds, since_time };
+
+	return run(c, &s_outbox_retry_all, p, err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)

@@ -131,6 +131,15 @@ PGresult *db_admin_outbox_list(PGconn *c, const char *state, const char *tenant,
 			       const char *limit, char *err, size_t errlen);
 /* Makes a dead or skipped event due again.  Read with db_admin_state_before(). */
 PGresult *db_admin_outbox_retry(PGconn *c, const char *id, char *err, size_t errlen);
+
+/*
+ * Makes every event in state (dead or skipped) of tenant (a name, NULL:
+ * all), created since_seconds ago or at since_time or later (both NULL:
+ * ever), due again.  One row, "retried": how many, NULL for no such tenant.
+ */
+PGresult *db_admin_outbox_retry_all(PGconn *c, const char *state, const char *tenant,
+				    const char *since_seconds, const char *since_time, char *err,
+				    size_t errlen);
 /* By kind, then state; of tenant, or of all (NULL).  Read with db_admin_count(). */
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 

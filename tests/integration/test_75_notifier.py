@@ -278,6 +278,43 @@ def test_exhausted_events_are_dead_and_can_be_revived(env):
         rx.stop()
 
 
+def test_dead_events_of_an_outage_are_retried_by_one_command(env):
+    rx = Receiver()
+    a, ka = hooked_tenant(env, rx.url, "outage-a")
+    b, kb = hooked_tenant(env, rx.url, "outage-b")
+    for key in (ka, ka, ka, kb):
+        start_and_code(env, key)
+    # the receiver was away for long: every event died, one of them hours ago
+    env.psql("UPDATE outbox SET state = 'dead', attempts = 12 WHERE tenant_id IN (:'p1', :'p2')",
+             a["id"], b["id"])
+    env.psql("UPDATE outbox SET created_at = now() - interval '3 hours' WHERE id = (SELECT min(id)"
+             " FROM outbox WHERE tenant_id = :'p1')", a["id"])
+    rc, out, err = env.ctl("outbox", "retry", "--state", "dead", "--tenant", a["name"],
+                           "--since", "2h")
+    check(out.startswith("2 dead events are pending again"), "%r %r" % (out, err))
+    check(sorted(r[1] for r in outbox(env, a["id"])) == ["dead", "pending", "pending"] and
+          [r[1] for r in outbox(env, b["id"])] == ["dead"], "only the tenant's recent ones")
+    since = env.psql("SELECT to_char(now() - interval '4 hours', 'YYYY-MM-DD HH24:MI:SSOF')")[0][0]
+    out = env.ctl_json("outbox", "retry", "--state", "dead", "--tenant", a["name"], "--since",
+                       since)
+    check(out == {"was": "dead", "retried": 1}, "since a time: %r" % out)
+    out = env.ctl_json("outbox", "retry", "--state", "dead", "--tenant", b["name"])
+    check(out["retried"] == 1, "the other tenant: %r" % out)
+    n = Notifier(env)
+    try:
+        env.wait("all delivered", lambda: {r[1] for r in outbox(env, a["id"]) +
+                                           outbox(env, b["id"])} == {"delivered"}, timeout=15)
+    finally:
+        n.stop()
+        rx.stop()
+    for args, says in [(["--state", "pending"], "--state dead"), ([], "event ID"),
+                       (["--state", "dead", "--since", "last tuesday-ish"], "--since"),
+                       (["--state", "dead", "--tenant", "no-such-tenant"], "no tenant named"),
+                       (["1", "--state", "dead"], "not both")]:
+        rc, _, err = env.ctl("outbox", "retry", *args, check=False)
+        check(rc == 1 and says in err, "%r: %d %r" % (args, rc, err))
+
+
 def test_private_addresses_are_refused_unless_allowed(env):
     rx = Receiver()
     t, key = hooked_tenant(env, rx.url)
