@@ -93,36 +93,83 @@ int webhook_signature(const char *whsec, const char *id, long long timestamp, co
 	return snprintf(out, outlen, "v1,%s", b64) < (int)outlen ? 0 : -1;
 }
 
-/* Loopback, private, link-local, shared, multicast and reserved ranges. */
-static int addr_is_public(const struct sockaddr *sa)
+/* IPv4 networks a webhook may not reach: not public unicast (RFC 6890). */
+static const struct { uint32_t net; int len; } g_closed4[] = {
+	{ 0x00000000, 8 },	/* "this network" */
+	{ 0x0a000000, 8 },	/* private */
+	{ 0x64400000, 10 },	/* shared address space (carrier NAT) */
+	{ 0x7f000000, 8 },	/* loopback */
+	{ 0xa9fe0000, 16 },	/* link-local */
+	{ 0xac100000, 12 },	/* private */
+	{ 0xc0000000, 24 },	/* IETF protocol assignments */
+	{ 0xc0000200, 24 },	/* documentation */
+	{ 0xc0586300, 24 },	/* 6to4 relay anycast */
+	{ 0xc0a80000, 16 },	/* private */
+	{ 0xc6120000, 15 },	/* benchmarking */
+	{ 0xc6336400, 24 },	/* documentation */
+	{ 0xcb007100, 24 },	/* documentation */
+	{ 0xe0000000, 4 },	/* multicast */
+	{ 0xf0000000, 4 },	/* reserved, and broadcast */
+};
+
+/*
+ * IPv6 networks, first match wins.  v4_at >= 0: the network carries an
+ * IPv4 address at that byte, and the address is judged as that IPv4 one
+ * (so ::ffff:10.0.0.1 is as private as 10.0.0.1); else it is refused.
+ */
+static const struct { unsigned char net[16]; int len, v4_at; } g_closed6[] = {
+	{ { 0 }, 96, -1 },	/* ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d */
+	{ { [10] = 0xff, [11] = 0xff }, 96, 12 },		/* IPv4-mapped */
+	{ { [8] = 0xff, [9] = 0xff }, 96, 12 },			/* IPv4-translated */
+	{ { 0, 0x64, 0xff, 0x9b }, 96, 12 },			/* NAT64 */
+	{ { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48, -1 },		/* NAT64 for local use */
+	{ { 1, 0 }, 64, -1 },					/* discard-only */
+	{ { 0x20, 0x01, 0, 0 }, 32, -1 },			/* Teredo */
+	{ { 0x20, 0x01, 0, 0x02, 0, 0 }, 48, -1 },		/* benchmarking */
+	{ { 0x20, 0x01, 0, 0x10 }, 28, -1 },			/* ORCHID */
+	{ { 0x20, 0x01, 0, 0x20 }, 28, -1 },			/* ORCHIDv2 */
+	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32, -1 },			/* documentation */
+	{ { 0x20, 0x02 }, 16, 2 },				/* 6to4 */
+	{ { 0x3f, 0xff }, 20, -1 },				/* documentation */
+	{ { 0xfc }, 7, -1 },					/* unique local */
+	{ { 0xfe, 0x80 }, 10, -1 },				/* link-local */
+	{ { 0xfe, 0xc0 }, 10, -1 },				/* site-local */
+	{ { 0xff }, 8, -1 },					/* multicast */
+};
+
+static int prefix_matches(const unsigned char *a, const unsigned char *net, int len)
 {
-	if (sa->sa_family == AF_INET) {
-		uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-		return !((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
-			 (a >> 22) == (100u << 2 | 1) ||	/* 100.64/10 */
-			 (a >> 16) == (169u << 8 | 254) || (a >> 20) == (172u << 4 | 1) ||
-			 (a >> 8) == (192u << 16 | 0 << 8 | 0) ||	/* 192.0.0/24 */
-			 (a >> 16) == (192u << 8 | 168) || (a >> 17) == (198u << 7 | 9) ||
-			 (a >> 29) == 7);	/* 224/3 */
-	}
+	int whole = len / 8, rest = len % 8;
+
+	return memcmp(a, net, (size_t)whole) == 0 &&
+	       (rest == 0 || ((a[whole] ^ net[whole]) & (0xff << (8 - rest)) & 0xff) == 0);
+}
+
+static int v4_is_public(uint32_t a)
+{
+	for (size_t i = 0; i < sizeof g_closed4 / sizeof g_closed4[0]; i++)
+		if ((a ^ g_closed4[i].net) >> (32 - g_closed4[i].len) == 0)
+			return 0;
+	return 1;
+}
+
+int webhook_addr_is_public(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return v4_is_public(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
 	if (sa->sa_family == AF_INET6) {
 		const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		static const unsigned char zero[16];
-		struct sockaddr_in v4;
-		/* IPv4 inside ::ffff:0:0/96, 64:ff9b::/96 or 2002::/16 is judged as IPv4 */
-		int mapped = memcmp(b, zero, 10) == 0 && b[10] == 0xff && b[11] == 0xff;
-		int nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
-			    memcmp(b + 4, zero, 8) == 0;
-		if (mapped || nat64 || (b[0] == 0x20 && b[1] == 0x02)) {
-			memset(&v4, 0, sizeof v4);
-			v4.sin_family = AF_INET;
-			memcpy(&v4.sin_addr, b[0] == 0x20 ? b + 2 : b + 12, 4);
-			return addr_is_public((struct sockaddr *)&v4);
+		for (size_t i = 0; i < sizeof g_closed6 / sizeof g_closed6[0]; i++) {
+			const unsigned char *v4;
+			if (!prefix_matches(b, g_closed6[i].net, g_closed6[i].len))
+				continue;
+			if (g_closed6[i].v4_at < 0)
+				return 0;
+			v4 = b + g_closed6[i].v4_at;
+			return v4_is_public((uint32_t)v4[0] << 24 | (uint32_t)v4[1] << 16 |
+					    (uint32_t)v4[2] << 8 | v4[3]);
 		}
-		if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))	/* :: and ::1 */
-			return 0;
-		return !((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
-			 b[0] == 0xff);
+		return 1;
 	}
 	return 0;
 }
@@ -155,7 +202,7 @@ int webhook_host_check(const struct config *cfg, const char *host, const char **
 		return -1;
 	}
 	for (a = ai; a && !cfg->webhook_allow_private; a = a->ai_next)
-		if (!addr_is_public(a->ai_addr)) {
+		if (!webhook_addr_is_public(a->ai_addr)) {
 			*why = "a private or loopback address, refused (webhook_allow_private = false)";
 			rc = -1;
 		}
@@ -175,7 +222,7 @@ static curl_socket_t open_guarded(void *arg, curlsocktype purpose, struct curl_s
 
 	if (purpose != CURLSOCKTYPE_IPCXN)
 		return CURL_SOCKET_BAD;
-	if (!g->allow_private && !addr_is_public(&a->addr)) {
+	if (!g->allow_private && !webhook_addr_is_public(&a->addr)) {
 		const void *raw = a->family == AF_INET6
 			? (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr
 			: (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;

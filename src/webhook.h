@@ -13,6 +13,7 @@
 #include "buf.h"
 
 struct config;
+struct sockaddr;
 
 #define WEBHOOK_ERROR_MAX 200
 
@@ -38,6 +39,14 @@ int webhook_url_ok(const char *url, const char **why);
  * why.  A delivery checks again, address by address, as it connects.
  */
 int webhook_host_check(const struct config *cfg, const char *host, const char **why);
+
+/*
+ * Whether a delivery may connect to sa: a public unicast address, not a
+ * private, loopback, link-local, site-local, shared, documentation,
+ * multicast or reserved one, nor a private IPv4 address wrapped in IPv6
+ * (mapped, NAT64, 6to4), nor Teredo.  Any other family is refused.
+ */
+int webhook_addr_is_public(const struct sockaddr *sa);
 
 /* The host of url, without user, port or path (which may hold a token), for logs and checks. */
 void webhook_url_host(const char *url, char *out, size_t len);

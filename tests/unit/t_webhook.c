@@ -2,7 +2,10 @@
  * Unit tests of webhook signing (the Standard Webhooks test vector), the
  * endpoint rules, and the retry back-off of the outbox.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "unit.h"
 #include "buf.h"
@@ -72,7 +75,7 @@ START_TEST(body_wraps_the_payload)
 }
 END_TEST
 
-START_TEST(backoff_doubles_with_jitter_up_to_its_cap)
+START_TEST(backoff_doubles_with_jitter_up_to_its_cap, address_table)
 {
 	for (int attempt = 1; attempt <= 5; attempt++) {
 		long long full = 1000LL << (attempt - 1);
@@ -94,5 +97,54 @@ START_TEST(backoff_doubles_with_jitter_up_to_its_cap)
 }
 END_TEST
 
+/* Each address, as a delivery would meet it after DNS: 1 when it may be reached. */
+START_TEST(address_table)
+{
+	static const struct { const char *addr; int open; } cases[] = {
+		{ "93.184.216.34", 1 }, { "8.8.8.8", 1 }, { "100.63.255.255", 1 },
+		{ "100.128.0.0", 1 }, { "172.32.0.1", 1 }, { "198.20.0.1", 1 },
+		{ "0.1.2.3", 0 }, { "10.1.2.3", 0 }, { "100.64.0.1", 0 }, { "127.0.0.1", 0 },
+		{ "169.254.169.254", 0 }, { "172.16.0.1", 0 }, { "172.31.255.255", 0 },
+		{ "192.0.0.8", 0 }, { "192.0.2.1", 0 }, { "192.88.99.1", 0 }, { "192.168.1.1", 0 },
+		{ "198.18.0.1", 0 }, { "198.19.255.255", 0 }, { "198.51.100.7", 0 },
+		{ "203.0.113.9", 0 }, { "224.0.0.1", 0 }, { "239.255.255.250", 0 },
+		{ "240.0.0.1", 0 }, { "255.255.255.255", 0 },
+		{ "2606:2800:220:1::1", 1 }, { "2a00:1450:4001::200e", 1 }, { "2001:4860::8888", 1 },
+		{ "::", 0 }, { "::1", 0 }, { "::10.0.0.1", 0 }, { "::8.8.8.8", 0 },
+		{ "::ffff:8.8.8.8", 1 }, { "::ffff:10.0.0.1", 0 }, { "::ffff:127.0.0.1", 0 },
+		{ "::ffff:0:192.168.0.1", 0 }, { "::ffff:0:8.8.8.8", 1 },
+		{ "64:ff9b::8.8.8.8", 1 }, { "64:ff9b::10.1.1.1", 0 }, { "64:ff9b::169.254.169.254", 0 },
+		{ "64:ff9b:1::8.8.8.8", 0 }, { "100::1", 0 },
+		{ "2001::1", 0 }, { "2001:0:4136:e378:8000:63bf:3fff:fdd2", 0 },
+		{ "2001:2::1", 0 }, { "2001:10::1", 0 }, { "2001:20::1", 0 }, { "2001:db8::1", 0 },
+		{ "2002:0808:0808::1", 1 }, { "2002:0a00:0001::1", 0 }, { "2002:7f00:0001::1", 0 },
+		{ "2002:c0a8:0101::1", 0 }, { "3fff::1", 0 },
+		{ "fc00::1", 0 }, { "fd12:3456::1", 0 }, { "fe80::1", 0 }, { "febf::1", 0 },
+		{ "fec0::1", 0 }, { "feff::1", 0 }, { "ff02::1", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sockaddr_storage ss;
+		memset(&ss, 0, sizeof ss);
+		if (strchr(cases[i].addr, ':')) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			a->sin6_family = AF_INET6;
+			ck_assert_int_eq(inet_pton(AF_INET6, cases[i].addr, &a->sin6_addr), 1);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			a->sin_family = AF_INET;
+			ck_assert_int_eq(inet_pton(AF_INET, cases[i].addr, &a->sin_addr), 1);
+		}
+		ck_assert_msg(webhook_addr_is_public((struct sockaddr *)&ss) == cases[i].open,
+			      "%s should be %s", cases[i].addr, cases[i].open ? "open" : "refused");
+	}
+	{
+		/* another family, such as a unix socket, is no address of the Internet */
+		struct sockaddr_storage ss = { .ss_family = AF_UNIX };
+		ck_assert_int_eq(webhook_addr_is_public((struct sockaddr *)&ss), 0);
+	}
+}
+END_TEST
+
 UNIT_MAIN("webhook", signature_matches_the_standard_vector, malformed_secrets_are_refused,
-	  endpoint_rules, body_wraps_the_payload, backoff_doubles_with_jitter_up_to_its_cap)
+	  endpoint_rules, body_wraps_the_payload, backoff_doubles_with_jitter_up_to_its_cap, address_table)
