@@ -75,7 +75,7 @@ START_TEST(body_wraps_the_payload)
 }
 END_TEST
 
-START_TEST(backoff_doubles_with_jitter_up_to_its_cap, address_table)
+START_TEST(backoff_doubles_with_jitter_up_to_its_cap)
 {
 	for (int attempt = 1; attempt <= 5; attempt++) {
 		long long full = 1000LL << (attempt - 1);
@@ -147,4 +147,5 @@ START_TEST(address_table)
 END_TEST
 
 UNIT_MAIN("webhook", signature_matches_the_standard_vector, malformed_secrets_are_refused,
-	  endpoint_rules, body_wraps_the_payload, backoff_doubles_with_jitter_up_to_its_cap, address_table)
+	  endpoint_rules, body_wraps_the_payload, backoff_doubles_with_jitter_up_to_its_cap,
+	  address_table)
