@@ -426,8 +426,14 @@ def test_queued_mail_survives_an_smtp_outage(env):
             "SELECT attempts FROM mail_jobs WHERE verification_id = :'p1'", vid)[0][0]) >= 2,
             timeout=10)
         st, _, got = env.request("GET", "/v1/verifications/email/" + vid, key=key)
+        tries = int(env.psql("SELECT attempts FROM mail_jobs WHERE verification_id = :'p1'",
+                             vid)[0][0])
         check(st == 200 and got["data"]["delivery"]["status"] == "QUEUED",
               "still queued while SMTP is down: %d %r" % (st, got))
+        # each failed try counts, as the job counted it (one may be under way)
+        check(got["data"]["delivery"]["attempts"] in (tries - 1, tries) and
+              got["data"]["delivery"]["attempts"] >= 2,
+              "every failed try shown: %r, the job made %d" % (got["data"]["delivery"], tries))
         mail_dir = os.path.join(env.var, "mail-queue-%d" % port)
         catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
             env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
@@ -436,6 +442,11 @@ def test_queued_mail_survives_an_smtp_outage(env):
                  timeout=20)
         files = [f for f in os.listdir(mail_dir) if f.endswith(".eml") and f[0] != "."]
         check(len(files) == 1, "one mail arrived")
+        d = env.request("GET", "/v1/verifications/email/" + vid, key=key)[2]["data"]["delivery"]
+        tries = int(env.psql("SELECT attempts FROM mail_jobs WHERE verification_id = :'p1'",
+                             vid)[0][0])
+        check(d["attempts"] == tries and tries >= 3 and d["smtpCode"] == 250,
+              "the failed tries and the one that sent: %r, the job made %d" % (d, tries))
         raw = open(os.path.join(mail_dir, files[0]), "rb").read().decode()
         import re
         code = re.search(r"^ {4}(\d{6})\r?$", raw, re.M).group(1)
