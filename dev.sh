@@ -143,6 +143,9 @@ public_base_url = http://127.0.0.1:$HTTP_PORT
 smtp_host = 127.0.0.1
 smtp_port = $SMTP_PORT
 smtp_starttls = no
+# Each sync-mode send's outcome, for the notifier should a worker die (or
+# lose the database) before it records it.
+mail_journal = $VAR/mail-journal
 mail_from = verify@mailproof.test
 template_dir = $top/templates
 disposable_domains_file = $top/data/disposable-domains.txt

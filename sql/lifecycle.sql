@@ -111,14 +111,16 @@ BEGIN
     END IF;
     -- A start whose mail the worker sends itself (sync mode) holds its
     -- event back, unannounced, until mp_sync_mail_result() tells how the
-    -- mail went; should the worker die first, it goes out as it stands
-    -- after five minutes.
+    -- mail went; should the worker die first, the notifier records the
+    -- outcome from the mail journal within sync_mail_settle_seconds (at most
+    -- 120) or twice that, and if even that fails it goes out as it stands
+    -- after ten minutes (see mp_sync_unrecorded).
     held := TG_OP = 'INSERT'
             AND coalesce(current_setting('mailproof.hold_initiated', true), '') = 'on';
     -- no second event of a kind: a row is inserted once and leaves PENDING once
     INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload, run_at)
     VALUES (mp_event_id(NEW.id, kind), NEW.tenant_id, NEW.id, kind, mp_verification_json(NEW),
-            CASE WHEN held THEN now() + interval '5 minutes' ELSE now() END);
+            CASE WHEN held THEN now() + interval '10 minutes' ELSE now() END);
     IF NOT held THEN
         PERFORM mp_wake();
     END IF;
@@ -370,20 +372,32 @@ DECLARE
 BEGIN
     IF p_idem_key IS NOT NULL THEN
         -- Past 24 hours a key is new again; a request that never finished
-        -- (its worker died) frees its key after 5 minutes.
+        -- and started nothing (from before version 10) frees it after 5
+        -- minutes.
         DELETE FROM idempotency_keys k
         WHERE k.tenant_id = p_tenant AND k.key = p_idem_key
           AND (k.created_at < now() - interval '24 hours'
-               OR (k.response_status IS NULL AND k.created_at < now() - interval '5 minutes'));
-        INSERT INTO idempotency_keys (tenant_id, key, request_hash)
-        VALUES (p_tenant, p_idem_key, p_idem_hash) ON CONFLICT DO NOTHING;
+               OR (k.response_status IS NULL AND k.verification_id IS NULL
+                   AND k.created_at < now() - interval '5 minutes'));
+        INSERT INTO idempotency_keys (tenant_id, key, request_hash, verification_id)
+        VALUES (p_tenant, p_idem_key, p_idem_hash, p_id) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             SELECT * INTO idem FROM idempotency_keys k
             WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
             IF idem.request_hash <> p_idem_hash THEN
                 outcome := 'idem_conflict';
             ELSIF idem.response_status IS NULL THEN
-                outcome := 'idem_in_progress';
+                -- The request that took the key stored its verification but
+                -- its answer was never remembered: lost to a 5xx or a dead
+                -- worker (the client retries), or still being sent.
+                SELECT * INTO v FROM verifications x WHERE x.id = idem.verification_id;
+                IF FOUND AND NOT mp_mail_unrecorded(v) THEN
+                    outcome := 'recovered';
+                    replay_status := CASE WHEN v.delivery_status = 'FAILED' THEN 502 ELSE 201 END;
+                    body := mp_verification_json(v)::text;
+                ELSE
+                    outcome := 'idem_in_progress';
+                END IF;
             ELSE
                 outcome := 'replay';
                 replay_status := idem.response_status;
@@ -474,6 +488,10 @@ BEGIN
         -- its code no longer matches secret_hash
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (p_id, p_sealed_secret);
         PERFORM mp_wake();
+    ELSE
+        -- sync mode: found by mp_sync_unrecorded until the worker records it
+        INSERT INTO sync_resends AS r (verification_id) VALUES (p_id)
+        ON CONFLICT (verification_id) DO UPDATE SET started_at = now();
     END IF;
     outcome := 'resent';
     body := mp_verification_json(v)::text;
@@ -621,6 +639,16 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_mail_result(p_id text, p_sent boolean, p_final boolean,
     p_code integer, p_reply text) RETURNS verifications
 LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN mp_mail_record(p_id, p_sent, p_final, p_code, p_reply, false);
+END $$;
+
+-- mp_mail_result, and with p_only_queued only while delivery_status is
+-- QUEUED: else nothing changes and the row returned is NULL.  A concurrent
+-- record waits for the row and then finds it recorded: exactly one counts.
+CREATE OR REPLACE FUNCTION mp_mail_record(p_id text, p_sent boolean, p_final boolean,
+    p_code integer, p_reply text, p_only_queued boolean) RETURNS verifications
+LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
 BEGIN
@@ -631,7 +659,8 @@ BEGIN
         sent_at = CASE WHEN p_sent THEN now() ELSE x.sent_at END,
         status = CASE WHEN NOT p_sent AND p_final AND x.status = 'PENDING' THEN 'FAILED'
                       ELSE x.status END
-    WHERE x.id = p_id RETURNING * INTO v;
+    WHERE x.id = p_id AND (NOT p_only_queued OR x.delivery_status = 'QUEUED')
+    RETURNING * INTO v;
     RETURN v;
 END $$;
 
@@ -645,7 +674,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
 BEGIN
-    v := mp_mail_result(p_id, p_sent, true, p_code, p_reply);
+    v := mp_mail_record(p_id, p_sent, true, p_code, p_reply, true);
+    IF v.id IS NULL THEN
+        -- recorded already: by the notifier from the mail journal, or by
+        -- this very record, whose commit the worker did not hear of
+        SELECT * INTO v FROM verifications x WHERE x.id = p_id;
+        RETURN v;
+    END IF;
+    DELETE FROM sync_resends r WHERE r.verification_id = p_id;
     -- held events are few: the index of due events finds them by run_at
     UPDATE outbox o SET payload = mp_verification_json(v), run_at = now()
     WHERE o.state = 'pending' AND o.run_at > now() AND o.attempts = 0
@@ -655,6 +691,35 @@ BEGIN
     END IF;
     RETURN v;
 END $$;
+
+-- Whether v waits for the outcome of a mail that a worker sends itself
+-- (sync mode): queued, with no job for the notifier.
+CREATE OR REPLACE FUNCTION mp_mail_unrecorded(v verifications) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT v.delivery_status = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM mail_jobs j
+        WHERE j.verification_id = v.id AND j.state IN ('pending', 'sending')) $$;
+
+-- Sync-mode mails sent at least p_age seconds ago whose outcome no worker
+-- recorded: starts, whose verification.initiated event is still held back
+-- (ten minutes from the start), and resends.  secret_prefix (the first 8
+-- hex digits of the code's keyed hash) tells a resend's mail from the
+-- first one in the journal.
+CREATE OR REPLACE FUNCTION mp_sync_unrecorded(p_age integer, p_limit integer)
+    RETURNS TABLE (id text, tenant_id bigint, secret_prefix text, age integer)
+LANGUAGE sql STABLE AS $$
+    SELECT v.id, v.tenant_id, substr(encode(v.secret_hash, 'hex'), 1, 8),
+           extract(epoch FROM now() - s.since)::integer
+    FROM (SELECT o.verification_id AS vid, o.run_at - interval '10 minutes' AS since
+          FROM outbox o
+          WHERE o.state = 'pending' AND o.attempts = 0 AND o.run_at > now()
+            AND o.run_at <= now() + interval '10 minutes' - p_age * interval '1 second'
+            AND o.type = 'verification.initiated'
+          UNION ALL
+          SELECT r.verification_id, r.started_at FROM sync_resends r
+          WHERE r.started_at <= now() - p_age * interval '1 second') s
+    JOIN verifications v ON v.id = s.vid
+    WHERE mp_mail_unrecorded(v)
+    ORDER BY s.since LIMIT p_limit $$;
 
 -- The outcome of one queued send (the notifier): the job is done when
 -- sent or final, else due again after p_delay_ms; see mp_mail_result.

@@ -107,14 +107,21 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 {
 	json_t *v = res->verification ? json_loads(res->verification, 0, NULL) : NULL, *d;
 	char url[MAIL_URL_MAX];
-	const char *id, *method;
+	const char *id, *method, *delivery;
+	int sent = res->sent;
 
 	if (v == NULL || (id = json_string_value(json_object_get(v, "id"))) == NULL) {
 		json_decref(v);
 		return NULL;
 	}
+	if (res->recovered) {
+		/* answered again later: whether the mail went is what was recorded */
+		delivery = json_string_value(json_object_get(json_object_get(v, "delivery"),
+							     "status"));
+		sent = delivery && strcmp(delivery, "SENT") == 0;
+	}
 	mail_hosted_url(cfg, id, url);
-	json_object_set_new(v, "sent", json_boolean(res->sent));
+	json_object_set_new(v, "sent", json_boolean(sent));
 	method = json_string_value(json_object_get(v, "method"));
 	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
 						  ? json_string(url) : json_null());
@@ -152,7 +159,8 @@ static void answer_sent(struct request *rq, const struct verify_ctx *ctx, enum v
 	}
 	if (idem_key)
 		verify_remember(ctx, res->tenant, idem_key, status, text);
-	request_reply(rq, status, "application/json", NULL, text, strlen(text));
+	request_reply(rq, status, "application/json",
+		      res->recovered ? "Idempotent-Replayed: true\r\n" : NULL, text, strlen(text));
 	free(text);
 }
 

@@ -64,6 +64,8 @@ static const struct key g_keys[] = {
 	STR(smtp_password, ""),
 	INT(smtp_timeout_ms, "10000", 100, 300000),
 	STR(smtp_ca_file, ""),
+	STR(mail_journal, ""),
+	INT(sync_mail_settle_seconds, "60", 5, 86400),
 	STR(mail_from, "noreply@localhost"),
 	STR(mail_from_name, "mailproof"),
 	STR(template_dir, PKGDATADIR "/templates"),
@@ -352,6 +354,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			 path ? path : "configuration");
 		goto fail;
 	}
+	/* a worker may still be sending, and then recording, until then */
+	if (cfg->sync_mail_settle_seconds < CONFIG_SYNC_SETTLE_MIN(cfg))
+		cfg->sync_mail_settle_seconds = CONFIG_SYNC_SETTLE_MIN(cfg);
 	return 0;
 fail:
 	config_free(cfg);

@@ -33,6 +33,8 @@ struct config {
 	char *smtp_password;
 	int smtp_timeout_ms;
 	char *smtp_ca_file;
+	char *mail_journal;
+	int sync_mail_settle_seconds;
 	char *mail_from;
 	char *mail_from_name;
 	char *template_dir;
@@ -63,6 +65,13 @@ struct config {
 	int sweep_interval_seconds;
 	int log_level;			/* enum log_level */
 };
+
+/*
+ * The least sync_mail_settle_seconds: a sync send takes at most
+ * smtp_timeout_ms, and its worker tries to record the outcome for up to
+ * VERIFY_RECORD_RETRY_MS (verify.c, under 5 s) more.
+ */
+#define CONFIG_SYNC_SETTLE_MIN(cfg) (((cfg)->smtp_timeout_ms + 999) / 1000 + 5)
 
 /*
  * Fills *cfg from defaults, the file at path (NULL: no file) and the

@@ -682,7 +682,7 @@ static int cmd_send_test(struct ctx *c)
 		PQclear(r);
 		return fail("send-test: the message could not be built");
 	}
-	smtp_send(&c->cfg, from, to, msg.data, &res);
+	smtp_send(&c->cfg, from, to, msg.data, NULL, &res);
 	buf_free(&msg);
 	PQclear(r);
 	if (c->json)

@@ -18,6 +18,14 @@ void db_purged(const PGresult *r, struct db_purged *out)
 	out->verifications = PQntuples(r) == 1 ? db_get_int(r, 0, 1, 0, INT64_MAX, 0) : 0;
 }
 
+void db_unrecorded_row(const PGresult *r, int i, struct db_unrecorded_row *out)
+{
+	out->verification_id = PQgetvalue(r, i, 0);
+	out->tenant_id = PQgetvalue(r, i, 1);
+	out->secret_prefix = PQgetvalue(r, i, 2);
+	out->age = (int)db_get_int(r, i, 3, 0, INT32_MAX, 0);
+}
+
 int db_retry_dead(const PGresult *r)
 {
 	return PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "dead") == 0;

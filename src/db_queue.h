@@ -1,6 +1,7 @@
 /*
  * The rows the notifier claims, decoded in one place: a claimed webhook
- * event (DB_OUTBOX_CLAIM) and a claimed mail job (DB_MAILQ_CLAIM).  The
+ * event (DB_OUTBOX_CLAIM), a claimed mail job (DB_MAILQ_CLAIM), and the
+ * rows of its housekeeping.  The
  * strings point into the PGresult and live as long as it does.  The column
  * positions are those of db_statement.cols, which every connection checks
  * when it prepares the statement: change a claim's columns without this
@@ -44,6 +45,15 @@ struct db_mail_row {
 	const char *locale;
 	struct mail_brand brand;
 };
+
+/* DB_SYNC_UNRECORDED: a sync-mode mail whose outcome no worker recorded. */
+struct db_unrecorded_row {
+	const char *verification_id;
+	const char *tenant_id;
+	const char *secret_prefix;	/* 8 hex digits of the code's keyed hash */
+	int age;			/* seconds since it was sent */
+};
+void db_unrecorded_row(const PGresult *r, int i, struct db_unrecorded_row *out);
 
 /* DB_PURGE: what mp_purge() deleted. */
 struct db_purged {

@@ -274,4 +274,9 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* The notifier goes to sleep; see mp_notifier_sleeps(). */
 	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()" },
+
+	/* Sync-mode mails at least $1 seconds old whose outcome is not recorded; $2 at most. */
+	[DB_SYNC_UNRECORDED] = { "sync_unrecorded", 2, 1,
+		"SELECT u.id, u.tenant_id, u.secret_prefix, u.age"
+		" FROM mp_sync_unrecorded($1::int, $2::int) u", "id tenant_id secret_prefix age" },
 };

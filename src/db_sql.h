@@ -52,6 +52,7 @@ enum db_stmt {
 	DB_PURGE,
 	DB_NEXT_DUE,
 	DB_NOTIFIER_SLEEPS,
+	DB_SYNC_UNRECORDED,
 	DB__COUNT
 };
 

@@ -23,8 +23,10 @@ struct db_verify_start {
 	const char *mail_from;		/* the tenant's sender override, "" for none */
 	const char *outcome;		/* created, replay, idem_*, a limit or a refusal */
 	int retry_after;		/* seconds until a limit lets the address through */
-	const char *body;		/* created: the verification; replay: the answer */
-	int replay_status;		/* replay: the answer's status; 500 when unreadable */
+	const char *body;		/* created, recovered: the verification;
+					   replay: the answer */
+	int replay_status;		/* replay: the answer's status; 500 when unreadable;
+					   recovered: 201, or 502 when its mail failed */
 	const char *locale;		/* the language it was started in */
 };
 void db_verify_start(const PGresult *r, struct db_verify_start *out);

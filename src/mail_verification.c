@@ -194,7 +194,8 @@ out:
 }
 
 void mail_verification_send(const struct config *cfg, const char *from,
-			    const struct mail_verification *vm, struct smtp_result *res)
+			    const struct mail_verification *vm, const char *journal_key,
+			    struct smtp_result *res)
 {
 	struct buf msg;
 
@@ -203,7 +204,7 @@ void mail_verification_send(const struct config *cfg, const char *from,
 		memset(res, 0, sizeof *res);
 		snprintf(res->reply, sizeof res->reply, "the message could not be built");
 	} else {
-		smtp_send(cfg, from, vm->email, msg.data, res);
+		smtp_send(cfg, from, vm->email, msg.data, journal_key, res);
 	}
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);

@@ -75,9 +75,11 @@ int mail_verification_part(const struct config *cfg, const struct mail_verificat
  * Composes the mail of vm (see mail_verification_compose()) and sends it
  * now.  res says what came of it: a message that could not be built is a
  * failure with a reply that says so.  The message is wiped after.
+ * journal_key: see smtp_send().
  */
 void mail_verification_send(const struct config *cfg, const char *from,
-			    const struct mail_verification *vm, struct smtp_result *res);
+			    const struct mail_verification *vm, const char *journal_key,
+			    struct smtp_result *res);
 
 /* The magic link of a link token, which its mail carries. */
 void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_URL_MAX]);

@@ -14,6 +14,7 @@
 #include "lease.h"
 #include "log.h"
 #include "mail_verification.h"
+#include "mailjournal.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "token.h"
@@ -154,7 +155,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, j.mail_from, j.email, msg.data, &res);
+	smtp_send(cfg, j.mail_from, j.email, msg.data, NULL, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
@@ -168,6 +169,57 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		       cfg->smtp_port, res.code, res.reply);
 	record(db, j.id, res.ok, final, res.code, res.reply,
 	       final ? 0 : outbox_backoff_ms(cfg->mail_retry_base_ms, j.attempt));
+}
+
+/* Records one unrecorded sync-mode mail, as the worker would have (DB_MAIL_RESULT). */
+static void settle_one(struct db *db, const struct config *cfg, const struct db_unrecorded_row *u)
+{
+	struct smtp_result res;
+	char key[MAILJOURNAL_KEY_MAX], kv[200], code[8];
+	const char *p[4] = { u->verification_id, NULL, NULL, NULL };
+	enum db_err err;
+	PGresult *r;
+
+	mailjournal_key(u->verification_id, u->secret_prefix, key);
+	snprintf(kv, sizeof kv, "verification=%s tenant=%s", u->verification_id, u->tenant_id);
+	if (mailjournal_find(cfg, key, &res)) {
+		log_kv(res.ok ? LOG_LVL_INFO : LOG_LVL_WARN, kv, "verification %s: its worker did not "
+		       "record the mail; the mail journal says %s (%d %s)", u->verification_id,
+		       res.ok ? "sent" : "failed", res.code, res.reply);
+	} else if (u->age >= 2 * cfg->sync_mail_settle_seconds) {
+		memset(&res, 0, sizeof res);
+		snprintf(res.reply, sizeof res.reply, "the outcome of the mail was not recorded (its "
+			 "worker stopped or lost the database) and the mail journal has none");
+		log_kv(LOG_LVL_WARN, kv, "verification %s: %s; failed", u->verification_id, res.reply);
+	} else {
+		return;
+	}
+	snprintf(code, sizeof code, "%d", res.code);
+	p[1] = res.ok ? "true" : "false";
+	p[2] = res.code ? code : NULL;
+	p[3] = res.reply;
+	if ((r = db_run(db, DB_MAIL_RESULT, p, &err, NULL)) != NULL)
+		PQclear(r);
+}
+
+int mailq_settle(struct db *db, const struct config *cfg)
+{
+	char age[16];
+	const char *p[2] = { age, "100" };
+	struct db_unrecorded_row u;
+	enum db_err err;
+	PGresult *r;
+
+	snprintf(age, sizeof age, "%d", cfg->sync_mail_settle_seconds);
+	if ((r = db_run(db, DB_SYNC_UNRECORDED, p, &err, NULL)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		db_unrecorded_row(r, i, &u);
+		settle_one(db, cfg, &u);
+	}
+	PQclear(r);
+	mailjournal_rotate(cfg);
+	return 0;
 }
 
 int mailq_drain(struct db *db, const struct config *cfg, int batch,

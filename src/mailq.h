@@ -14,6 +14,16 @@ struct config;
 struct db;
 
 /* Like outbox_drain(), for mail jobs. */
+/*
+ * Records the outcome of sync-mode mails that no worker recorded (it died,
+ * or lost the database, after the SMTP server answered): from the mail
+ * journal once sync_mail_settle_seconds have passed, and as FAILED, with
+ * its email.failed event, after twice that when the journal has no line
+ * for it (so that with several hosts the one that has it records it
+ * first).  Returns -1 when the database is away, else 0.
+ */
+int mailq_settle(struct db *db, const struct config *cfg);
+
 int mailq_drain(struct db *db, const struct config *cfg, int batch,
 		const volatile sig_atomic_t *stop);
 

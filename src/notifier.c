@@ -62,7 +62,10 @@ static int drain(int (*fn)(struct db *, const struct config *, int, const volati
 	return total;
 }
 
-/* Expires overdue verifications and purges old rows; -1 when the database is away. */
+/*
+ * Expires overdue verifications, purges old rows and records the sync-mode
+ * mails no worker recorded; -1 when the database is away.
+ */
 static int housekeeping(struct db *db, const struct config *cfg)
 {
 	const char *sweep[1] = { SWEEP_BATCH };
@@ -93,7 +96,7 @@ static int housekeeping(struct db *db, const struct config *cfg)
 	if ((r = db_run(db, DB_NOTIFIER_SEEN, NULL, &err, NULL)) == NULL)
 		return -1;
 	PQclear(r);
-	return 0;
+	return mailq_settle(db, cfg);
 }
 
 /*

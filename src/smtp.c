@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mailjournal.h"
 #include "util.h"
 
 struct creds {
@@ -221,7 +222,7 @@ out:
 }
 
 void smtp_send(const struct config *cfg, const char *sender, const char *rcpt, const char *msg,
-	       struct smtp_result *res)
+	       const char *journal_key, struct smtp_result *res)
 {
 	int fds[2], status;
 	size_t got = 0;
@@ -248,6 +249,8 @@ void smtp_send(const struct config *cfg, const char *sender, const char *rcpt, c
 		close(fds[0]);
 		memset(&child, 0, sizeof child);
 		smtp_session_run(cfg, sender, rcpt, msg, &child);
+		if (journal_key)
+			mailjournal_append(cfg, journal_key, &child);
 		if (write(fds[1], &child, sizeof child) != (ssize_t)sizeof child)
 			_exit(1);
 		_exit(0);

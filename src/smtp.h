@@ -20,8 +20,13 @@ struct smtp_result {
 	char reply[SMTP_REPLY_MAX];	/* the server's text, or what went wrong */
 };
 
-/* Sends msg (a whole RFC 5322 message) from sender (NULL: mail_from) to rcpt. */
+/*
+ * Sends msg (a whole RFC 5322 message) from sender (NULL: mail_from) to
+ * rcpt.  With a journal_key (else NULL), the process that talked to the
+ * server appends the outcome to the mail journal (mailjournal.h) before
+ * this returns it, so it is kept even if the caller dies.
+ */
 void smtp_send(const struct config *cfg, const char *sender, const char *rcpt, const char *msg,
-	       struct smtp_result *res);
+	       const char *journal_key, struct smtp_result *res);
 
 #endif

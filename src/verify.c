@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -17,15 +18,25 @@
 #include "db_verify.h"
 #include "deliverability.h"
 #include "log.h"
+#include "mailjournal.h"
 #include "mail_verification.h"
 #include "metrics.h"
 #include "redirect.h"
 #include "smtp.h"
+#include "util.h"
 
 #define TOKEN_LEN 43		/* base64url of 32 bytes */
 #define PREFIXES_MAX 64		/* redirect prefixes of a tenant that are read */
 
 /* A new secret: an OTP code, or a magic link token and its link. */
+/*
+ * How long a worker tries to record the outcome of a mail it sent, while
+ * the database is away, and how often (config.h: CONFIG_SYNC_SETTLE_MIN
+ * counts on the first being under 5 s).
+ */
+#define VERIFY_RECORD_RETRY_MS 4000
+#define VERIFY_RECORD_STEP_MS 250
+
 struct verify_secret {
 	char code[TOKEN_CODE_MAX + 1];
 	char token[TOKEN_LEN + 1];
@@ -43,6 +54,7 @@ static const struct {
 	{ "replay", VO_REPLAY },
 	{ "idem_conflict", VO_IDEM_CONFLICT },
 	{ "idem_in_progress", VO_IDEM_IN_PROGRESS },
+	{ "recovered", VO_RECOVERED },
 	{ "rate_failed", VO_RATE_FAILED },
 	{ "rate_email", VO_RATE_EMAIL },
 	{ "quota", VO_QUOTA },
@@ -131,11 +143,6 @@ static enum verify_outcome outcome_of(const char *id, const char *word)
 	return o;
 }
 
-/*
- * Runs statement s, with the key's hashes first (auth.h) when keyed.
- * Returns VO_OK and *r (caller PQclear()s), or VO_KEY_REFUSED (res->key
- * says why), VO_UNAVAILABLE or VO_ERROR.
- */
 /* The key=value pairs of a log line about verification id (tenant may be NULL). */
 static void verify_kv(const struct verify_ctx *ctx, const char *id, const char *tenant,
 		      char kv[200])
@@ -145,6 +152,11 @@ static void verify_kv(const struct verify_ctx *ctx, const char *id, const char *
 		 tenant && *tenant ? tenant : "");
 }
 
+/*
+ * Runs statement s, with the key's hashes first (auth.h) when keyed.
+ * Returns VO_OK and *r (caller PQclear()s), or VO_KEY_REFUSED (res->key
+ * says why), VO_UNAVAILABLE or VO_ERROR.
+ */
 static enum verify_outcome run(const struct verify_ctx *ctx, int keyed, enum db_stmt s,
 			       const char **params, PGresult **r, struct verify_result *res)
 {
@@ -261,16 +273,39 @@ static enum verify_outcome secret_seal(const struct config *cfg, const char *id,
 }
 
 /*
+ * Records the outcome of a mail sent now.  The mail is out (or refused)
+ * whatever the database does, so a lost connection is tried again for a
+ * while: a restart of PostgreSQL must not leave the verification waiting,
+ * and the client told it failed.  Should that not do, the notifier records
+ * it from the mail journal.
+ */
+static enum verify_outcome record(const struct verify_ctx *ctx, const char **params,
+				  PGresult **r, struct verify_result *res)
+{
+	int64_t until = util_mono_ms() + VERIFY_RECORD_RETRY_MS;
+	enum verify_outcome o;
+
+	while ((o = run(ctx, 0, DB_MAIL_RESULT, params, r, res)) == VO_UNAVAILABLE &&
+	       util_mono_ms() < until) {
+		struct timespec step = { 0, VERIFY_RECORD_STEP_MS * 1000000L };
+		nanosleep(&step, NULL);
+	}
+	return o;
+}
+
+/*
  * Sends the mail now and records the outcome (a failure fails the
- * verification).  from is the tenant's sender override ("" for none).
- * VO_OK or VO_SEND_FAILED with the verification after, or what failed.
+ * verification).  from is the tenant's sender override ("" for none);
+ * secret_hash, the stored hash of the mail's code, names the mail in the
+ * journal.  VO_OK or VO_SEND_FAILED with the verification after, or what
+ * failed.
  */
 static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const char *from,
 					   const struct mail_verification *vm,
-					   struct verify_result *res)
+					   const char *secret_hash, struct verify_result *res)
 {
 	struct smtp_result sent;
-	char kv[200];
+	char kv[200], journal_key[MAILJOURNAL_KEY_MAX];
 	struct mail_verification m = *vm;
 	struct mail_brand brand;
 	char code[8];
@@ -292,7 +327,8 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 		return VO_UNAVAILABLE;
 	}
 	m.brand = &brand;
-	mail_verification_send(ctx->cfg, from, &m, &sent);
+	mailjournal_key(vm->id, secret_hash, journal_key);
+	mail_verification_send(ctx->cfg, from, &m, journal_key, &sent);
 	verify_kv(ctx, vm->id, brand.tenant_id, kv);	/* before r, which holds it, goes */
 	db_mail_templates_free(&brand, tr);
 	PQclear(r);
@@ -306,8 +342,11 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 	snprintf(code, sizeof code, "%d", sent.code);
 	params[1] = sent.ok ? "true" : "false";
 	params[2] = sent.code ? code : NULL;
-	if ((o = run(ctx, 0, DB_MAIL_RESULT, params, &r, res)) != VO_OK)
+	if ((o = record(ctx, params, &r, res)) != VO_OK) {
+		log_kv(LOG_LVL_ERROR, kv, "verification %s: the mail's outcome could not be "
+		       "recorded; mailproof-notifier will record it from the mail journal", vm->id);
 		return o;
+	}
 	res->sent = sent.ok;
 	o = keep(res, vm->id, db_verify_mail_result(r), sent.ok ? VO_OK : VO_SEND_FAILED);
 	PQclear(r);
@@ -320,12 +359,12 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
  * sent now (from: the tenant's sender) and its outcome.
  */
 static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *from,
-				   const struct mail_verification *vm, const char *stored_json,
-				   struct verify_result *res)
+				   const struct mail_verification *vm, const char *secret_hash,
+				   const char *stored_json, struct verify_result *res)
 {
 	if (ctx->cfg->mail_delivery == MAIL_QUEUE)
 		return keep(res, vm->id, stored_json, VO_OK);
-	return mail_and_record(ctx, from, vm, res);
+	return mail_and_record(ctx, from, vm, secret_hash, res);
 }
 
 /*
@@ -350,12 +389,24 @@ static enum verify_outcome pre_start(const struct verify_ctx *ctx, const char *r
 	return o;
 }
 
-/* What mp_start() said when it started nothing: a replay, a limit or a refusal. */
-static enum verify_outcome start_refused(const char *id, const struct db_verify_start *st,
-					 struct verify_result *res)
+/*
+ * What mp_start() said when it started nothing: a replay, a limit or a
+ * refusal; or the verification an earlier request with the same key
+ * started, whose answer was lost, as it is now.
+ */
+static enum verify_outcome start_refused(const struct verify_ctx *ctx, const char *id,
+					 const struct db_verify_start *st, struct verify_result *res)
 {
 	enum verify_outcome o = outcome_of(id, st->outcome);
 
+	if (o == VO_RECOVERED) {
+		char kv[200];
+		verify_kv(ctx, "-", st->tenant_id, kv);
+		log_kv(LOG_LVL_INFO, kv, "a start whose answer was lost is answered again "
+		       "(same Idempotency-Key)");
+		res->recovered = 1;
+		return keep(res, id, st->body, st->replay_status == 502 ? VO_SEND_FAILED : VO_OK);
+	}
 	if (o == VO_REPLAY) {
 		res->replay_status = st->replay_status;
 		if ((res->replay = strdup(st->body)) == NULL) {
@@ -430,8 +481,10 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 		goto out;
 	db_verify_start(r, &st);
 	snprintf(res->tenant, sizeof res->tenant, "%s", st.tenant_id);
-	if ((o = start_refused(id, &st, res)) != VO_OK)
+	if (strcmp(st.outcome, "created") != 0) {
+		o = start_refused(ctx, id, &st, res);
 		goto out;
+	}
 	verify_kv(ctx, id, res->tenant, kv);
 	log_kv(LOG_LVL_INFO, kv, "verification %s: started", id);
 	metrics_outcome(METRICS_STARTED);
@@ -444,7 +497,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	vm.ttl_seconds = sr->expires_seconds;
 	vm.locale = st.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, st.mail_from, &vm, st.body, res);
+	o = deliver(ctx, st.mail_from, &vm, secret.hash, st.body, res);
 out:
 	PQclear(r);
 	secret_wipe(&secret);
@@ -521,7 +574,7 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	vm.ttl_seconds = mi.ttl_seconds;
 	vm.locale = mi.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, mi.mail_from, &vm, rs.body, res);
+	o = deliver(ctx, mi.mail_from, &vm, secret.hash, rs.body, res);
 out:
 	secret_wipe(&secret);
 	buf_free(&sealed);

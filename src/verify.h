@@ -81,6 +81,8 @@ enum verify_outcome {
 	VO_REPLAY,		/* a start with a used Idempotency-Key: the answer it had */
 	VO_IDEM_CONFLICT,	/* that key with another body */
 	VO_IDEM_IN_PROGRESS,	/* that key, its first request still running */
+	VO_RECOVERED,		/* that key, its first answer lost: verify_start() answers
+				   VO_OK or VO_SEND_FAILED with what became of it */
 	VO_RATE_FAILED,		/* too many wrong codes for the address; retry_after */
 	VO_RATE_EMAIL,		/* too many mails for the address; retry_after */
 	VO_QUOTA,
@@ -96,6 +98,7 @@ enum verify_outcome {
 struct verify_result {
 	char *verification;	/* VO_OK, VO_SEND_FAILED: as GET shows it (JSON text) */
 	int sent;		/* VO_OK of a start or resend: mailed now, not queued */
+	int recovered;		/* a start answered again after its answer was lost */
 	int remaining;		/* VO_INVALID_CODE: attempts left */
 	int retry_after;	/* VO_RATE_*: seconds */
 	char *replay;		/* VO_REPLAY: the answer remembered, */

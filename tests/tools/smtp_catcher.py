@@ -3,7 +3,8 @@
 it as one .eml file under --dir, named so that `ls` lists them in order.
 Recipients whose local part starts with "reject" are refused with 550 and
 those starting with "tempfail" with 451, so tests can see real SMTP
-refusals.  Uses Debian's python3-aiosmtpd (run with /usr/bin/python3)."""
+refusals; a message to one starting with "slow" is accepted after 2
+seconds, so tests can act while a send is under way.  Uses Debian's python3-aiosmtpd (run with /usr/bin/python3)."""
 import argparse
 import asyncio
 import os
@@ -30,6 +31,8 @@ class Keep:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(r.split("@")[0].lower().startswith("slow") for r in envelope.rcpt_tos):
+            await asyncio.sleep(2)
         self.n += 1
         name = "%d-%06d-%d.eml" % (time.time_ns(), self.n, os.getpid())
         tmp = os.path.join(self.dir, "." + name)
