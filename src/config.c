@@ -99,7 +99,8 @@ static const struct key g_keys[] = {
 #define NKEYS (sizeof g_keys / sizeof g_keys[0])
 
 /* Environment variables that are not keys but are ours all the same. */
-static const char *const g_env_other[] = { "MAILPROOF_CONFIG", "MAILPROOF_WORKERS", NULL };
+static const char *const g_env_other[] = { "MAILPROOF_CONFIG", "MAILPROOF_WORKERS",
+	"MAILPROOF_LISTEN_FD", "MAILPROOF_OLD_WORKERS", NULL };	/* the last two: master.c */
 
 static const struct key *key_find(const char *name)
 {

@@ -25,7 +25,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mailproof-fcgi [--config FILE] [--check-config]\n"
+		"usage: mailproof-fcgi [--config FILE] [--check-config | --check-schema]\n"
 		"       mailproof-fcgi [--config FILE] --listen unix:PATH|HOST:PORT\n"
 		"                      [--workers N] [--max-requests N] [--socket-mode MODE]\n"
 		"                      [--grace-seconds N]\n"
@@ -62,20 +62,21 @@ int main(int argc, char **argv)
 		{ "socket-mode", required_argument, NULL, 's' },
 		{ "grace-seconds", required_argument, NULL, 'g' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "check-schema", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct master_opts mo = { NULL, NULL, 4, 0, 0660, 30 };
+	struct master_opts mo = { NULL, NULL, 4, 0, 0660, 30, argv };
 	const char *config_arg = NULL, *env_workers = getenv("MAILPROOF_WORKERS");
 	struct config cfg;
 	char err[512], *end;
-	int ch, check_only = 0, lfd;
+	int ch, check_only = 0, check_schema = 0, lfd;
 
 	log_init("mailproof-fcgi");
 	if (env_workers && *env_workers)
 		mo.workers = (int)parse_opt("MAILPROOF_WORKERS", env_workers, 1, 256);
-	while ((ch = getopt_long(argc, argv, "c:l:w:m:s:g:ChV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:w:m:s:g:CShV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config_arg = optarg; break;
 		case 'l': mo.listen = optarg; break;
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'C': check_only = 1; break;
+		case 'S': check_schema = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("mailproof-fcgi %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -119,8 +121,14 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	case 1:
-		log_warnx("%s; starting anyway", err);
+		log_warnx("%s; %s", err, check_schema ? "it is checked again at each connect" :
+			  "starting anyway");
 		break;
+	}
+	if (check_schema) {
+		/* what a master asks of its new binary before an upgrade (SIGUSR2) */
+		config_free(&cfg);
+		return 0;
 	}
 	metrics_open(mo.config_path);
 	if (FCGX_Init() != 0)
