@@ -273,12 +273,68 @@ static int url_acceptable(const char *u)
 	return strchr(host, '@') == NULL || strchr(host, '@') > strchr(host, '/');
 }
 
+/*
+ * Seals again, under secret_key, every webhook secret that is still in
+ * clear (from before version 11) or sealed under secret_key_previous (a
+ * rotation of secret_key): once done, the previous key may go.  Returns
+ * how many, or -1 (said) when one cannot be opened or stored.
+ */
+static int seal_webhook_secrets(struct ctx *c)
+{
+	char err[512], secret[TOKEN_WHSEC_LEN + 1], previous[TOKEN_WHSEC_LEN + 1];
+	PGresult *r = db_admin_webhook_secrets(c->conn, err, sizeof err), *u;
+	struct db_admin_secrets t;
+	struct buf s1, s2;
+	int n = 0, rc = -1;
+
+	if (r == NULL) {
+		fail("migrate: %s", err);
+		return -1;
+	}
+	buf_init(&s1, 256);
+	buf_init(&s2, 256);
+	for (int i = 0; i < PQntuples(r); i++) {
+		int a, b;
+		db_admin_secrets(r, i, &t);
+		a = webhook_secret_open(&c->cfg, t.secret, secret);
+		b = webhook_secret_open(&c->cfg, t.previous, previous);
+		if (a < 0 || b < 0) {
+			fail("migrate: the webhook secret of tenant %s cannot be opened with secret_key "
+			     "or secret_key_previous", t.name);
+			goto out;
+		}
+		if (a == 0 && b == 0)
+			continue;
+		buf_reset(&s1);
+		buf_reset(&s2);
+		if (webhook_secret_seal(&c->cfg, secret, &s1) < 0 ||
+		    (previous[0] && webhook_secret_seal(&c->cfg, previous, &s2) < 0) ||
+		    (u = db_admin_webhook_secret_store(c->conn, t.id, s1.data,
+						       previous[0] ? s2.data : NULL, err,
+						       sizeof err)) == NULL) {
+			fail("migrate: the webhook secret of tenant %s could not be stored: %s", t.name,
+			     err);
+			goto out;
+		}
+		PQclear(u);
+		n++;
+	}
+	rc = n;
+out:
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(previous, sizeof previous);
+	buf_free(&s1);
+	buf_free(&s2);
+	PQclear(r);
+	return rc;
+}
+
 static int cmd_migrate(struct ctx *c)
 {
 	const char *dir = opt_get(c, "sql-dir");
 	json_t *applied = json_array();
 	char err[512];
-	int version;
+	int version, sealed;
 
 	if (dir == NULL)
 		dir = PKGDATADIR "/sql";
@@ -286,12 +342,19 @@ static int cmd_migrate(struct ctx *c)
 		json_decref(applied);
 		return fail("migrate: %s", err);
 	}
+	if ((sealed = seal_webhook_secrets(c)) < 0) {
+		json_decref(applied);
+		return 1;
+	}
 	if (c->json)
-		return print_json(json_pack("{s:o,s:i}", "applied", applied, "version", version));
-	if (json_array_size(applied) == 0)
+		return print_json(json_pack("{s:o,s:i,s:i}", "applied", applied, "version", version,
+					    "webhookSecretsSealed", sealed));
+	if (json_array_size(applied) == 0 && sealed == 0)
 		printf("nothing to do: the schema is at version %d\n", version);
 	for (size_t i = 0; i < json_array_size(applied); i++)
 		printf("applied %s\n", json_string_value(json_array_get(applied, i)));
+	if (sealed)
+		printf("sealed the webhook secrets of %d tenants under secret_key\n", sealed);
 	json_decref(applied);
 	return 0;
 }
@@ -331,13 +394,20 @@ static int brand_store(struct ctx *c, const char *cmd, const char *name,
 	return 0;
 }
 
+/* A new whsec_ secret in secret (shown once), and in sealed as it is stored. */
+static int new_webhook_secret(struct ctx *c, char secret[TOKEN_WHSEC_LEN + 1], struct buf *sealed)
+{
+	token_webhook_secret(secret);
+	return webhook_secret_seal(&c->cfg, secret, sealed);
+}
+
 static int cmd_tenant_create(struct ctx *c)
 {
 	const char *name = opt_get(c, "name"), *hook = opt_get(c, "webhook-url"), *why;
 	const char *from = opt_get(c, "mail-from");
-	char secret[TOKEN_WHSEC_LEN + 1], err[512];
+	char secret[TOKEN_WHSEC_LEN + 1], err[512] = "the secret could not be sealed";
 	struct brand_values brand;
-	struct buf allow;
+	struct buf allow, sealed;
 	long long id;
 	PGresult *r;
 	int rc = 1;
@@ -361,8 +431,11 @@ static int cmd_tenant_create(struct ctx *c)
 		brand_free(&brand);
 		return fail("tenant create: too many --redirect-allow prefixes");
 	}
-	token_webhook_secret(secret);
-	r = db_admin_tenant_create(c->conn, name, hook, secret, allow.data, from, err, sizeof err);
+	buf_init(&sealed, 256);
+	r = new_webhook_secret(c, secret, &sealed) < 0 ? NULL :
+	    db_admin_tenant_create(c->conn, name, hook, sealed.data, allow.data, from, err,
+				   sizeof err);
+	buf_free(&sealed);
 	buf_free(&allow);
 	if (r == NULL) {
 		rc = fail("tenant create: %s", strstr(err, "tenants_name_key") ?
@@ -871,8 +944,9 @@ static long duration_s(const char *s)
 static int cmd_tenant_rotate(struct ctx *c)
 {
 	const char *overlap = opt_get(c, "overlap");
-	char secret[TOKEN_WHSEC_LEN + 1], secs[NUM_LEN], err[512];
+	char secret[TOKEN_WHSEC_LEN + 1], secs[NUM_LEN], err[512] = "the secret could not be sealed";
 	long s = overlap ? duration_s(overlap) : 86400;
+	struct buf sealed;
 	PGresult *r;
 	int rc = 1;
 
@@ -880,8 +954,11 @@ static int cmd_tenant_rotate(struct ctx *c)
 		return fail("tenant rotate-secret: --overlap must be a duration such as 24h, 90m, 2d "
 			    "or 0, at most 30 days");
 	snprintf(secs, sizeof secs, "%ld", s);
-	token_webhook_secret(secret);
-	if ((r = db_admin_tenant_rotate(c->conn, c->pos[0], secret, secs, err, sizeof err)) == NULL) {
+	buf_init(&sealed, 256);
+	r = new_webhook_secret(c, secret, &sealed) < 0 ? NULL :
+	    db_admin_tenant_rotate(c->conn, c->pos[0], sealed.data, secs, err, sizeof err);
+	buf_free(&sealed);
+	if (r == NULL) {
 		rc = fail("tenant rotate-secret: %s", err);
 		goto out;
 	}

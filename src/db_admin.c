@@ -140,6 +140,15 @@ static const struct db_statement s_outbox_retry_all = { "outbox_retry_all", 4, 0
 	"SELECT mp_outbox_retry_all($1, $2, coalesce(now() - $3::int * interval '1 second',"
 	" $4::timestamptz)) AS retried", "retried" };
 
+static const struct db_statement s_webhook_secrets = { "webhook_secrets", 0, 1,
+	"SELECT t.id, t.name, t.webhook_secret AS secret,"
+	" coalesce(t.webhook_secret_previous, '') AS previous"
+	" FROM tenants t ORDER BY t.id", "id name secret previous" };
+
+static const struct db_statement s_webhook_secret_store = { "webhook_secret_store", 3, 0,
+	"UPDATE tenants SET webhook_secret = $2, webhook_secret_previous = $3"
+	" WHERE id = $1::bigint", "" };
+
 static const struct db_statement s_stats = { "stats", 1, 1,
 	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
 	" SELECT 'verifications' AS kind, mp_status(v) AS state, count(*) AS count"
@@ -290,6 +299,27 @@ PGresult *db_admin_outbox_retry_all(PGconn *c, const char *state, const char *te
 	const char *p[4] = { state, tenant, since_seconds, since_time };
 
 	return run(c, &s_outbox_retry_all, p, err, errlen);
+}
+
+PGresult *db_admin_webhook_secrets(PGconn *c, char *err, size_t errlen)
+{
+	return run(c, &s_webhook_secrets, NULL, err, errlen);
+}
+
+void db_admin_secrets(const PGresult *r, int i, struct db_admin_secrets *out)
+{
+	out->id = PQgetvalue(r, i, 0);
+	out->name = PQgetvalue(r, i, 1);
+	out->secret = PQgetvalue(r, i, 2);
+	out->previous = PQgetvalue(r, i, 3);
+}
+
+PGresult *db_admin_webhook_secret_store(PGconn *c, const char *id, const char *secret,
+					const char *previous, char *err, size_t errlen)
+{
+	const char *p[3] = { id, secret, previous };
+
+	return run(c, &s_webhook_secret_store, p, err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)

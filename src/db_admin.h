@@ -141,6 +141,21 @@ PGresult *db_admin_outbox_retry_all(PGconn *c, const char *state, const char *te
 				    const char *since_seconds, const char *since_time, char *err,
 				    size_t errlen);
 /* By kind, then state; of tenant, or of all (NULL).  Read with db_admin_count(). */
+/* Every tenant's webhook secrets as stored: read with db_admin_secrets(). */
+PGresult *db_admin_webhook_secrets(PGconn *c, char *err, size_t errlen);
+
+struct db_admin_secrets {
+	const char *id;
+	const char *name;
+	const char *secret;	/* sealed, or whsec_ in clear from before version 11 */
+	const char *previous;	/* the same, of a rotation's old secret; "" for none */
+};
+void db_admin_secrets(const PGresult *r, int i, struct db_admin_secrets *out);
+
+/* Stores tenant id's webhook secrets, sealed; previous NULL for none. */
+PGresult *db_admin_webhook_secret_store(PGconn *c, const char *id, const char *secret,
+					const char *previous, char *err, size_t errlen);
+
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 
 /* The id of what was made or changed; -1 when there is no row. */

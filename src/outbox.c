@@ -56,6 +56,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 	struct db_event_row e;
 	struct webhook_result res;
 	struct buf body;
+	char secret[TOKEN_WHSEC_LEN + 1], previous[TOKEN_WHSEC_LEN + 1];
 
 	db_event_row(r, i, &e);
 	if (e.url[0] == '\0') {
@@ -67,13 +68,24 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 			"set the webhook_url again to enable them");
 		return;
 	}
+	if (webhook_secret_open(cfg, e.secret, secret) < 0 ||
+	    webhook_secret_open(cfg, e.secret_previous, previous) < 0) {
+		log_errx("event %s: the webhook secret of tenant %s cannot be opened: it was sealed "
+			 "under another secret_key (during a rotation, set the old one as "
+			 "secret_key_previous)", e.event_id, e.tenant_id);
+		give_up(db, e.id, "dead", 0, "the tenant's webhook secret cannot be opened "
+			"(secret_key changed without secret_key_previous?)");
+		return;
+	}
 	buf_init(&body, BODY_MAX);
 	if (webhook_body(e.type, e.created_at, e.payload, &body) < 0) {
 		give_up(db, e.id, "dead", 0, "the event is too large to send");
 		buf_free(&body);
 		return;
 	}
-	webhook_send(cfg, e.url, e.secret, e.secret_previous, e.event_id, body.data, &res);
+	webhook_send(cfg, e.url, secret, previous, e.event_id, body.data, &res);
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(previous, sizeof previous);
 	buf_free(&body);
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];

@@ -174,6 +174,43 @@ int webhook_addr_is_public(const struct sockaddr *sa)
 	return 0;
 }
 
+int webhook_secret_seal(const struct config *cfg, const char *whsec, struct buf *out)
+{
+	return token_seal(cfg->secret_key, whsec, strlen(whsec), out);
+}
+
+int webhook_secret_open(const struct config *cfg, const char *stored,
+			char out[TOKEN_WHSEC_LEN + 1])
+{
+	struct buf b;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (stored[0] == '\0')
+		return 0;
+	if (strncmp(stored, "whsec_", 6) == 0) {
+		if (strlen(stored) > TOKEN_WHSEC_LEN)
+			return -1;
+		snprintf(out, TOKEN_WHSEC_LEN + 1, "%s", stored);
+		return 1;
+	}
+	if (strncmp(stored, "\\x", 2) != 0)
+		return -1;
+	buf_init(&b, 256);
+	if (token_unseal(cfg->secret_key, stored + 2, &b) == 0)
+		rc = 0;
+	else if (cfg->have_secret_key_previous &&
+		 token_unseal(cfg->secret_key_previous, stored + 2, &b) == 0)
+		rc = 1;
+	if (rc >= 0 && (b.len > TOKEN_WHSEC_LEN || strncmp(b.data, "whsec_", 6) != 0))
+		rc = -1;
+	if (rc >= 0)
+		snprintf(out, TOKEN_WHSEC_LEN + 1, "%s", b.data);
+	sodium_memzero(b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 void webhook_url_host(const char *url, char *out, size_t len)
 {
 	const char *p = strstr(url, "://") ? strstr(url, "://") + 3 : url;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "token.h"
 
 struct config;
 struct sockaddr;
@@ -50,6 +51,22 @@ int webhook_addr_is_public(const struct sockaddr *sa);
 
 /* The host of url, without user, port or path (which may hold a token), for logs and checks. */
 void webhook_url_host(const char *url, char *out, size_t len);
+
+/*
+ * A tenant's whsec_ secret as it is stored: sealed under a key derived
+ * from secret_key (token_seal), so that a copy of the database does not
+ * sign webhooks.  Returns 0, or -1 when out is full.
+ */
+int webhook_secret_seal(const struct config *cfg, const char *whsec, struct buf *out);
+
+/*
+ * The whsec_ secret of stored ("" stays ""): 0 when sealed under
+ * secret_key; 1 when sealed under secret_key_previous, or still in clear
+ * from before version 11 (mailproofctl migrate seals it again); -1 when it
+ * cannot be opened (sealed under a key this config does not have).
+ */
+int webhook_secret_open(const struct config *cfg, const char *stored,
+			char out[TOKEN_WHSEC_LEN + 1]);
 
 /* {"type":...,"timestamp":...,"data":payload}; payload is JSON text. */
 int webhook_body(const char *type, const char *timestamp, const char *payload, struct buf *out);

@@ -646,3 +646,56 @@ def test_bad_config_and_usage(env):
                        env=dict(os.environ, MAILPROOF_CONFIG=env.config_file,
                                 MAILPROOF_WEBHOOK_MAX_ATTEMPTS="zero"))
     check(p.returncode == 1 and "webhook_max_attempts" in p.stderr, "%r" % p.stderr)
+
+
+def test_webhook_secrets_are_sealed_at_rest_and_survive_a_secret_key_rotation(env):
+    rx = Receiver()
+    t, key = hooked_tenant(env, rx.url, name="sealed")
+    legacy, legacy_key = hooked_tenant(env, rx.url, name="legacy")
+    sql = ["--sql-dir", os.path.join(env.src, "sql")]
+
+    def stored(tenant):
+        return env.psql("SELECT webhook_secret FROM tenants WHERE id = :'p1'", tenant["id"])[0][0]
+
+    def delivered_and_signed(tenant, tkey, **keys):
+        """One event of tenant, sent by a --once notifier with keys; its signature checked."""
+        before = len(rx.requests)
+        start_and_code(env, tkey)
+        check(Notifier(env, args=["--once"], **dict(FAST, **keys)).wait() == 0, "--once")
+        reqs = list(rx.requests)[before:]
+        check(reqs and verify_signatures(env, tenant["webhookSecret"], reqs[-1:]) == ["ok"],
+              "signed with the secret %s was given: %r" % (tenant["name"], reqs))
+
+    check(not stored(t).startswith("whsec_") and t["webhookSecret"][6:20] not in stored(t),
+          "sealed at rest: %r" % stored(t))
+    delivered_and_signed(t, key)
+    # a secret left in clear by a version before 11 is sealed by migrate
+    env.psql("UPDATE tenants SET webhook_secret = :'p2' WHERE id = :'p1'", legacy["id"],
+             legacy["webhookSecret"])
+    delivered_and_signed(legacy, legacy_key)
+    out = env.ctl_json("migrate", *sql)
+    check(out["webhookSecretsSealed"] >= 1 and not stored(legacy).startswith("whsec_"),
+          "migrate sealed it: %r %r" % (out, stored(legacy)))
+    delivered_and_signed(legacy, legacy_key)
+    # secret_key rotated: the old key, as secret_key_previous, still opens them;
+    # migrate seals them again under the new key, and then the old one may go
+    old_key, new_key = env.conf["SECRET_KEY"], os.urandom(32).hex()
+    rotating = {"secret_key": new_key, "secret_key_previous": old_key}
+    try:
+        delivered_and_signed(t, key, **rotating)
+        rc, out, err = env.ctl("migrate", *sql, environ={"MAILPROOF_" + k.upper(): v
+                                                   for k, v in rotating.items()})
+        check(rc == 0 and "sealed the webhook secrets of" in out, "%r %r" % (out, err))
+        delivered_and_signed(t, key, secret_key=new_key)
+        # without the key that sealed it, a secret cannot be opened: the event dies, said why
+        start_and_code(env, key)
+        n = Notifier(env, args=["--once"], **FAST)
+        n.wait()
+        check("cannot be opened" in n.text(), "logged: %s" % n.text())
+        check(outbox(env, t["id"])[-1][1] == "dead" and "cannot be opened" in
+              outbox(env, t["id"])[-1][3], "dead: %r" % outbox(env, t["id"])[-1])
+    finally:
+        # back under the stack's own key, for the tests that follow
+        back = {"MAILPROOF_SECRET_KEY": old_key, "MAILPROOF_SECRET_KEY_PREVIOUS": new_key}
+        check(env.ctl("migrate", *sql, environ=back)[0] == 0, "sealed again under the stack's key")
+        rx.stop()

@@ -9,6 +9,7 @@
 
 #include "unit.h"
 #include "buf.h"
+#include "config.h"
 #include "outbox.h"
 #include "webhook.h"
 
@@ -97,6 +98,42 @@ START_TEST(backoff_doubles_with_jitter_up_to_its_cap)
 }
 END_TEST
 
+/* A secret sealed at rest opens under its key, or the previous one during a rotation. */
+START_TEST(secrets_are_sealed_and_open_across_a_key_rotation)
+{
+	static const char whsec[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+	struct config a = { 0 }, b = { 0 }, c = { 0 };
+	char out[TOKEN_WHSEC_LEN + 1];
+	struct buf sealed;
+
+	memset(a.secret_key, 0x11, sizeof a.secret_key);
+	memset(b.secret_key, 0x22, sizeof b.secret_key);	/* after a rotation from a */
+	memcpy(b.secret_key_previous, a.secret_key, sizeof a.secret_key);
+	b.have_secret_key_previous = 1;
+	memset(c.secret_key, 0x33, sizeof c.secret_key);	/* a key that never sealed it */
+	buf_init(&sealed, 256);
+	ck_assert_int_eq(webhook_secret_seal(&a, whsec, &sealed), 0);
+	ck_assert_ptr_null(strstr(sealed.data, "MfKQ9r8"));
+	ck_assert_int_eq(webhook_secret_open(&a, sealed.data, out), 0);
+	ck_assert_str_eq(out, whsec);
+	ck_assert_int_eq(webhook_secret_open(&b, sealed.data, out), 1);	/* to seal again */
+	ck_assert_str_eq(out, whsec);
+	ck_assert_int_eq(webhook_secret_open(&c, sealed.data, out), -1);
+	ck_assert_str_eq(out, "");
+	/* from before version 11: in clear, to be sealed by migrate */
+	ck_assert_int_eq(webhook_secret_open(&c, whsec, out), 1);
+	ck_assert_str_eq(out, whsec);
+	ck_assert_int_eq(webhook_secret_open(&c, "", out), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(webhook_secret_open(&c, "\\xnothex", out), -1);
+	ck_assert_int_eq(webhook_secret_open(&c, "garbage", out), -1);
+	/* damaged: one hex digit changed */
+	sealed.data[10] = sealed.data[10] == '0' ? '1' : '0';
+	ck_assert_int_eq(webhook_secret_open(&a, sealed.data, out), -1);
+	buf_free(&sealed);
+}
+END_TEST
+
 /* Each address, as a delivery would meet it after DNS: 1 when it may be reached. */
 START_TEST(address_table)
 {
@@ -148,4 +185,4 @@ END_TEST
 
 UNIT_MAIN("webhook", signature_matches_the_standard_vector, malformed_secrets_are_refused,
 	  endpoint_rules, body_wraps_the_payload, backoff_doubles_with_jitter_up_to_its_cap,
-	  address_table)
+	  address_table, secrets_are_sealed_and_open_across_a_key_rotation)
