@@ -149,8 +149,11 @@ size_t locale_accept(const char *header, char out[][LOCALE_TAG_MAX], size_t max)
 		if ((semi = strchr(item, ';')) != NULL) {
 			char *qs = strstr(semi, "q=");
 			*semi = '\0';
-			if (qs)
-				q = (int)(strtod(qs + 2, NULL) * 1000);
+			/* a weight is 0 to 1; anything else (1e300, nan) must not reach the int */
+			if (qs) {
+				double w = strtod(qs + 2, NULL);
+				q = !(w > 0) ? 0 : w >= 1 ? 1000 : (int)(w * 1000);
+			}
 		}
 		for (s = item; *s == ' ' || *s == '\t'; s++)
 			;

@@ -142,6 +142,10 @@ static int put_encoded_words(struct buf *out, const char *s)
 		while (*p) {
 			step = (*p & 0x80) == 0 ? 1 : (*p & 0xE0) == 0xC0 ? 2 :
 			       (*p & 0xF0) == 0xE0 ? 3 : 4;
+			/* s need not be UTF-8 (a config value, a brand): never step over its end */
+			for (size_t k = 1; k < step; k++)
+				if (p[k] == '\0')
+					step = k;
 			if (n + step > sizeof chunk)
 				break;
 			memcpy(chunk + n, p, step);
@@ -176,7 +180,9 @@ static int put_from(struct buf *out, const char *name, const char *addr)
 		return buf_printf(out, "From: <%s>\r\n", addr);
 	if (buf_puts(out, "From: ") < 0)
 		return -1;
-	if (is_ascii_printable(name) && strpbrk(name, "\"\\") == NULL && strstr(name, "=?") == NULL) {
+	/* a long name is encoded, which folds: the line stays under 998 octets */
+	if (is_ascii_printable(name) && strpbrk(name, "\"\\") == NULL && strstr(name, "=?") == NULL &&
+	    strlen(name) + strlen(addr) < 900) {
 		if (buf_printf(out, "\"%s\"", name) < 0)
 			return -1;
 	} else if (put_encoded_words(out, name) < 0) {

@@ -178,9 +178,10 @@ int mail_verification_compose(const struct config *cfg, const char *from,
 	msg.from = from && *from ? from : cfg->mail_from;
 	msg.from_name = cfg->mail_from_name;
 	msg.to = vm->email;
-	msg.subject = l.subject.data;
-	msg.text = l.text.data;
-	msg.html = l.html.data;
+	/* a part that rendered empty (an empty message or file) has no data yet */
+	msg.subject = l.subject.data ? l.subject.data : "";
+	msg.text = l.text.data ? l.text.data : "";
+	msg.html = l.html.data ? l.html.data : "";
 	msg.logo_type = vm->brand->logo_type;
 	msg.logo_b64 = vm->brand->logo_b64;
 	if (mail_compose(&msg, out) < 0) {

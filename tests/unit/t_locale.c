@@ -85,6 +85,13 @@ START_TEST(accept_language_is_ordered_by_weight)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_locale.c: q=nan and q=1e300 were converted to int unchecked. */
+START_TEST(accept_language_weights_out_of_range)
+{
+	accept_is("fr;q=nan, de;q=1e300, en;q=-1, ja;q=0.5, sv;q=inf", "de sv ja");
+}
+END_TEST
+
 START_TEST(plural_categories_follow_cldr)
 {
 	ck_assert_str_eq(locale_plural("en", 1), "one");
@@ -117,4 +124,5 @@ UNIT_MAIN("locale",
 	  malformed_tags_are_refused,
 	  a_tag_falls_back_one_subtag_at_a_time,
 	  accept_language_is_ordered_by_weight,
+	  accept_language_weights_out_of_range,
 	  plural_categories_follow_cldr)

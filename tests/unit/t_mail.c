@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "unit.h"
+#include "config.h"
 #include "mail.h"
+#include "mail_verification.h"
 
 START_TEST(addresses)
 {
@@ -160,9 +162,88 @@ START_TEST(logo_is_an_inline_part_beside_the_html)
 }
 END_TEST
 
+/*
+ * Found by tests/fuzz/fuzz_mime.c: a header value that ends inside a UTF-8
+ * sequence (a config value or a brand need not be UTF-8) made the encoder
+ * copy the NUL and read past the end of the string.
+ */
+START_TEST(truncated_utf8_is_encoded_without_reading_past_it)
+{
+	char *name = strdup("Caf\xc3"), *subject = strdup("ab\xe2");
+	struct mail_msg m = { "n@x.example", name, "a@example.com", subject, "t", "h", NULL, NULL };
+	struct buf out;
+
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_compose(&m, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "From: =?UTF-8?B?Q2Fmww==?= <n@x.example>\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nSubject: =?UTF-8?B?YWLi?=\r\n"));
+	buf_free(&out);
+	free(name);
+	free(subject);
+}
+END_TEST
+
+/* Found by tests/fuzz/fuzz_mime.c: a long ASCII display name made a From line over 998 octets. */
+START_TEST(a_long_from_name_is_folded)
+{
+	char name[1200];
+	struct mail_msg m = { "n@x.example", name, "a@example.com", "Hi", "t", "h", NULL, NULL };
+	struct buf out;
+
+	memset(name, 'x', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	buf_init(&out, 1 << 16);
+	ck_assert_int_eq(mail_compose(&m, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "From: =?UTF-8?B?"));
+	for (const char *p = out.data; *p;) {
+		size_t n = strcspn(p, "\r");
+		ck_assert_uint_le(n, 998);
+		p += n + (p[n] ? 2 : 0);
+	}
+	buf_free(&out);
+}
+END_TEST
+
+/*
+ * Found by tests/fuzz/fuzz_mime.c: a part rendered from an empty template
+ * (an empty message of a catalogue, an empty file of template_dir; here a
+ * tenant's) has no data, and the builder was handed NULL for it.
+ */
+START_TEST(a_part_that_renders_empty_is_an_empty_part)
+{
+	const struct template_custom mine[] = {
+		{ "otp.subject", "", "" },
+		{ "otp.txt", "", "" },
+	};
+	const struct mail_brand brand = { "Shop", "", "", "", "", "t_1", 1, mine, 2 };
+	const struct mail_verification vm = { "ev_0123456789ABCDEFGHJKMNPQRS", "a@example.com",
+					      "123456", NULL, NULL, NULL, 900, "en", &brand };
+	const char *top = getenv("top_srcdir");
+	char dir[4096];
+	struct config cfg;
+	struct buf out;
+
+	snprintf(dir, sizeof dir, "%s/templates", top ? top : ".");
+	memset(&cfg, 0, sizeof cfg);
+	cfg.template_dir = dir;
+	cfg.mail_from = "n@x.example";
+	cfg.mail_from_name = "Shop";
+	cfg.public_base_url = "https://v.example";
+	buf_init(&out, MAIL_MAX_BYTES);
+	ck_assert_int_eq(mail_verification_compose(&cfg, NULL, &vm, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nSubject: \r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "text/plain; charset=UTF-8\r\n"
+				     "Content-Transfer-Encoding: quoted-printable\r\n\r\n\r\n--"));
+	buf_free(&out);
+}
+END_TEST
+
 UNIT_MAIN("mail",
 	  addresses,
 	  quoted_printable,
 	  compose_headers_and_parts,
 	  ascii_from_name_is_quoted,
-	  logo_is_an_inline_part_beside_the_html)
+	  logo_is_an_inline_part_beside_the_html,
+	  truncated_utf8_is_encoded_without_reading_past_it,
+	  a_part_that_renders_empty_is_an_empty_part,
+	  a_long_from_name_is_folded)
