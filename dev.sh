@@ -25,7 +25,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- packages
-PACKAGES=(gcc make autoconf automake libtool pkgconf check
+PACKAGES=(gcc clang make autoconf automake libtool pkgconf check
   libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev
   postgresql lighttpd apache2 libapache2-mod-fcgid python3 python3-aiosmtpd curl procps
@@ -480,6 +480,8 @@ cmd_test() {
   count "integration: one test file on a stack of its own" \
     env -u MPDEV_VAR MPDEV_BUILD="$top/build" "$top/tests/integration/run.py" test_30_verify
   count "banned functions" "$top/tests/tools/check-banned.sh"
+  count "fuzz: every target of tests/fuzz for 20 s (make fuzz-run)" \
+    make -s -C "$top/build" fuzz-run FUZZ_SECONDS=20
   count "valgrind: unit tests" make -s -C "$top/build" check \
     LOG_COMPILER="valgrind" \
     AM_LOG_FLAGS="--quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes"

@@ -75,42 +75,52 @@ static int is_json_type(const char *ct)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-void api_handle(struct request *rq)
+const struct route *api_prepare(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
-	char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX], allow[64], hdr[96], msg[256];
+	char allow[64], hdr[96], msg[256];
 	const struct route *rt = NULL;
 
 	switch (router_match(g_routes, sizeof g_routes / sizeof g_routes[0], rq->method,
 			     rq->path, &rt, args, allow, sizeof allow)) {
 	case ROUTER_NOT_FOUND:
 		request_error(rq, 404, "NOT_FOUND", "no such route", NULL, NULL);
-		return;
+		return NULL;
 	case ROUTER_METHOD_NOT_ALLOWED:
 		snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
 		request_error(rq, 405, "METHOD_NOT_ALLOWED", "method not allowed on this route",
 			      NULL, hdr);
-		return;
+		return NULL;
 	case ROUTER_MATCH:
 		break;
 	}
 	rq->route = rt->pattern;
 	/* the key itself is checked with the route's statement; see auth.h */
 	if (rt->scopes && auth_prepare(rq, rt->scopes) < 0)
-		return;
+		return NULL;
 	if (rt->json_body) {
 		if (!is_json_type(request_param(rq, "CONTENT_TYPE"))) {
 			request_error(rq, 415, "UNSUPPORTED_MEDIA_TYPE",
 				      "Content-Type must be application/json", NULL, NULL);
-			return;
+			return NULL;
 		}
 		if (request_read_body(rq) < 0)
-			return;
+			return NULL;
 		rq->json = jsonx_parse_object(rq->body.data, rq->body.len, msg, sizeof msg);
 		if (rq->json == NULL) {
 			request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
-			return;
+			return NULL;
 		}
 	}
+	return rt;
+}
+
+void api_handle(struct request *rq)
+{
+	char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX];
+	const struct route *rt = api_prepare(rq, args);
+
+	if (rt == NULL)
+		return;
 	rt->handler(rq, args);
 	if (!rq->status)
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);

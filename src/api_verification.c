@@ -24,9 +24,6 @@
 #define LIST_DEFAULT 20
 #define LIST_MAX 100
 
-/* Longest code text accepted before normalization; codes are 4-12 long. */
-#define CODE_INPUT_MAX 64
-
 /* The error each outcome that is no success answers; see answer_refusal(). */
 static const struct refusal {
 	int status;
@@ -197,22 +194,21 @@ void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_
 	PQclear(r);
 }
 
-void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+int api_verification_parse_verify(struct request *rq, const char *path_id, const char **id,
+				  char code[API_CODE_INPUT_MAX + 1])
 {
 	static const char *const path_fields[] = { "code", NULL };
 	static const char *const body_fields[] = { "verificationId", "code", NULL };
 	int id_in_path = strstr(rq->route, "{id}") != NULL;
-	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
-	const char *id = args[0], *code;
-	char msg[160], norm[CODE_INPUT_MAX + 1];
-	struct verify_result res;
-	enum verify_outcome o;
+	const char *text;
+	char msg[160];
 
+	*id = path_id;
 	if (jsonx_only_members(rq->json, id_in_path ? path_fields : body_fields, msg,
 			       sizeof msg) < 0)
 		goto bad;
 	if (!id_in_path) {
-		int got = jsonx_get_string(rq->json, "verificationId", 64, &id, msg, sizeof msg);
+		int got = jsonx_get_string(rq->json, "verificationId", 64, id, msg, sizeof msg);
 		if (got < 0)
 			goto bad;
 		if (got == 0) {
@@ -220,27 +216,40 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 			goto bad;
 		}
 	}
-	switch (jsonx_get_string(rq->json, "code", CODE_INPUT_MAX, &code, msg, sizeof msg)) {
+	switch (jsonx_get_string(rq->json, "code", API_CODE_INPUT_MAX, &text, msg, sizeof msg)) {
 	case -1:
 		goto bad;
 	case 0:
 		snprintf(msg, sizeof msg, "'code' is required");
 		goto bad;
 	}
-	snprintf(norm, sizeof norm, "%s", code);
-	verify_normalize_code(norm);
-	if (norm[0] == '\0') {
+	snprintf(code, API_CODE_INPUT_MAX + 1, "%s", text);
+	verify_normalize_code(code);
+	if (code[0] == '\0') {
 		snprintf(msg, sizeof msg, "'code' must not be empty");
 		goto bad;
 	}
-	if ((o = verify_code(&ctx, id, norm, &res)) == VO_OK)
+	return 0;
+bad:
+	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
+	return -1;
+}
+
+void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
+	const char *id;
+	char code[API_CODE_INPUT_MAX + 1];
+	struct verify_result res;
+	enum verify_outcome o;
+
+	if (api_verification_parse_verify(rq, args[0], &id, code) < 0)
+		return;
+	if ((o = verify_code(&ctx, id, code, &res)) == VO_OK)
 		answer_verified(rq, &res);
 	else
 		answer_refusal(rq, o, &res);
 	verify_result_free(&res);
-	return;
-bad:
-	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
 }
 
 /* True when s has no control character (no CR/LF to smuggle a header). */
@@ -265,8 +274,7 @@ static int text_field(json_t *body, const char *name, size_t maxlen, const char 
 	return got;
 }
 
-/* Validates the start body into sr; -1 after answering 400. */
-static int parse_start(struct request *rq, struct verify_start_req *sr, char **metadata)
+int api_verification_parse_start(struct request *rq, struct verify_start_req *sr, char **metadata)
 {
 	static const char *const fields[] = {
 		"email", "userId", "method", "redirectUrl", "tokenFormat", "codeLength",
@@ -279,6 +287,7 @@ static int parse_start(struct request *rq, struct verify_start_req *sr, char **m
 	char msg[200], *canon;
 
 	memset(sr, 0, sizeof *sr);
+	*metadata = NULL;
 	sr->code_length = cfg->default_code_length;
 	sr->expires_seconds = cfg->default_expires_seconds;
 	sr->max_attempts = cfg->default_max_attempts;
@@ -392,7 +401,7 @@ void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTE
 	enum verify_outcome o;
 	char *metadata = NULL;
 
-	if (parse_start(rq, &sr, &metadata) == 0) {
+	if (api_verification_parse_start(rq, &sr, &metadata) == 0) {
 		o = verify_start(&ctx, &sr, &res);
 		answer_sent(rq, &ctx, o, &res, 201, sr.idem_key);
 		verify_result_free(&res);
@@ -444,58 +453,75 @@ static int cursor_decode(const char *c, char *micros, size_t mlen, char *id, siz
 	return 0;
 }
 
-void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+int api_verification_parse_list(struct request *rq, struct api_list_query *lq)
 {
 	static const char *const allowed[] = { "email", "userId", "status", "limit", "cursor", NULL };
-	char email[256], user[520], status[16], limit[8], cursor[200], micros[24], cid[40];
-	char rows[16], msg[160];
-	const char *params[AUTH_PARAMS + 6] = { [AUTH_PARAMS + 5] = rows };
-	const char **q = params + AUTH_PARAMS;
+	char limit[8], cursor[200], msg[160];
 	const char *errstr;
-	int n = LIST_DEFAULT, got;
-	PGresult *r;
-	struct db_api_list page;
-	json_t *items, *data;
+	int got;
 
+	memset(lq->q, 0, sizeof lq->q);
+	lq->limit = LIST_DEFAULT;
 	if (request_query_only(rq, allowed, msg, sizeof msg) < 0)
 		goto bad;
-	if ((got = request_query(rq, "email", email, sizeof email)) < 0)
+	if ((got = request_query(rq, "email", lq->email, sizeof lq->email)) < 0)
 		goto bad_param;
-	q[0] = got ? email : NULL;
-	if ((got = request_query(rq, "userId", user, sizeof user)) < 0)
+	lq->q[0] = got ? lq->email : NULL;
+	if ((got = request_query(rq, "userId", lq->user, sizeof lq->user)) < 0)
 		goto bad_param;
-	q[1] = got ? user : NULL;
-	if ((got = request_query(rq, "status", status, sizeof status)) < 0)
+	lq->q[1] = got ? lq->user : NULL;
+	if ((got = request_query(rq, "status", lq->status, sizeof lq->status)) < 0)
 		goto bad_param;
 	if (got) {
 		enum verification_status s;
 
-		if (vstatus_parse(status, &s) < 0) {
+		if (vstatus_parse(lq->status, &s) < 0) {
 			snprintf(msg, sizeof msg, "'status' must be one of PENDING, VERIFIED, FAILED, "
 				 "EXPIRED, CANCELED");
 			goto bad;
 		}
-		q[2] = status;
+		lq->q[2] = lq->status;
 	}
 	if ((got = request_query(rq, "limit", limit, sizeof limit)) < 0)
 		goto bad_param;
 	if (got) {
-		n = (int)util_parse_int(limit, 1, LIST_MAX, &errstr);
+		lq->limit = (int)util_parse_int(limit, 1, LIST_MAX, &errstr);
 		if (errstr) {
 			snprintf(msg, sizeof msg, "'limit' must be an integer from 1 to %d", LIST_MAX);
 			goto bad;
 		}
 	}
 	if ((got = request_query(rq, "cursor", cursor, sizeof cursor)) < 0 ||
-	    (got && cursor_decode(cursor, micros, sizeof micros, cid, sizeof cid) < 0)) {
+	    (got && cursor_decode(cursor, lq->micros, sizeof lq->micros, lq->cid,
+				  sizeof lq->cid) < 0)) {
 		snprintf(msg, sizeof msg, "'cursor' is not a cursor this API gave");
 		goto bad;
 	}
 	if (got) {
-		q[3] = micros;
-		q[4] = cid;
+		lq->q[3] = lq->micros;
+		lq->q[4] = lq->cid;
 	}
-	snprintf(rows, sizeof rows, "%d", n);
+	return 0;
+bad_param:
+	snprintf(msg, sizeof msg, "a query parameter is malformed or too long");
+bad:
+	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
+	return -1;
+}
+
+void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	struct api_list_query lq;
+	char rows[16];
+	const char *params[AUTH_PARAMS + 6] = { [AUTH_PARAMS + 5] = rows };
+	PGresult *r;
+	struct db_api_list page;
+	json_t *items, *data;
+
+	if (api_verification_parse_list(rq, &lq) < 0)
+		return;
+	memcpy(params + AUTH_PARAMS, lq.q, sizeof lq.q);
+	snprintf(rows, sizeof rows, "%d", lq.limit);
 	if ((r = auth_run(rq, DB_API_LIST, params)) == NULL)
 		return;
 	db_api_list(r, &page);
@@ -514,9 +540,4 @@ void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER
 	}
 	PQclear(r);
 	request_ok(rq, 200, data);
-	return;
-bad_param:
-	snprintf(msg, sizeof msg, "a query parameter is malformed or too long");
-bad:
-	request_error(rq, 400, "INVALID_REQUEST", msg, NULL, NULL);
 }

@@ -10,11 +10,13 @@
  */
 #include "db_sql.h"
 
+#include <stddef.h>
+
 /* The API key's part of every mp_api_*() call. */
 #define AUTH "$1::bytea, $2::bytea, $3::int"
 
 const struct db_statement db_statements[DB__COUNT] = {
-	[DB_PING] = { "ping", 0, 1, "SELECT 1" },
+	[DB_PING] = { "ping", 0, 1, "SELECT 1", NULL },
 
 	/* $4 id.  Then: the verification as GET shows it, or NULL. */
 	[DB_API_GET] = { "api_get", 4, 0,
@@ -125,7 +127,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* Remembers the answer to replay: $1 tenant, $2 key, $3 status, $4 body. */
 	[DB_IDEM_STORE] = { "idem_store", 4, 0,
 		"UPDATE idempotency_keys SET response_status = $3::int, response_body = $4"
-		" WHERE tenant_id = $1::bigint AND key = $2" },
+		" WHERE tenant_id = $1::bigint AND key = $2", NULL },
 
 	/* Webhook events not yet delivered, for /metrics. */
 	/*
@@ -150,7 +152,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"events_waiting events_dead mail_waiting events_oldest mail_oldest notifier_seen" },
 
 	/* A notifier is at work (after a sweep). */
-	[DB_NOTIFIER_SEEN] = { "notifier_seen", 0, 0, "SELECT mp_notifier_seen()" },
+	[DB_NOTIFIER_SEEN] = { "notifier_seen", 0, 0, "SELECT mp_notifier_seen()", NULL },
 
 	/*
 	 * The notifier's statements.  A claim leases due rows for $2 ms (a row
@@ -180,7 +182,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* $1 id, $2 HTTP status. */
 	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,
 		"UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL,"
-		"  last_status = $2::int, last_error = NULL WHERE id = $1::bigint" },
+		"  last_status = $2::int, last_error = NULL WHERE id = $1::bigint", NULL },
 
 	/*
 	 * A failed attempt: $1 id, $2 delay ms, $3 HTTP status or NULL, $4 what
@@ -196,17 +198,17 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* A claimed event not tried (the notifier is stopping): due again at once. */
 	[DB_OUTBOX_RELEASE] = { "outbox_release", 1, 0,
 		"UPDATE outbox SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
-		" WHERE id = $1::bigint AND state = 'sending'" },
+		" WHERE id = $1::bigint AND state = 'sending'", NULL },
 
 	/* No more attempts: $1 id, $2 'dead' or 'skipped', $3 HTTP status or NULL, $4 why. */
 	[DB_OUTBOX_GIVE_UP] = { "outbox_give_up", 4, 0,
 		"UPDATE outbox SET state = $2, locked_until = NULL, last_status = $3::int,"
-		"  last_error = $4 WHERE id = $1::bigint" },
+		"  last_error = $4 WHERE id = $1::bigint", NULL },
 
 	/* The endpoint answered 410 Gone: $1 tenant. */
 	[DB_TENANT_DISABLE_WEBHOOK] = { "tenant_disable_webhook", 1, 0,
 		"UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, now())"
-		" WHERE id = $1::bigint" },
+		" WHERE id = $1::bigint", NULL },
 
 	/*
 	 * $1 batch, $2 lease ms.  Returns job id, verification id, address,
@@ -247,7 +249,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* A job whose code a resend replaced: $1 job id.  Done, unsent. */
 	[DB_MAILQ_DROP] = { "mailq_drop", 1, 0,
 		"UPDATE mail_jobs SET state = 'failed', locked_until = NULL,"
-		"  sealed_message = ''::bytea, sealed_secret = NULL WHERE id = $1::bigint" },
+		"  sealed_message = ''::bytea, sealed_secret = NULL WHERE id = $1::bigint", NULL },
 
 	/*
 	 * The outcome of one queued send: $1 job id, $2 sent (bool), $3 final
@@ -255,25 +257,25 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * $5 reply, $6 retry delay ms.  See mp_mail_job_result().
 	 */
 	[DB_MAILQ_RESULT] = { "mailq_result", 6, 0,
-		"SELECT mp_mail_job_result($1::bigint, $2::bool, $3::bool, $4::int, $5, $6::int)" },
+		"SELECT mp_mail_job_result($1::bigint, $2::bool, $3::bool, $4::int, $5, $6::int)", NULL },
 
 	/* A claimed job not tried (the notifier is stopping): due again at once. */
 	[DB_MAILQ_RELEASE] = { "mailq_release", 1, 0,
 		"UPDATE mail_jobs SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
-		" WHERE id = $1::bigint AND state = 'sending'" },
+		" WHERE id = $1::bigint AND state = 'sending'", NULL },
 
 	/* Expires up to $1 overdue verifications, each with its email.expired event. */
-	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0, "SELECT mp_expire($1::int)" },
+	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0, "SELECT mp_expire($1::int)", NULL },
 
 	/* See mp_purge(): $1 retention_days. */
 	[DB_PURGE] = { "purge", 1, 0,
 		"SELECT events, verifications FROM mp_purge($1::int)", "events verifications" },
 
 	/* Milliseconds until the next row falls due (NULL: none waits). */
-	[DB_NEXT_DUE] = { "next_due", 0, 1, "SELECT mp_next_due()" },
+	[DB_NEXT_DUE] = { "next_due", 0, 1, "SELECT mp_next_due()", NULL },
 
 	/* The notifier goes to sleep; see mp_notifier_sleeps(). */
-	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()" },
+	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()", NULL },
 
 	/* Sync-mode mails at least $1 seconds old whose outcome is not recorded; $2 at most. */
 	[DB_SYNC_UNRECORDED] = { "sync_unrecorded", 2, 1,

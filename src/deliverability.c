@@ -183,12 +183,9 @@ static int dns_exchange(int fd, const char *domain, int type, unsigned char *ans
 	}
 }
 
-/*
- * What one answer says: 1 records of the asked type (for MX: a real one),
- * 0 none (NXDOMAIN or no data), -1 unknown; *nx set for NXDOMAIN and
- * *null_mx for an RFC 7505 null MX.
- */
-static int dns_answer(const unsigned char *ans, int len, int type, int *nx, int *null_mx)
+/* See deliverability.h: ans is whatever came from the network. */
+int deliverability_dns_answer(const unsigned char *ans, int len, int type, int *nx,
+			      int *null_mx)
 {
 	ns_msg msg;
 	ns_rr rr;
@@ -245,7 +242,7 @@ enum deliverability deliverability_mx(const struct config *cfg, const char *doma
 		goto out;
 	if ((n = dns_exchange(fd, domain, ns_t_mx, ans, sizeof ans, deadline)) < 0)
 		goto out;
-	got = dns_answer(ans, n, ns_t_mx, &nx, &null_mx);
+	got = deliverability_dns_answer(ans, n, ns_t_mx, &nx, &null_mx);
 	if (got != 0) {
 		result = got > 0 ? DELIVERABILITY_OK : DELIVERABILITY_UNKNOWN;
 		goto out;
@@ -258,7 +255,7 @@ enum deliverability deliverability_mx(const struct config *cfg, const char *doma
 	for (int i = 0, types[] = { ns_t_a, ns_t_aaaa }; i < 2; i++) {
 		if ((n = dns_exchange(fd, domain, types[i], ans, sizeof ans, deadline)) < 0)
 			goto out;
-		if ((got = dns_answer(ans, n, types[i], &nx, &null_mx)) != 0) {
+		if ((got = deliverability_dns_answer(ans, n, types[i], &nx, &null_mx)) != 0) {
 			result = got > 0 ? DELIVERABILITY_OK : DELIVERABILITY_UNKNOWN;
 			goto out;
 		}

@@ -26,4 +26,15 @@ int deliverability_is_disposable(const struct config *cfg, const char *domain);
 /* Looks up domain's MX (UNKNOWN when mx_check is off or DNS fails). */
 enum deliverability deliverability_mx(const struct config *cfg, const char *domain);
 
+/*
+ * What one DNS answer of len bytes (as received from the network: any
+ * bytes) says of the question for type (ns_t_mx, ns_t_a, ns_t_aaaa):
+ * 1 records of that type (for MX: a real one), 0 none (NXDOMAIN or no
+ * data), -1 unknown (malformed, truncated, a server failure).  *nx is set
+ * for NXDOMAIN and *null_mx for an RFC 7505 null MX.  Reads nothing
+ * outside ans[0..len).  Exposed for tests/fuzz/fuzz_dns.c.
+ */
+int deliverability_dns_answer(const unsigned char *ans, int len, int type, int *nx,
+			      int *null_mx);
+
 #endif

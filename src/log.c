@@ -60,6 +60,8 @@ static void put(char *line, size_t size, size_t *n, const char *fmt, ...)
  * caller's own key=value pairs (may be NULL).
  */
 static void vlog(enum log_level lvl, const char *word, int with_errno, const char *kv,
+		 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void vlog(enum log_level lvl, const char *word, int with_errno, const char *kv,
 		 const char *fmt, va_list ap)
 {
 	/* One spare byte beyond the text for the newline. */
