@@ -149,6 +149,7 @@ mail_journal = $VAR/mail-journal
 mail_from = verify@mailproof.test
 template_dir = $top/templates
 disposable_domains_file = $top/data/disposable-domains.txt
+common_domains_file = $top/data/common-domains.txt
 # No DNS on a development box: the deliverability tests start their own.
 mx_check = false
 # The demo tenant's webhooks go to the catcher on loopback.

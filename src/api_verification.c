@@ -119,6 +119,8 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 	}
 	mail_hosted_url(cfg, id, url);
 	json_object_set_new(v, "sent", json_boolean(sent));
+	if (res->did_you_mean[0])
+		json_object_set_new(v, "didYouMean", json_string(res->did_you_mean));
 	method = json_string_value(json_object_get(v, "method"));
 	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
 						  ? json_string(url) : json_null());

@@ -83,6 +83,7 @@ static const struct key g_keys[] = {
 	BOOL(reject_disposable, "false"),
 	BOOL(reject_undeliverable, "false"),
 	STR(disposable_domains_file, PKGDATADIR "/disposable-domains.txt"),
+	STR(common_domains_file, PKGDATADIR "/common-domains.txt"),
 	BOOL(mx_check, "true"),
 	INT(dns_timeout_ms, "1500", 100, 10000),
 	STR(dns_server, ""),

@@ -52,6 +52,7 @@ struct config {
 	int reject_disposable;
 	int reject_undeliverable;
 	char *disposable_domains_file;
+	char *common_domains_file;
 	int mx_check;
 	int dns_timeout_ms;
 	char *dns_server;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,36 +29,40 @@ const char *deliverability_name(enum deliverability d)
 	return d == DELIVERABILITY_OK ? "DELIVERABLE" : d == DELIVERABILITY_NO ? "UNDELIVERABLE" : "UNKNOWN";
 }
 
-/* The disposable list of this process: sorted, for bsearch. */
-static struct {
+/* A list of domains, read once per process: sorted for bsearch, and as written. */
+struct domain_list {
 	int loaded;
 	char *text;
 	char **names;
+	char **in_order;	/* the file's order: the common domains, most common first */
 	size_t n;
-} g_list;
+};
+
+static struct domain_list g_disposable, g_common;
 
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void list_load(const char *path)
+/* Reads path (key: its config key, for the log) into l; an unreadable file is an empty list. */
+static void list_load(struct domain_list *l, const char *key, const char *path)
 {
 	struct buf b;
 	char err[512];
 	size_t cap = 0;
 
-	g_list.loaded = 1;
+	l->loaded = 1;
 	if (path[0] == '\0')
 		return;
 	buf_init(&b, LIST_MAX_BYTES);
 	if (buf_read_file(&b, path, err, sizeof err) < 0) {
-		log_warnx("disposable_domains_file %s", err);
+		log_warnx("%s %s", key, err);
 		buf_free(&b);
 		return;
 	}
-	g_list.text = buf_steal(&b);
-	for (char *save, *line = strtok_r(g_list.text, "\r\n", &save); line;
+	l->text = buf_steal(&b);
+	for (char *save, *line = strtok_r(l->text, "\r\n", &save); line;
 	     line = strtok_r(NULL, "\r\n", &save)) {
 		char **grown;
 		line += strspn(line, " \t");
@@ -67,33 +72,103 @@ static void list_load(const char *path)
 		for (char *p = line; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		if (g_list.n == cap) {
+		if (l->n == cap) {
 			cap = cap ? cap * 2 : 256;
-			if ((grown = realloc(g_list.names, cap * sizeof *grown)) == NULL)
+			if ((grown = realloc(l->names, cap * sizeof *grown)) == NULL)
 				break;
-			g_list.names = grown;
+			l->names = grown;
 		}
-		g_list.names[g_list.n++] = line;
+		l->names[l->n++] = line;
 	}
-	qsort(g_list.names, g_list.n, sizeof *g_list.names, cmp_name);
+	if (l->n && (l->in_order = malloc(l->n * sizeof *l->in_order)) != NULL)
+		memcpy(l->in_order, l->names, l->n * sizeof *l->names);
+	qsort(l->names, l->n, sizeof *l->names, cmp_name);
+}
+
+static int listed(const struct domain_list *l, const char *domain)
+{
+	return l->n && bsearch(&domain, l->names, l->n, sizeof *l->names, cmp_name) != NULL;
+}
+
+static void lower_copy(const char *s, char out[256])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < 256; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	out[i] = '\0';
 }
 
 int deliverability_is_disposable(const struct config *cfg, const char *domain)
 {
 	char lower[256];
-	const char *d;
-	size_t i;
 
-	if (!g_list.loaded)
-		list_load(cfg->disposable_domains_file);
-	for (i = 0; domain[i] && i + 1 < sizeof lower; i++)
-		lower[i] = (char)(domain[i] >= 'A' && domain[i] <= 'Z' ? domain[i] - 'A' + 'a' : domain[i]);
-	lower[i] = '\0';
+	if (!g_disposable.loaded)
+		list_load(&g_disposable, "disposable_domains_file", cfg->disposable_domains_file);
+	lower_copy(domain, lower);
 	/* the domain itself, then each parent: a.b.example -> b.example -> example */
-	for (d = lower; d; d = strchr(d, '.') ? strchr(d, '.') + 1 : NULL)
-		if (g_list.n && bsearch(&d, g_list.names, g_list.n, sizeof *g_list.names, cmp_name))
+	for (const char *d = lower; d; d = strchr(d, '.') ? strchr(d, '.') + 1 : NULL)
+		if (listed(&g_disposable, d))
 			return 1;
 	return 0;
+}
+
+/*
+ * Optimal string alignment distance of a and b (insertions, deletions,
+ * substitutions and transpositions of neighbours: "gmial" is one from
+ * "gmail"), or max + 1 as soon as it is sure to exceed max.
+ */
+static int osa_distance(const char *a, const char *b, int max)
+{
+	int la = (int)strlen(a), lb = (int)strlen(b);
+	int d[DELIVERABILITY_DOMAIN_MAX + 1][DELIVERABILITY_DOMAIN_MAX + 1];
+
+	if (la > DELIVERABILITY_DOMAIN_MAX || lb > DELIVERABILITY_DOMAIN_MAX || abs(la - lb) > max)
+		return max + 1;
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++) {
+		int row_min = INT_MAX;
+		for (int j = 1; j <= lb; j++) {
+			int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+			if (v < row_min)
+				row_min = v;
+		}
+		if (row_min > max)
+			return max + 1;
+	}
+	return d[la][lb];
+}
+
+int deliverability_suggest(const struct config *cfg, const char *domain,
+			   char out[DELIVERABILITY_DOMAIN_MAX + 1])
+{
+	char lower[256];
+	const char *best = NULL;
+
+	if (!g_common.loaded)
+		list_load(&g_common, "common_domains_file", cfg->common_domains_file);
+	lower_copy(domain, lower);
+	if (listed(&g_common, lower))
+		return 0;
+	/* one slip from several (yahoo.cm: yahoo.com, yahoo.ca): the most common */
+	for (size_t i = 0; g_common.in_order && i < g_common.n && best == NULL; i++)
+		if (osa_distance(lower, g_common.in_order[i], 1) <= 1)
+			best = g_common.in_order[i];
+	if (best == NULL)
+		return 0;
+	snprintf(out, DELIVERABILITY_DOMAIN_MAX + 1, "%s", best);
+	return 1;
 }
 
 /*

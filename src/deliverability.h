@@ -23,6 +23,20 @@ const char *deliverability_name(enum deliverability d);
  */
 int deliverability_is_disposable(const struct config *cfg, const char *domain);
 
+/* The longest domain deliverability_suggest() compares and suggests. */
+#define DELIVERABILITY_DOMAIN_MAX 64
+
+/*
+ * Whether domain looks like a typing slip of one of the most common mail
+ * domains (cfg->common_domains_file, read once per process, most common
+ * first): one letter added, dropped, changed, or two neighbours swapped,
+ * and not itself listed.  1 with that domain (the most common of several)
+ * in out, else 0.  No network: a suggestion only, the address is used as
+ * given.
+ */
+int deliverability_suggest(const struct config *cfg, const char *domain,
+			   char out[DELIVERABILITY_DOMAIN_MAX + 1]);
+
 /* Looks up domain's MX (UNKNOWN when mx_check is off or DNS fails). */
 enum deliverability deliverability_mx(const struct config *cfg, const char *domain);
 

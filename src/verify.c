@@ -423,6 +423,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 {
 	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
+	char suggested[DELIVERABILITY_DOMAIN_MAX + 1];
 	const char *params[AUTH_PARAMS + 22], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
@@ -441,6 +442,9 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	buf_init(&sealed, 1024);
 	if ((cfg->mx_check || sr->redirect_url) && (o = pre_start(ctx, sr->redirect_url, res)) != VO_OK)
 		goto out;
+	if (deliverability_suggest(cfg, domain, suggested))
+		snprintf(res->did_you_mean, sizeof res->did_you_mean, "%.*s@%s",
+			 (int)(domain - 1 - sr->email), sr->email, suggested);
 	disposable = deliverability_is_disposable(cfg, domain);
 	if (disposable && cfg->reject_disposable)
 		refusal = "disposable";

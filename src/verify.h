@@ -99,6 +99,7 @@ struct verify_result {
 	char *verification;	/* VO_OK, VO_SEND_FAILED: as GET shows it (JSON text) */
 	int sent;		/* VO_OK of a start or resend: mailed now, not queued */
 	int recovered;		/* a start answered again after its answer was lost */
+	char did_you_mean[320];	/* a start to a likely typo: the address meant, else "" */
 	int remaining;		/* VO_INVALID_CODE: attempts left */
 	int retry_after;	/* VO_RATE_*: seconds */
 	char *replay;		/* VO_REPLAY: the answer remembered, */

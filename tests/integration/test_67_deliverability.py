@@ -81,3 +81,18 @@ def test_disposable_addresses(env):
         check(st == 201, "others still start")
     finally:
         m.stop()
+
+
+def test_a_likely_typo_gets_did_you_mean_and_still_proceeds(env):
+    _, key = env.shared_tenant("deliver")
+    for typed, meant in [("gmial.com", "gmail.com"), ("gamil.com", "gmail.com"),
+                         ("hotmial.com", "hotmail.com"), ("yaho.com", "yahoo.com")]:
+        addr = "ada-%s@%s" % (os.urandom(3).hex(), typed)
+        st, _, body = env.start(key, addr)
+        check(st == 201 and body["data"]["didYouMean"] == addr.split("@")[0] + "@" + meant and
+              body["data"]["email"] == addr, "%s: %d %r" % (typed, st, body))
+        check(env.mails_to(addr) or env.wait("the mail, to the address as typed",
+                                             lambda: env.mails_to(addr)), "mailed as typed")
+    for domain in ("gmail.com", "yahoo.co.uk", "example.com"):
+        st, _, body = env.start(key, "ada-%s@%s" % (os.urandom(3).hex(), domain))
+        check(st == 201 and "didYouMean" not in body["data"], "%s: %r" % (domain, body))
