@@ -42,7 +42,8 @@ $$ SELECT row_to_json(ROW(v.id, v.user_id, v.email, v.method, mp_status(v), v.at
        mp_ts(v.created_at), mp_ts(v.verified_at),
        ROW(v.delivery_status, v.delivery_attempts, v.smtp_code, v.smtp_reply,
            mp_ts(v.sent_at))::mp_api_delivery,
-       v.deliverability, v.disposable, v.link_views, v.metadata, v.locale)::mp_api_verification) $$;
+       v.deliverability, v.disposable, v.link_views, v.metadata, v.locale,
+       host(v.client_ip), v.user_agent)::mp_api_verification) $$;
 
 -- Webhook ids are derived, not random: stable across retries, and one per
 -- event kind and verification.
@@ -361,7 +362,7 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_max_attempts integer, p_ttl integer, p_redirect_url text, p_subject text,
     p_line text, p_metadata jsonb, p_sealed_secret bytea, p_deliverability text,
     p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
-    p_fail_day integer, p_quota integer, p_locale text,
+    p_fail_day integer, p_quota integer, p_locale text, p_client_ip inet, p_user_agent text,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -435,11 +436,11 @@ BEGIN
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
-        disposable, locale)
+        disposable, locale, client_ip, user_agent)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
         p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
-        p_disposable, p_locale)
+        p_disposable, p_locale, p_client_ip, p_user_agent)
     RETURNING * INTO v;
     IF p_sealed_secret IS NOT NULL THEN
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
@@ -954,7 +955,8 @@ CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit i
     p_code_length integer, p_secret_hash bytea, p_max_attempts integer, p_ttl integer,
     p_redirect_url text, p_subject text, p_line text, p_metadata jsonb, p_sealed_secret bytea,
     p_deliverability text, p_disposable boolean, p_idem_key text, p_idem_hash bytea,
-    p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text,
+    p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text, p_client_ip inet,
+    p_user_agent text,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
     OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text)
 LANGUAGE plpgsql AS $$
@@ -978,7 +980,8 @@ BEGIN
     s := mp_start(a.tenant_id, a.key_id, p_id, p_email, p_user_id, p_method, p_token_format,
                   p_code_length, p_secret_hash, p_max_attempts, p_ttl, p_redirect_url, p_subject,
                   p_line, p_metadata, p_sealed_secret, p_deliverability, p_disposable, p_idem_key,
-                  p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota, locale);
+                  p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota, locale,
+                  p_client_ip, p_user_agent);
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;

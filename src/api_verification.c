@@ -281,10 +281,11 @@ int api_verification_parse_start(struct request *rq, struct verify_start_req *sr
 	static const char *const fields[] = {
 		"email", "userId", "method", "redirectUrl", "tokenFormat", "codeLength",
 		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata",
-		"locale", NULL
+		"locale", "clientIp", "userAgent", NULL
 	};
 	const struct config *cfg = rq->cfg;
 	const char *method = "OTP", *format = "numeric", *redirect = NULL, *idem, *locale = NULL;
+	const char *client_ip = NULL;
 	json_t *body = rq->json, *meta;
 	char msg[200], *canon;
 
@@ -316,8 +317,15 @@ int api_verification_parse_start(struct request *rq, struct verify_start_req *sr
 	    jsonx_get_int(body, "maxAttempts", 1, 10, &sr->max_attempts, msg, sizeof msg) < 0 ||
 	    text_field(body, "subject", 200, &sr->subject, msg, sizeof msg) < 0 ||
 	    text_field(body, "verificationLine", 500, &sr->verification_line, msg, sizeof msg) < 0 ||
-	    jsonx_get_string(body, "locale", 64, &locale, msg, sizeof msg) < 0)
+	    jsonx_get_string(body, "locale", 64, &locale, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "clientIp", UTIL_IP_MAX - 1, &client_ip, msg, sizeof msg) < 0 ||
+	    text_field(body, "userAgent", 512, &sr->user_agent, msg, sizeof msg) < 0)
 		goto bad;
+	if (client_ip && util_ip_canonical(client_ip, sr->client_ip) < 0) {
+		snprintf(msg, sizeof msg, "'clientIp' must be an IPv4 or IPv6 address, such as "
+			 "203.0.113.7 or 2001:db8::1");
+		goto bad;
+	}
 	if (locale && verify_locale(cfg, locale, sr->locale) < 0) {
 		snprintf(msg, sizeof msg, "'locale' must be a BCP 47 language tag, such as de or pt-BR");
 		goto bad;

@@ -63,11 +63,11 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
 	 * sender override, outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 25, 0,
+	[DB_API_START] = { "api_start", 27, 0,
 		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
-		" $22::int, $23::int, $24, $25)",
+		" $22::int, $23::int, $24, $25, $26::inet, $27)",
 		"auth retry_after tenant_id mail_from outcome body replay_status locale" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */

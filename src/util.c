@@ -1,6 +1,7 @@
 /* See util.h. */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -50,4 +51,15 @@ int util_is_token(const char *s, size_t max)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
 			return 0;
 	return 1;
+}
+
+int util_ip_canonical(const char *s, char out[UTIL_IP_MAX])
+{
+	unsigned char bin[16];
+
+	if (inet_pton(AF_INET, s, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, UTIL_IP_MAX) ? 0 : -1;
+	if (inet_pton(AF_INET6, s, bin) == 1)
+		return inet_ntop(AF_INET6, bin, out, UTIL_IP_MAX) ? 0 : -1;
+	return -1;
 }

@@ -1,6 +1,6 @@
 /*
- * Small helpers shared by every program: the one integer parser, clocks and
- * the RFC 3339 time format of the API.
+ * Small helpers shared by every program: the one integer parser, clocks,
+ * names and addresses.
  */
 #ifndef MAILPROOF_UTIL_H
 #define MAILPROOF_UTIL_H
@@ -19,5 +19,15 @@ int64_t util_mono_ms(void);
 
 /* True when s is 1..max characters of [A-Za-z0-9._-]. */
 int util_is_token(const char *s, size_t max);
+
+/* The text of an address: INET6_ADDRSTRLEN, from <netinet/in.h>. */
+#define UTIL_IP_MAX 46
+
+/*
+ * s as an IPv4 or IPv6 address (no port, prefix, brackets or zone) in its
+ * canonical text, so that one address is always written one way.  0, or -1
+ * when s is no such address.
+ */
+int util_ip_canonical(const char *s, char out[UTIL_IP_MAX]);
 
 #endif

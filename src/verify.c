@@ -424,7 +424,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	char suggested[DELIVERABILITY_DOMAIN_MAX + 1];
-	const char *params[AUTH_PARAMS + 22], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 24], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
@@ -481,6 +481,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[19] = fail_day;
 	p[20] = refusal;
 	p[21] = sr->locale[0] ? sr->locale : NULL;
+	p[22] = sr->client_ip[0] ? sr->client_ip : NULL;
+	p[23] = sr->user_agent;
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);

@@ -12,6 +12,7 @@
 #include "db_api.h"
 #include "locale.h"
 #include "token.h"
+#include "util.h"
 #include "vstatus.h"
 
 struct auth_ctx;
@@ -46,6 +47,8 @@ struct verify_start_req {
 	const char *verification_line;	/* NULL: the default */
 	char locale[LOCALE_TAG_MAX];	/* the one we have for the request's; "": the tenant's */
 	const char *metadata;		/* serialized JSON object, or NULL */
+	char client_ip[UTIL_IP_MAX];	/* of the person, as the application saw it; "" */
+	const char *user_agent;		/* theirs, NULL when absent */
 	const char *idem_key;		/* NULL when absent */
 	unsigned char idem_hash[TOKEN_HASH_BYTES];	/* of the canonical body */
 };

@@ -147,6 +147,35 @@ def test_every_validation_error_of_the_start_body(env):
             raise AssertionError("%r: %s" % (email, e))
 
 
+def test_client_ip_and_user_agent_are_kept_shown_and_checked(env):
+    _, key = tenant(env)
+    ua = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0 \u00e9" + "x" * 440
+    for given, shown in [("203.0.113.7", "203.0.113.7"), ("2001:DB8:0:0::1", "2001:db8::1"),
+                         ("::ffff:198.51.100.9", "::ffff:198.51.100.9")]:
+        st, _, body = env.start(key, clientIp=given, userAgent=ua)
+        d = body["data"]
+        check(st == 201 and d["clientIp"] == shown and d["userAgent"] == ua,
+              "%s: %d %r" % (given, st, {k: d.get(k) for k in ("clientIp", "userAgent")}))
+        got = env.request("GET", "/v1/verifications/email/" + d["id"], key=key)[2]["data"]
+        check(got["clientIp"] == shown and got["userAgent"] == ua, "GET shows them: %r" % got)
+        held = env.psql("SELECT payload::text FROM outbox WHERE verification_id = :'p1'",
+                        d["id"])[0][0]
+        check(shown in held and "Firefox/128.0" in held, "the webhook carries them: %s" % held)
+    st, _, body = env.start(key)
+    check(body["data"]["clientIp"] is None and body["data"]["userAgent"] is None,
+          "absent: null: %r" % body["data"])
+    bad = [{"clientIp": "not an ip"}, {"clientIp": "999.1.1.1"}, {"clientIp": "1.2.3"},
+           {"clientIp": "::g"}, {"clientIp": "[2001:db8::1]"}, {"clientIp": "10.0.0.1/8"},
+           {"clientIp": "fe80::1%eth0"}, {"clientIp": "203.0.113.7:443"}, {"clientIp": 7},
+           {"clientIp": ""}, {"userAgent": "u" * 513}, {"userAgent": "a\r\nX-Injected: 1"},
+           {"userAgent": ["x"]}]
+    for extra in bad:
+        st, _, body = env.start(key, **extra)
+        field = list(extra)[0]
+        check(st == 400 and body["error"]["code"] == "INVALID_REQUEST" and
+              field in body["error"]["message"], "%r: %d %r" % (extra, st, body))
+
+
 def test_header_injection_is_refused(env):
     _, key = tenant(env)
     addr = env.new_address()
