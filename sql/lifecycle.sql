@@ -201,7 +201,9 @@ CREATE TRIGGER api_keys_created BEFORE INSERT ON api_keys
 CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope text,
     p_limit integer, p_count boolean,
     OUT auth text, OUT retry_after integer, OUT key_id bigint, OUT tenant_id bigint,
-    OUT mail_from text, OUT per_hour integer, OUT quota integer, OUT default_locale text)
+    OUT mail_from text, OUT per_hour integer, OUT quota integer, OUT default_locale text,
+    OUT client_ip_hour integer, OUT client_net_hour integer, OUT client_addr_day integer,
+    OUT require_client_ip boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
     k record;
@@ -263,6 +265,10 @@ BEGIN
     per_hour := (k.t).rate_per_email_per_hour;
     quota := (k.t).monthly_quota;
     default_locale := (k.t).default_locale;
+    client_ip_hour := (k.t).rate_per_client_ip_per_hour;
+    client_net_hour := (k.t).rate_per_client_network_per_hour;
+    client_addr_day := (k.t).addresses_per_client_ip_per_day;
+    require_client_ip := (k.t).require_client_ip;
 END $$;
 
 -- Requests of key p_key counted since the last fold into
@@ -303,7 +309,7 @@ END $$;
 -- (0 turns a limit off).  NULL outcome when allowed, else the outcome and
 -- the seconds to wait.
 CREATE OR REPLACE FUNCTION mp_address_allows(p_tenant bigint, p_norm text, p_per_hour integer,
-    p_fail_day integer, OUT outcome text, OUT retry_after integer)
+    p_fail_day integer, OUT outcome text, OUT retry_after integer, OUT limit_max integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     c record;
@@ -312,9 +318,66 @@ BEGIN
     IF p_fail_day > 0 AND c.failures >= p_fail_day THEN
         outcome := 'rate_failed';
         retry_after := mp_retry_after(date_trunc('day', now()), interval '1 day');
+        limit_max := p_fail_day;
     ELSIF p_per_hour > 0 AND c.mails > p_per_hour THEN
         outcome := 'rate_email';
         retry_after := mp_retry_after(date_trunc('hour', now()), interval '1 hour');
+        limit_max := p_per_hour;
+    END IF;
+END $$;
+
+-- Adds one to the count of bucket of tenant p_tenant in the window that
+-- started at p_w (a new window starts again from one) and returns it.
+CREATE OR REPLACE FUNCTION mp_client_count(p_tenant bigint, p_bucket text, p_w timestamptz)
+    RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    INSERT INTO client_windows AS c (tenant_id, bucket, window_start, count)
+    VALUES (p_tenant, p_bucket, p_w, 1)
+    ON CONFLICT (tenant_id, bucket) DO UPDATE SET
+        count = CASE WHEN c.window_start = p_w THEN c.count + 1 ELSE 1 END, window_start = p_w
+    RETURNING c.count INTO n;
+    RETURN n;
+END $$;
+
+-- The limits of the person behind a start, by the address the application
+-- gave (p_ip): starts this hour from it and from its network (/24 of IPv4,
+-- /56 of IPv6), and the distinct addresses it asked for today (p_norm
+-- counts once; one over the limit is refused without being counted).
+-- 0 turns one off.  outcome: NULL (allowed) | rate_client_ip |
+-- rate_client_network | rate_client_addresses, with when it resets.
+CREATE OR REPLACE FUNCTION mp_client_allows(p_tenant bigint, p_ip inet, p_norm text,
+    p_per_hour integer, p_net_hour integer, p_addr_day integer,
+    OUT outcome text, OUT retry_after integer, OUT limit_max integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    h timestamptz := date_trunc('hour', now());
+    net inet := network(set_masklen(p_ip, CASE WHEN family(p_ip) = 4 THEN 24 ELSE 56 END));
+    n integer;
+BEGIN
+    IF p_per_hour > 0 AND mp_client_count(p_tenant, 'ip ' || host(p_ip), h) > p_per_hour THEN
+        outcome := 'rate_client_ip';
+        retry_after := mp_retry_after(h, interval '1 hour');
+        limit_max := p_per_hour;
+    ELSIF p_net_hour > 0 AND mp_client_count(p_tenant, 'net ' || net::text, h) > p_net_hour THEN
+        outcome := 'rate_client_network';
+        retry_after := mp_retry_after(h, interval '1 hour');
+        limit_max := p_net_hour;
+    ELSIF p_addr_day > 0 AND NOT EXISTS (SELECT 1 FROM client_addresses a
+            WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip AND a.day = current_date
+              AND a.email_norm = p_norm) THEN
+        SELECT count(*) INTO n FROM client_addresses a
+        WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip AND a.day = current_date;
+        IF n >= p_addr_day THEN
+            outcome := 'rate_client_addresses';
+            retry_after := mp_retry_after(date_trunc('day', now()), interval '1 day');
+            limit_max := p_addr_day;
+        ELSE
+            INSERT INTO client_addresses (tenant_id, client_ip, day, email_norm)
+            VALUES (p_tenant, p_ip, current_date, p_norm) ON CONFLICT DO NOTHING;
+        END IF;
     END IF;
 END $$;
 
@@ -363,7 +426,10 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_line text, p_metadata jsonb, p_sealed_secret bytea, p_deliverability text,
     p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
     p_fail_day integer, p_quota integer, p_locale text, p_client_ip inet, p_user_agent text,
-    OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer)
+    p_client_ip_hour integer, p_client_net_hour integer, p_client_addr_day integer,
+    p_require_client_ip boolean,
+    OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer,
+    OUT limit_max integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     norm text := lower(p_email);
@@ -371,6 +437,10 @@ DECLARE
     lim record;
     v verifications;
 BEGIN
+    IF p_require_client_ip AND p_client_ip IS NULL THEN
+        outcome := 'client_ip_required';
+        RETURN;
+    END IF;
     IF p_idem_key IS NOT NULL THEN
         -- Past 24 hours a key is new again; a request that never finished
         -- and started nothing (from before version 10) frees it after 5
@@ -411,6 +481,10 @@ BEGIN
     -- also locks the address until the commit: one start at a time per
     -- address, so superseding below is exact
     lim := mp_address_allows(p_tenant, norm, p_per_hour, p_fail_day);
+    IF lim.outcome IS NULL AND p_client_ip IS NOT NULL THEN
+        lim := mp_client_allows(p_tenant, p_client_ip, norm, p_client_ip_hour, p_client_net_hour,
+                                p_client_addr_day);
+    END IF;
     IF lim.outcome IS NULL AND p_quota IS NOT NULL
        AND mp_count('quota:' || p_tenant, date_trunc('month', now())) > p_quota THEN
         lim.outcome := 'quota';
@@ -421,6 +495,7 @@ BEGIN
         DELETE FROM idempotency_keys k WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
         outcome := lim.outcome;
         retry_after := lim.retry_after;
+        limit_max := lim.limit_max;
         RETURN;
     END IF;
 
@@ -456,7 +531,8 @@ END $$;
 -- outcome: resent | not_found | refused (see status, eff) | rate_failed | rate_email
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea,
-    OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text)
+    OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text,
+    OUT limit_max integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
@@ -478,6 +554,7 @@ BEGIN
     IF lim.outcome IS NOT NULL THEN
         outcome := lim.outcome;
         retry_after := lim.retry_after;
+        limit_max := lim.limit_max;
         RETURN;
     END IF;
     UPDATE verifications x SET secret_hash = p_secret_hash, attempts = 0,
@@ -823,6 +900,8 @@ BEGIN
     DELETE FROM address_limits a WHERE a.hour_start < now() - interval '1 hour'
                                    AND a.day_start < now() - interval '1 day';
     DELETE FROM rate_counters c WHERE c.window_start < now() - interval '32 days';
+    DELETE FROM client_windows c WHERE c.window_start < now() - interval '1 day';
+    DELETE FROM client_addresses c WHERE c.day < current_date - 1;
 END $$;
 
 -- mailproofctl outbox retry: a dead or skipped event is due again, with
@@ -956,9 +1035,11 @@ CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit i
     p_redirect_url text, p_subject text, p_line text, p_metadata jsonb, p_sealed_secret bytea,
     p_deliverability text, p_disposable boolean, p_idem_key text, p_idem_hash bytea,
     p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text, p_client_ip inet,
-    p_user_agent text,
+    p_user_agent text, p_client_ip_hour integer, p_client_net_hour integer,
+    p_client_addr_day integer, p_require_client_ip boolean,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
-    OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text)
+    OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text,
+    OUT limit_max integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -981,11 +1062,15 @@ BEGIN
                   p_code_length, p_secret_hash, p_max_attempts, p_ttl, p_redirect_url, p_subject,
                   p_line, p_metadata, p_sealed_secret, p_deliverability, p_disposable, p_idem_key,
                   p_idem_hash, coalesce(a.per_hour, p_per_hour), p_fail_day, a.quota, locale,
-                  p_client_ip, p_user_agent);
+                  p_client_ip, p_user_agent, coalesce(a.client_ip_hour, p_client_ip_hour),
+                  coalesce(a.client_net_hour, p_client_net_hour),
+                  coalesce(a.client_addr_day, p_client_addr_day),
+                  coalesce(a.require_client_ip, p_require_client_ip));
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;
     replay_status := s.replay_status;
+    limit_max := s.limit_max;
 END $$;
 
 -- POST .../{id}/verify: see mp_check_code.
@@ -1041,7 +1126,7 @@ CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit 
     p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
     p_sealed_secret bytea,
     OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
-    OUT body text, OUT tenant_id bigint)
+    OUT body text, OUT tenant_id bigint, OUT limit_max integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -1061,6 +1146,7 @@ BEGIN
     status := r.status;
     eff := r.eff;
     body := r.body;
+    limit_max := r.limit_max;
 END $$;
 
 -- POST .../{id}/cancel: see mp_cancel.

@@ -27,8 +27,8 @@
 /* The error each outcome that is no success answers; see answer_refusal(). */
 static const struct refusal {
 	int status;
-	const char *code;
-	const char *message;
+	const char *code;	/* for a 429, the limit's name */
+	const char *message;	/* for a 429, what it counts */
 } g_refusals[VO__COUNT] = {
 	[VO_INVALID_CODE] = { 422, "INVALID_CODE", "wrong code" },
 	[VO_ATTEMPTS_EXHAUSTED] = { 422, "MAX_ATTEMPTS_EXCEEDED",
@@ -45,9 +45,21 @@ static const struct refusal {
 			       "this Idempotency-Key was used with another request body" },
 	[VO_IDEM_IN_PROGRESS] = { 409, "IDEMPOTENCY_CONFLICT",
 				  "a request with this Idempotency-Key is still in progress" },
-	[VO_RATE_FAILED] = { 429, "RATE_LIMITED", "too many wrong codes for this address today" },
-	[VO_RATE_EMAIL] = { 429, "RATE_LIMITED",
-			    "too many verification mails for this address; try later" },
+	[VO_RATE_FAILED] = { 429, "failed_attempts_per_email_per_day",
+			     "Wrong codes for this address today" },
+	[VO_RATE_EMAIL] = { 429, "per_email_per_hour",
+			    "Verification mails to this address this hour" },
+	[VO_RATE_CLIENT_IP] = { 429, "per_client_ip_per_hour",
+				"Verifications started this hour by this person (clientIp)" },
+	[VO_RATE_CLIENT_NETWORK] = { 429, "per_client_network_per_hour",
+				     "Verifications started this hour from this person's network "
+				     "(the /24 or /56 of clientIp)" },
+	[VO_RATE_CLIENT_ADDRESSES] = { 429, "addresses_per_client_ip_per_day",
+				       "Different addresses this person (clientIp) asked to verify "
+				       "today" },
+	[VO_CLIENT_IP_REQUIRED] = { 400, "INVALID_REQUEST",
+				    "'clientIp' is required: this account asks every start to say "
+				    "who is asking" },
 	[VO_QUOTA] = { 402, "QUOTA_EXCEEDED", "the monthly quota of this account is used up" },
 	[VO_DISPOSABLE] = { 422, "DISPOSABLE_EMAIL",
 			    "addresses at disposable mail domains are not accepted" },
@@ -88,7 +100,7 @@ static void answer_refusal(struct request *rq, enum verify_outcome o,
 		request_error(rq, f->status, f->code, f->message,
 			      json_pack("{s:i}", "attemptsRemaining", res->remaining), NULL);
 	else if (f->status == 429)
-		request_rate_limited(rq, f->message, res->retry_after);
+		request_rate_limited(rq, f->code, res->limit_max, f->message, res->retry_after);
 	else
 		refuse(rq, o);
 }

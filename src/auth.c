@@ -1,6 +1,7 @@
 /* See auth.h. */
 #include "auth.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -90,11 +91,24 @@ PGresult *auth_query(struct db *db, const struct auth_ctx *a, enum db_stmt s,
 	return NULL;
 }
 
+/* The per-minute limit of the presented key, looked up only for its 429. */
+static int key_limit(struct request *rq)
+{
+	enum db_err err;
+	PGresult *r = db_run(rq->db, DB_KEY_LIMIT, rq->auth.params, &err, NULL);
+	int max = (int)(r ? db_int(r, 0, INT_MAX, rq->cfg->rate_per_key_per_minute)
+			  : rq->cfg->rate_per_key_per_minute);
+
+	PQclear(r);
+	return max;
+}
+
 void auth_refused(struct request *rq, const struct db_auth *key)
 {
 	switch (key->outcome) {
 	case DB_KEY_LIMITED:
-		request_rate_limited(rq, "too many requests for this API key", key->retry_after);
+		request_rate_limited(rq, "per_key_per_minute", key_limit(rq),
+				     "Requests with this API key this minute", key->retry_after);
 		break;
 	case DB_KEY_SCOPE:
 		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",

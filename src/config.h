@@ -46,6 +46,10 @@ struct config {
 	int rate_per_email_per_hour;
 	int rate_per_key_per_minute;
 	int rate_per_ip_per_minute;
+	int rate_per_client_ip_per_hour;
+	int rate_per_client_network_per_hour;
+	int addresses_per_client_ip_per_day;
+	int require_client_ip;
 	int failed_attempts_per_email_per_day;
 	int link_confirm_page;
 	char *trusted_proxies;

@@ -863,7 +863,8 @@ static int cmd_key_revoke(struct ctx *c)
 
 static int cmd_tenant_show(struct ctx *c)
 {
-	char err[512], quota[NUM_LEN], hour[NUM_LEN], minute[NUM_LEN];
+	char err[512], quota[NUM_LEN], hour[NUM_LEN], minute[NUM_LEN], cip[NUM_LEN], cnet[NUM_LEN];
+	char caddr[NUM_LEN];
 	PGresult *r = db_admin_tenants(c->conn, c->pos[0], err, sizeof err);
 	struct db_admin_tenant t;
 	int rc = 0;
@@ -877,7 +878,7 @@ static int cmd_tenant_show(struct ctx *c)
 	db_admin_tenant(r, 0, &t);
 	if (c->json) {
 		rc = print_json(json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?,"
-					  "s:s?,s:s?,s:s?,s:s?,s:s?,s:I}",
+					  "s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:o}",
 			"id", (json_int_t)t.id, "name", t.name,
 			"webhookUrl", null_if_unset(t.webhook_url),
 			"webhookEnabled", *t.webhook_disabled_at == '\0',
@@ -891,7 +892,12 @@ static int cmd_tenant_show(struct ctx *c)
 			"supportUrl", null_if_unset(t.support_url),
 			"accentColor", null_if_unset(t.accent_color),
 			"defaultLocale", null_if_unset(t.default_locale),
-			"logoType", null_if_unset(t.logo_type), "logoBytes", (json_int_t)t.logo_bytes));
+			"logoType", null_if_unset(t.logo_type), "logoBytes", (json_int_t)t.logo_bytes,
+			"ratePerClientIpPerHour", int_or_null(t.rate_per_client_ip_per_hour),
+			"ratePerClientNetworkPerHour", int_or_null(t.rate_per_client_network_per_hour),
+			"addressesPerClientIpPerDay", int_or_null(t.addresses_per_client_ip_per_day),
+			"requireClientIp", *t.require_client_ip ?
+				json_boolean(strcmp(t.require_client_ip, "true") == 0) : json_null()));
 	} else {
 		printf("id                       %lld\nname                     %s\n"
 		       "webhook url              %s\nwebhooks                 %s%s%s\n"
@@ -900,7 +906,9 @@ static int cmd_tenant_show(struct ctx *c)
 		       "active keys              %lld\ncreated                  %s\n"
 		       "mail from                %s\ndisplay name             %s\n"
 		       "support                  %s\naccent colour            %s\n"
-		       "default locale           %s\nlogo                     %s%s%lld%s\n",
+		       "default locale           %s\nlogo                     %s%s%lld%s\n"
+		       "client ip per hour       %s\nclient network per hour  %s\n"
+		       "addresses per client/day %s\nrequire client ip        %s\n",
 		       t.id, t.name, *t.webhook_url ? t.webhook_url : "(none)",
 		       *t.webhook_disabled_at ? "DISABLED since " : "enabled", t.webhook_disabled_at,
 		       *t.webhook_disabled_at ? " (410 Gone; set --webhook-url to enable)" : "",
@@ -914,7 +922,11 @@ static int cmd_tenant_show(struct ctx *c)
 		       *t.accent_color ? t.accent_color : "(default)",
 		       *t.default_locale ? t.default_locale : "(en)",
 		       *t.logo_type ? t.logo_type : "(none)", t.logo_bytes ? ", " : "",
-		       t.logo_bytes, t.logo_bytes ? " bytes" : "");
+		       t.logo_bytes, t.logo_bytes ? " bytes" : "",
+		       num_text(cip, t.rate_per_client_ip_per_hour, "(configured default)"),
+		       num_text(cnet, t.rate_per_client_network_per_hour, "(configured default)"),
+		       num_text(caddr, t.addresses_per_client_ip_per_day, "(configured default)"),
+		       *t.require_client_ip ? t.require_client_ip : "(configured default)");
 	}
 	PQclear(r);
 	return rc;
@@ -997,6 +1009,10 @@ static int cmd_tenant_update(struct ctx *c)
 	const char *hour = opt_get(c, "rate-per-email-per-hour");
 	const char *minute = opt_get(c, "rate-per-key-per-minute");
 	const char *from = opt_get(c, "mail-from");
+	const char *ip_hour = opt_get(c, "rate-per-client-ip-per-hour");
+	const char *net_hour = opt_get(c, "rate-per-client-network-per-hour");
+	const char *addr_day = opt_get(c, "addresses-per-client-ip-per-day");
+	const char *require = opt_get(c, "require-client-ip");
 	struct brand_values brand;
 	struct buf allow;
 	char err[512];
@@ -1007,8 +1023,11 @@ static int cmd_tenant_update(struct ctx *c)
 		return fail("tenant update: --webhook-url: %s", why);
 	if (from && *from && !mail_address_valid(from))
 		return fail("tenant update: --mail-from must be one address (local@domain)");
-	if (!override_ok(quota) || !override_ok(hour) || !override_ok(minute))
+	if (!override_ok(quota) || !override_ok(hour) || !override_ok(minute) ||
+	    !override_ok(ip_hour) || !override_ok(net_hour) || !override_ok(addr_day))
 		return fail("tenant update: quotas and rates are whole numbers, or '' to remove");
+	if (require && *require && strcmp(require, "true") != 0 && strcmp(require, "false") != 0)
+		return fail("tenant update: --require-client-ip must be true, false, or '' to remove");
 	for (int i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant update: --redirect-allow %s: must be an http:// or "
@@ -1030,6 +1049,14 @@ static int cmd_tenant_update(struct ctx *c)
 	}
 	found = db_admin_id(r) >= 0;
 	PQclear(r);
+	if (found && (ip_hour || net_hour || addr_day || require)) {
+		if ((r = db_admin_tenant_client_limits(c->conn, c->pos[0], ip_hour, net_hour, addr_day,
+						       require, err, sizeof err)) == NULL) {
+			brand_free(&brand);
+			return fail("tenant update: %s", err);
+		}
+		PQclear(r);
+	}
 	stored = found ? brand_store(c, "tenant update", c->pos[0], &brand) : 0;
 	brand_free(&brand);
 	if (!found)
@@ -1178,8 +1205,11 @@ static const char *const o_tenant_create[] = { "name", "webhook-url", "redirect-
 					       "mail-from", BRAND_OPTIONS, NULL };
 static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", "monthly-quota",
 					       "rate-per-email-per-hour",
-					       "rate-per-key-per-minute", "mail-from", BRAND_OPTIONS,
-					       NULL };
+					       "rate-per-key-per-minute", "mail-from",
+					       "rate-per-client-ip-per-hour",
+					       "rate-per-client-network-per-hour",
+					       "addresses-per-client-ip-per-day", "require-client-ip",
+					       BRAND_OPTIONS, NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_send_test[] = { "to", "tenant", NULL };
 static const char *const o_rotate[] = { "overlap", NULL };
@@ -1212,7 +1242,9 @@ static const struct command g_commands[] = {
 	  "                [--monthly-quota N|''] [--rate-per-email-per-hour N|'']\n"
 	  "                [--rate-per-key-per-minute N|''] [--mail-from ADDR|'']\n"
 	  "                [--display-name TEXT|''] [--support-url URL|'']\n"
-	  "                [--accent-color #RRGGBB|''] [--default-locale TAG|''] [--logo FILE|'']",
+	  "                [--accent-color #RRGGBB|''] [--default-locale TAG|''] [--logo FILE|'']\n"
+	  "                [--rate-per-client-ip-per-hour N|''] [--rate-per-client-network-per-hour N|'']\n"
+	  "                [--addresses-per-client-ip-per-day N|''] [--require-client-ip true|false|'']",
 	  o_tenant_update,
 	  NULL, "NAME",
 	  cmd_tenant_update },

@@ -35,6 +35,10 @@ struct db_admin_tenant {
 	const char *default_locale;
 	const char *logo_type;
 	long long logo_bytes;			/* 0: no logo */
+	long long rate_per_client_ip_per_hour;	/* these three: -1 when not set */
+	long long rate_per_client_network_per_hour;
+	long long addresses_per_client_ip_per_day;
+	const char *require_client_ip;		/* "true", "false", or "" when not set */
 };
 
 /* A tenant's template. */
@@ -155,6 +159,15 @@ void db_admin_secrets(const PGresult *r, int i, struct db_admin_secrets *out);
 /* Stores tenant id's webhook secrets, sealed; previous NULL for none. */
 PGresult *db_admin_webhook_secret_store(PGconn *c, const char *id, const char *secret,
 					const char *previous, char *err, size_t errlen);
+
+/*
+ * Sets tenant name's limits per client (clientIp): each NULL to keep, ''
+ * to remove (the configured default applies), else a number (require: a
+ * boolean).  One row, "id", when the tenant exists.
+ */
+PGresult *db_admin_tenant_client_limits(PGconn *c, const char *name, const char *ip_hour,
+					const char *net_hour, const char *addr_day,
+					const char *require, char *err, size_t errlen);
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 

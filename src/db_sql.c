@@ -63,12 +63,14 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
 	 * sender override, outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 27, 0,
-		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale"
+	[DB_API_START] = { "api_start", 31, 0,
+		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale,"
+		" limit_max"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
-		" $22::int, $23::int, $24, $25, $26::inet, $27)",
-		"auth retry_after tenant_id mail_from outcome body replay_status locale" },
+		" $22::int, $23::int, $24, $25, $26::inet, $27, $28::int, $29::int, $30::int,"
+		" $31::bool)",
+		"auth retry_after tenant_id mail_from outcome body replay_status locale limit_max" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
 	[DB_API_MAIL_INFO] = { "api_mail_info", 4, 0,
@@ -82,9 +84,9 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * the sealed secret in queue mode.  Then: outcome, status, eff, body.
 	 */
 	[DB_API_RESEND] = { "api_resend", 8, 0,
-		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id FROM mp_api_resend("
-		AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
-		"auth retry_after outcome status eff body tenant_id" },
+		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id, limit_max"
+		" FROM mp_api_resend(" AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
+		"auth retry_after outcome status eff body tenant_id limit_max" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
 	[DB_API_CANCEL] = { "api_cancel", 4, 0,
@@ -276,6 +278,12 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* The notifier goes to sleep; see mp_notifier_sleeps(). */
 	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()", NULL },
+
+	/* The per-minute limit of the key with hash $1 or $2: the tenant's, else $3. */
+	[DB_KEY_LIMIT] = { "key_limit", 3, 1,
+		"SELECT coalesce(t.rate_per_key_per_minute, $3::int) AS max FROM api_keys a"
+		" JOIN tenants t ON t.id = a.tenant_id"
+		" WHERE a.key_hash = $1::bytea OR a.key_hash = $2::bytea LIMIT 1", "max" },
 
 	/* Sync-mode mails at least $1 seconds old whose outcome is not recorded; $2 at most. */
 	[DB_SYNC_UNRECORDED] = { "sync_unrecorded", 2, 1,

@@ -16,6 +16,7 @@ void db_verify_start(const PGresult *r, struct db_verify_start *out)
 	out->body = PQgetvalue(r, 0, 5);
 	out->replay_status = (int)db_get_int(r, 0, 6, 100, 599, 500);
 	out->locale = PQgetvalue(r, 0, 7);
+	out->limit_max = (int)db_get_int(r, 0, 8, 0, INT_MAX, 0);
 }
 
 int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
@@ -42,6 +43,7 @@ void db_verify_resend(const PGresult *r, struct db_verify_resend *out)
 	out->eff = vstatus_of(PQgetvalue(r, 0, 4));
 	out->body = PQgetvalue(r, 0, 5);
 	out->tenant = PQgetvalue(r, 0, 6);
+	out->limit_max = (int)db_get_int(r, 0, 7, 0, INT_MAX, 0);
 }
 
 void db_verify_code(const PGresult *r, enum db_stmt s, struct db_verify_code *out)

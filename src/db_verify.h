@@ -28,6 +28,7 @@ struct db_verify_start {
 	int replay_status;		/* replay: the answer's status; 500 when unreadable;
 					   recovered: 201, or 502 when its mail failed */
 	const char *locale;		/* the language it was started in */
+	int limit_max;			/* a limit: its number (0 when none applies) */
 };
 void db_verify_start(const PGresult *r, struct db_verify_start *out);
 
@@ -53,6 +54,7 @@ struct db_verify_resend {
 	enum verification_status stored, eff;	/* refused: the status before */
 	const char *body;		/* resent: the verification */
 	const char *tenant;		/* the key's tenant, "" when the key was refused */
+	int limit_max;			/* a limit: its number */
 };
 void db_verify_resend(const PGresult *r, struct db_verify_resend *out);
 

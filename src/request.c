@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config.h"
 #include "db.h"
@@ -344,11 +345,29 @@ void request_db_error(struct request *rq, int err)
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 }
 
-void request_rate_limited(struct request *rq, const char *message, int retry_after)
+/* "45 seconds", "23 minutes", "5 hours": how long, in words, rounded up. */
+static void in_words(int seconds, char *out, size_t len)
 {
-	char hdr[40];
+	int n = seconds < 120 ? seconds : seconds < 7200 ? (seconds + 59) / 60 : (seconds + 3599) / 3600;
+	const char *unit = seconds < 120 ? "second" : seconds < 7200 ? "minute" : "hour";
+
+	snprintf(out, len, "%d %s%s", n, unit, n == 1 ? "" : "s");
+}
+
+void request_rate_limited(struct request *rq, const char *limit, int max, const char *what,
+			  int retry_after)
+{
+	char hdr[40], at[32], wait[32], message[300];
+	time_t when = time(NULL) + retry_after;
+	struct tm tm;
 
 	snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", retry_after);
+	gmtime_r(&when, &tm);
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	in_words(retry_after, wait, sizeof wait);
+	snprintf(message, sizeof message, "%s: %d, the most allowed (%s). Try again in %s.", what,
+		 max, limit, wait);
 	request_error(rq, 429, "RATE_LIMITED", message,
-		      json_pack("{s:i}", "retryAfterSeconds", retry_after), hdr);
+		      json_pack("{s:s,s:i,s:s,s:i}", "limit", limit, "max", max, "retryAt", at,
+				"retryAfterSeconds", retry_after), hdr);
 }

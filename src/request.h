@@ -93,7 +93,14 @@ void request_error(struct request *rq, int status, const char *code, const char 
 		   json_t *details, const char *headers);
 /* Answers 503 or 500 for a failed database call (err is an enum db_err). */
 void request_db_error(struct request *rq, int err);
-/* Answers 429 RATE_LIMITED with Retry-After and details.retryAfterSeconds. */
-void request_rate_limited(struct request *rq, const char *message, int retry_after);
+/*
+ * Answers 429 RATE_LIMITED for limit (its name, as details.limit says it)
+ * of max, which lets the next request through in retry_after seconds:
+ * Retry-After, details {limit, max, retryAt, retryAfterSeconds}, and a
+ * message that says it in words: what is counted, such as "Verification
+ * mails to this address this hour".
+ */
+void request_rate_limited(struct request *rq, const char *limit, int max, const char *what,
+			  int retry_after);
 
 #endif

@@ -57,6 +57,10 @@ static const struct {
 	{ "recovered", VO_RECOVERED },
 	{ "rate_failed", VO_RATE_FAILED },
 	{ "rate_email", VO_RATE_EMAIL },
+	{ "rate_client_ip", VO_RATE_CLIENT_IP },
+	{ "rate_client_network", VO_RATE_CLIENT_NETWORK },
+	{ "rate_client_addresses", VO_RATE_CLIENT_ADDRESSES },
+	{ "client_ip_required", VO_CLIENT_IP_REQUIRED },
 	{ "quota", VO_QUOTA },
 	{ "disposable", VO_DISPOSABLE },
 	{ "undeliverable", VO_UNDELIVERABLE },
@@ -415,6 +419,7 @@ static enum verify_outcome start_refused(const struct verify_ctx *ctx, const cha
 		}
 	}
 	res->retry_after = st->retry_after;
+	res->limit_max = st->limit_max;
 	return o;
 }
 
@@ -423,8 +428,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 {
 	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
-	char suggested[DELIVERABILITY_DOMAIN_MAX + 1];
-	const char *params[AUTH_PARAMS + 24], **p = params + AUTH_PARAMS;
+	char suggested[DELIVERABILITY_DOMAIN_MAX + 1], cip_hour[16], cnet_hour[16], caddr_day[16];
+	const char *params[AUTH_PARAMS + 28], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
@@ -483,6 +488,13 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[21] = sr->locale[0] ? sr->locale : NULL;
 	p[22] = sr->client_ip[0] ? sr->client_ip : NULL;
 	p[23] = sr->user_agent;
+	snprintf(cip_hour, sizeof cip_hour, "%d", cfg->rate_per_client_ip_per_hour);
+	snprintf(cnet_hour, sizeof cnet_hour, "%d", cfg->rate_per_client_network_per_hour);
+	snprintf(caddr_day, sizeof caddr_day, "%d", cfg->addresses_per_client_ip_per_day);
+	p[24] = cip_hour;
+	p[25] = cnet_hour;
+	p[26] = caddr_day;
+	p[27] = cfg->require_client_ip ? "true" : "false";
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);
@@ -567,6 +579,7 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	o = strcmp(rs.outcome, "refused") == 0 ? verify_refusal(rs.stored, rs.eff)
 					       : outcome_of(id, rs.outcome);
 	res->retry_after = rs.retry_after;
+	res->limit_max = rs.limit_max;
 	if (o != VO_OK)
 		goto out;
 	verify_kv(ctx, id, rs.tenant, kv);

@@ -88,6 +88,10 @@ enum verify_outcome {
 				   VO_OK or VO_SEND_FAILED with what became of it */
 	VO_RATE_FAILED,		/* too many wrong codes for the address; retry_after */
 	VO_RATE_EMAIL,		/* too many mails for the address; retry_after */
+	VO_RATE_CLIENT_IP,	/* too many starts from the person's address; retry_after */
+	VO_RATE_CLIENT_NETWORK,	/* too many starts from its network (/24, /56) */
+	VO_RATE_CLIENT_ADDRESSES,	/* too many addresses asked for by the person today */
+	VO_CLIENT_IP_REQUIRED,	/* the tenant requires clientIp on a start */
 	VO_QUOTA,
 	VO_DISPOSABLE,
 	VO_UNDELIVERABLE,
@@ -105,6 +109,7 @@ struct verify_result {
 	char did_you_mean[320];	/* a start to a likely typo: the address meant, else "" */
 	int remaining;		/* VO_INVALID_CODE: attempts left */
 	int retry_after;	/* VO_RATE_*: seconds */
+	int limit_max;		/* VO_RATE_*: the limit's number */
 	char *replay;		/* VO_REPLAY: the answer remembered, */
 	int replay_status;	/* and its status */
 	struct db_auth key;	/* VO_KEY_REFUSED */

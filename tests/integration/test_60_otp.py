@@ -382,14 +382,32 @@ def test_list_filters_and_pages(env):
               "%s: %d %r" % (q, st, raw))
 
 
+def says_the_limit(r, limit, max_, window):
+    """A 429 that names its limit and number, and when it lets requests through."""
+    import calendar
+    st, h, body = r
+    expect_error(r, 429, "RATE_LIMITED")
+    d = body["error"]["details"]
+    wait = int(h["retry-after"])
+    at = calendar.timegm(time.strptime(d["retryAt"], "%Y-%m-%dT%H:%M:%SZ"))
+    check(d["limit"] == limit and d["max"] == max_ and d["retryAfterSeconds"] == wait and
+          1 <= wait <= window and abs(at - (time.time() + wait)) <= 2,
+          "details: %r, Retry-After %d" % (d, wait))
+    msg = body["error"]["message"]
+    check(": %d, the most allowed (%s). Try again in " % (max_, limit) in msg, "message: %r" % msg)
+
+
 def test_rate_per_email_per_hour(env):
     _, key = fresh_tenant(env, "rate-email")
     addr = env.new_address()
     for i in range(5):
         check(env.start(key, addr)[0] == 201, "start %d allowed" % i)
-    st, h, body = env.start(key, addr)
-    expect_error((st, h, body), 429, "RATE_LIMITED")
-    check(1 <= int(h["retry-after"]) <= 3600, "Retry-After: %r" % h.get("retry-after"))
+    says_the_limit(env.start(key, addr), "per_email_per_hour", 5, 3600)
+    # a resend counts too, and says so the same way
+    vid = env.psql("SELECT id FROM verifications WHERE email = :'p1' ORDER BY created_at DESC"
+                   " LIMIT 1", addr)[0][0]
+    says_the_limit(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key,
+                               raw_body=b""), "per_email_per_hour", 5, 3600)
     check(env.start(key, env.new_address())[0] == 201, "another address is not limited")
 
 
@@ -406,9 +424,7 @@ def test_wrong_codes_per_address_per_day_block_new_starts(env):
             st, _, _ = verify(env, key, vid, "00000")  # five digits: never a six-digit code
             check(st == 422, "wrong code answered %d" % st)
             wrong += 1
-    st, h, body = env.start(key, addr)
-    expect_error((st, h, body), 429, "RATE_LIMITED")
-    check(int(h["retry-after"]) <= 86400, "until the day is over")
+    says_the_limit(env.start(key, addr), "failed_attempts_per_email_per_day", 10, 86400)
     check(env.start(key, env.new_address())[0] == 201, "other addresses still start")
 
 
@@ -419,9 +435,8 @@ def test_rate_per_key_per_minute(env):
         time.sleep(61 - time.gmtime().tm_sec)
     statuses = [env.request("GET", "/v1/verifications/email", key=key)[0] for _ in range(7)]
     check(statuses[:5] == [200] * 5 and statuses[5:] == [429, 429], "statuses: %r" % statuses)
-    r = env.request("GET", "/v1/verifications/email", key=key)
-    expect_error(r, 429, "RATE_LIMITED")
-    check(1 <= int(r[1]["retry-after"]) <= 60, "Retry-After within the minute")
+    says_the_limit(env.request("GET", "/v1/verifications/email", key=key), "per_key_per_minute",
+                   5, 60)
     name = env.psql("SELECT name FROM tenants WHERE id = :'p1'", tid)[0][0]
     keys = env.ctl_json("key", "list", "--tenant", name)
     check(keys[0]["requests"] == 8 and keys[0]["lastUsedAt"], "usage counted: %r" % keys)
@@ -456,3 +471,78 @@ def test_tenant_mail_from_override(env):
     env.start(key, addr)
     m = env.wait("the mail", lambda: env.mails_to(addr))[-1]
     check(m["From"].addresses[0].addr_spec == "verify@mailproof.test", "back to mail_from")
+
+
+def client_tenant(env, **limits):
+    """A tenant with its own limits per client; the others off (0)."""
+    tid, key = fresh_tenant(env, "client")
+    name = env.psql("SELECT name FROM tenants WHERE id = :'p1'", tid)[0][0]
+    opts = {"rate-per-client-ip-per-hour": 0, "rate-per-client-network-per-hour": 0,
+            "addresses-per-client-ip-per-day": 0}
+    opts.update({k.replace("_", "-"): v for k, v in limits.items()})
+    args = ["tenant", "update", name]
+    for k, v in opts.items():
+        args += ["--" + k, str(v)]
+    env.ctl(*args)
+    return tid, name, key
+
+
+def test_starts_per_client_ip_per_hour(env):
+    tid, _, key = client_tenant(env, rate_per_client_ip_per_hour=3)
+    for i in range(3):
+        check(env.start(key, clientIp="203.0.113.10")[0] == 201, "start %d" % i)
+    says_the_limit(env.start(key, clientIp="203.0.113.10"), "per_client_ip_per_hour", 3, 3600)
+    check(env.start(key, clientIp="203.0.113.11")[0] == 201, "another person")
+    check(env.start(key)[0] == 201, "a start that does not say who asks is not counted")
+    # the next hour: the window starts again
+    env.psql("UPDATE client_windows SET window_start = window_start - interval '1 hour'"
+             " WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, clientIp="203.0.113.10")[0] == 201, "reset with the hour")
+
+
+def test_starts_per_client_network_per_hour(env):
+    tid, _, key = client_tenant(env, rate_per_client_network_per_hour=3)
+    for ip in ("198.51.100.1", "198.51.100.2", "198.51.100.250"):
+        check(env.start(key, clientIp=ip)[0] == 201, ip)
+    says_the_limit(env.start(key, clientIp="198.51.100.9"), "per_client_network_per_hour", 3,
+                   3600)
+    check(env.start(key, clientIp="198.51.101.1")[0] == 201, "the next /24")
+    for ip in ("2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:0:ff::1"):
+        check(env.start(key, clientIp=ip)[0] == 201, ip)
+    says_the_limit(env.start(key, clientIp="2001:db8:0:3::7"), "per_client_network_per_hour", 3,
+                   3600)
+    check(env.start(key, clientIp="2001:db8:0:100::1")[0] == 201, "the next /56")
+    env.psql("UPDATE client_windows SET window_start = window_start - interval '1 hour'"
+             " WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, clientIp="198.51.100.9")[0] == 201, "reset with the hour")
+
+
+def test_distinct_addresses_per_client_ip_per_day(env):
+    tid, _, key = client_tenant(env, addresses_per_client_ip_per_day=2)
+    a, b, c = env.new_address(), env.new_address(), env.new_address()
+    for addr in (a, b, a):
+        check(env.start(key, addr, clientIp="192.0.2.77")[0] == 201, addr)
+    says_the_limit(env.start(key, c, clientIp="192.0.2.77"), "addresses_per_client_ip_per_day",
+                   2, 86400)
+    check(env.start(key, b, clientIp="192.0.2.77")[0] == 201, "one already asked for")
+    check(env.start(key, c, clientIp="192.0.2.78")[0] == 201, "another person")
+    env.psql("UPDATE client_addresses SET day = day - 1 WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, c, clientIp="192.0.2.77")[0] == 201, "reset with the day")
+
+
+def test_a_tenant_may_require_client_ip(env):
+    _, name, key = client_tenant(env, require_client_ip="true")
+    st, _, body = env.start(key)
+    check(st == 400 and body["error"]["code"] == "INVALID_REQUEST" and
+          "clientIp" in body["error"]["message"], "%d %r" % (st, body))
+    check(env.start(key, clientIp="203.0.113.5")[0] == 201, "with it")
+    shown = env.ctl_json("tenant", "show", name)
+    check(shown["requireClientIp"] is True and shown["ratePerClientIpPerHour"] == 0,
+          "tenant show: %r" % shown)
+    env.ctl("tenant", "update", name, "--require-client-ip", "")
+    check(env.start(key)[0] == 201, "the default again: not required")
+    rc, _, err = env.ctl("tenant", "update", name, "--require-client-ip", "maybe", check=False)
+    check(rc == 1 and "require-client-ip" in err, "a bad value: %r" % err)
+    rc, _, err = env.ctl("tenant", "update", name, "--rate-per-client-ip-per-hour", "-1",
+                         check=False)
+    check(rc == 1 and "whole numbers" in err, "a bad number: %r" % err)
