@@ -203,7 +203,7 @@ CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope t
     OUT auth text, OUT retry_after integer, OUT key_id bigint, OUT tenant_id bigint,
     OUT mail_from text, OUT per_hour integer, OUT quota integer, OUT default_locale text,
     OUT client_ip_hour integer, OUT client_net_hour integer, OUT client_addr_day integer,
-    OUT require_client_ip boolean)
+    OUT require_client_ip boolean, OUT resend_policy text)
 LANGUAGE plpgsql AS $$
 DECLARE
     k record;
@@ -269,6 +269,7 @@ BEGIN
     client_net_hour := (k.t).rate_per_client_network_per_hour;
     client_addr_day := (k.t).addresses_per_client_ip_per_day;
     require_client_ip := (k.t).require_client_ip;
+    resend_policy := (k.t).resend_policy;
 END $$;
 
 -- Requests of key p_key counted since the last fold into
@@ -427,7 +428,7 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
     p_fail_day integer, p_quota integer, p_locale text, p_client_ip inet, p_user_agent text,
     p_client_ip_hour integer, p_client_net_hour integer, p_client_addr_day integer,
-    p_require_client_ip boolean,
+    p_require_client_ip boolean, p_sealed_code bytea, p_resend_policy text,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer,
     OUT limit_max integer)
 LANGUAGE plpgsql AS $$
@@ -511,11 +512,12 @@ BEGIN
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
-        disposable, locale, client_ip, user_agent)
+        disposable, locale, client_ip, user_agent, sealed_code)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
         p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
-        p_disposable, p_locale, p_client_ip, p_user_agent)
+        p_disposable, p_locale, p_client_ip, p_user_agent,
+        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END)
     RETURNING * INTO v;
     IF p_sealed_secret IS NOT NULL THEN
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
@@ -528,11 +530,16 @@ END $$;
 -- code stops working and attempts start again.  Counts against the
 -- address's limits.  In queue mode (p_sealed_secret) the new mail is
 -- queued; one still queued for the old code is not sent.
--- outcome: resent | not_found | refused (see status, eff) | rate_failed | rate_email
+-- Under p_policy same_code a verification that kept its sealed code is
+-- mailed that code again (sealed_code: for the mail), and p_secret_hash
+-- is not used.  Within p_cooldown seconds of the last mail, nothing.
+-- outcome: resent | not_found | refused (see status, eff) | cooldown |
+--          rate_failed | rate_email
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
-    p_per_hour integer, p_fail_day integer, p_sealed_secret bytea,
+    p_per_hour integer, p_fail_day integer, p_sealed_secret bytea, p_sealed_code bytea,
+    p_cooldown integer, p_policy text,
     OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text,
-    OUT limit_max integer)
+    OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
@@ -550,6 +557,13 @@ BEGIN
         outcome := 'refused';
         RETURN;
     END IF;
+    -- too soon after the last mail: refused before it counts
+    IF p_cooldown > 0 AND v.last_mail_at > now() - p_cooldown * interval '1 second' THEN
+        outcome := 'cooldown';
+        retry_after := mp_retry_after(v.last_mail_at, p_cooldown * interval '1 second');
+        limit_max := p_cooldown;
+        RETURN;
+    END IF;
     lim := mp_address_allows(p_tenant, v.email_norm, p_per_hour, p_fail_day);
     IF lim.outcome IS NOT NULL THEN
         outcome := lim.outcome;
@@ -557,14 +571,25 @@ BEGIN
         limit_max := lim.limit_max;
         RETURN;
     END IF;
-    UPDATE verifications x SET secret_hash = p_secret_hash, attempts = 0,
-        expires_at = now() + x.ttl_seconds * interval '1 second', updated_at = now(),
-        delivery_status = 'QUEUED'
-    WHERE x.id = p_id RETURNING * INTO v;
+    IF p_policy = 'same_code' AND v.sealed_code IS NOT NULL THEN
+        -- the code sent before, again: it keeps working, and so do its
+        -- attempts; only the time left starts again
+        UPDATE verifications x SET expires_at = now() + x.ttl_seconds * interval '1 second',
+            updated_at = now(), delivery_status = 'QUEUED', last_mail_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        sealed_code := v.sealed_code;
+    ELSE
+        UPDATE verifications x SET secret_hash = p_secret_hash, attempts = 0,
+            expires_at = now() + x.ttl_seconds * interval '1 second', updated_at = now(),
+            delivery_status = 'QUEUED', last_mail_at = now(),
+            sealed_code = CASE WHEN p_policy = 'same_code' THEN p_sealed_code END
+        WHERE x.id = p_id RETURNING * INTO v;
+    END IF;
     IF p_sealed_secret IS NOT NULL THEN
-        -- a mail still queued for the old code is dropped by the notifier:
+        -- a mail still queued for an old code is dropped by the notifier:
         -- its code no longer matches secret_hash
-        INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (p_id, p_sealed_secret);
+        INSERT INTO mail_jobs (verification_id, sealed_secret)
+        VALUES (p_id, coalesce(sealed_code, p_sealed_secret));
         PERFORM mp_wake();
     ELSE
         -- sync mode: found by mp_sync_unrecorded until the worker records it
@@ -1036,7 +1061,8 @@ CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit i
     p_deliverability text, p_disposable boolean, p_idem_key text, p_idem_hash bytea,
     p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text, p_client_ip inet,
     p_user_agent text, p_client_ip_hour integer, p_client_net_hour integer,
-    p_client_addr_day integer, p_require_client_ip boolean,
+    p_client_addr_day integer, p_require_client_ip boolean, p_sealed_code bytea,
+    p_resend_policy text,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
     OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text,
     OUT limit_max integer)
@@ -1065,7 +1091,8 @@ BEGIN
                   p_client_ip, p_user_agent, coalesce(a.client_ip_hour, p_client_ip_hour),
                   coalesce(a.client_net_hour, p_client_net_hour),
                   coalesce(a.client_addr_day, p_client_addr_day),
-                  coalesce(a.require_client_ip, p_require_client_ip));
+                  coalesce(a.require_client_ip, p_require_client_ip), p_sealed_code,
+                  coalesce(a.resend_policy, p_resend_policy));
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;
@@ -1124,9 +1151,9 @@ END $$;
 -- POST .../{id}/resend: see mp_resend.
 CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
-    p_sealed_secret bytea,
+    p_sealed_secret bytea, p_sealed_code bytea, p_cooldown integer, p_policy text,
     OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
-    OUT body text, OUT tenant_id bigint, OUT limit_max integer)
+    OUT body text, OUT tenant_id bigint, OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -1140,13 +1167,15 @@ BEGIN
         RETURN;
     END IF;
     r := mp_resend(a.tenant_id, p_id, p_secret_hash, coalesce(a.per_hour, p_per_hour),
-                   p_fail_day, p_sealed_secret);
+                   p_fail_day, p_sealed_secret, p_sealed_code, p_cooldown,
+                   coalesce(a.resend_policy, p_policy));
     outcome := r.outcome;
     retry_after := r.retry_after;
     status := r.status;
     eff := r.eff;
     body := r.body;
     limit_max := r.limit_max;
+    sealed_code := r.sealed_code;
 END $$;
 
 -- POST .../{id}/cancel: see mp_cancel.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -57,6 +58,7 @@ static const struct refusal {
 	[VO_RATE_CLIENT_ADDRESSES] = { 429, "addresses_per_client_ip_per_day",
 				       "Different addresses this person (clientIp) asked to verify "
 				       "today" },
+	[VO_COOLDOWN] = { 429, "resend_cooldown", NULL },
 	[VO_CLIENT_IP_REQUIRED] = { 400, "INVALID_REQUEST",
 				    "'clientIp' is required: this account asks every start to say "
 				    "who is asking" },
@@ -99,8 +101,13 @@ static void answer_refusal(struct request *rq, enum verify_outcome o,
 	else if (o == VO_INVALID_CODE || o == VO_ATTEMPTS_EXHAUSTED)
 		request_error(rq, f->status, f->code, f->message,
 			      json_pack("{s:i}", "attemptsRemaining", res->remaining), NULL);
-	else if (f->status == 429)
-		request_rate_limited(rq, f->code, res->limit_max, f->message, res->retry_after);
+	else if (o == VO_COOLDOWN) {
+		char said[160];
+		snprintf(said, sizeof said, "A new mail of a verification can be asked for %d seconds "
+			 "after the last one", res->limit_max);
+		request_rate_limited(rq, f->code, res->limit_max, NULL, said, res->retry_after);
+	} else if (f->status == 429)
+		request_rate_limited(rq, f->code, res->limit_max, f->message, NULL, res->retry_after);
 	else
 		refuse(rq, o);
 }
@@ -133,6 +140,12 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 	json_object_set_new(v, "sent", json_boolean(sent));
 	if (res->did_you_mean[0])
 		json_object_set_new(v, "didYouMean", json_string(res->did_you_mean));
+	if (!res->recovered) {
+		/* a start or resend just mailed: when the next resend is allowed */
+		char at[UTIL_TIME_MAX];
+		util_time_text((long long)time(NULL) + cfg->resend_cooldown_seconds, at);
+		json_object_set_new(v, "resendAvailableAt", json_string(at));
+	}
 	method = json_string_value(json_object_get(v, "method"));
 	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
 						  ? json_string(url) : json_null());

@@ -108,7 +108,7 @@ void auth_refused(struct request *rq, const struct db_auth *key)
 	switch (key->outcome) {
 	case DB_KEY_LIMITED:
 		request_rate_limited(rq, "per_key_per_minute", key_limit(rq),
-				     "Requests with this API key this minute", key->retry_after);
+				     "Requests with this API key this minute", NULL, key->retry_after);
 		break;
 	case DB_KEY_SCOPE:
 		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",

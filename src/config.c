@@ -40,6 +40,7 @@ struct key {
 static const char *const starttls_choices[] = { "no", "try", "required", NULL };
 static const char *const mail_choices[] = { "sync", "queue", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const resend_choices[] = { "new_code", "same_code", NULL };
 
 #define O(f) offsetof(struct config, f)
 #define STR(n, d) { #n, K_STR, d, 0, 0, NULL, O(n), 0 }
@@ -82,6 +83,8 @@ static const struct key g_keys[] = {
 	INT(addresses_per_client_ip_per_day, "5", 0, 1000000),
 	BOOL(require_client_ip, "false"),
 	INT(failed_attempts_per_email_per_day, "10", 0, 1000000),
+	INT(resend_cooldown_seconds, "30", 0, 86400),
+	ENUM(resend_policy, "new_code", resend_choices),
 	BOOL(link_confirm_page, "true"),
 	STR(trusted_proxies, ""),
 	BOOL(reject_disposable, "false"),

@@ -14,6 +14,7 @@
 #define CONFIG_KEY_BYTES 32
 
 enum starttls_mode { STARTTLS_NO, STARTTLS_TRY, STARTTLS_REQUIRED };
+enum resend_policy { RESEND_NEW_CODE, RESEND_SAME_CODE };
 enum mail_mode { MAIL_SYNC, MAIL_QUEUE };
 
 struct config {
@@ -51,6 +52,8 @@ struct config {
 	int addresses_per_client_ip_per_day;
 	int require_client_ip;
 	int failed_attempts_per_email_per_day;
+	int resend_cooldown_seconds;
+	int resend_policy;		/* enum resend_policy */
 	int link_confirm_page;
 	char *trusted_proxies;
 	int reject_disposable;

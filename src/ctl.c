@@ -878,7 +878,7 @@ static int cmd_tenant_show(struct ctx *c)
 	db_admin_tenant(r, 0, &t);
 	if (c->json) {
 		rc = print_json(json_pack("{s:I,s:s,s:s?,s:b,s:s?,s:s,s:o,s:o,s:o,s:I,s:s,s:s?,"
-					  "s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:o}",
+					  "s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:o,s:o,s:o,s:o,s:s?}",
 			"id", (json_int_t)t.id, "name", t.name,
 			"webhookUrl", null_if_unset(t.webhook_url),
 			"webhookEnabled", *t.webhook_disabled_at == '\0',
@@ -897,7 +897,8 @@ static int cmd_tenant_show(struct ctx *c)
 			"ratePerClientNetworkPerHour", int_or_null(t.rate_per_client_network_per_hour),
 			"addressesPerClientIpPerDay", int_or_null(t.addresses_per_client_ip_per_day),
 			"requireClientIp", *t.require_client_ip ?
-				json_boolean(strcmp(t.require_client_ip, "true") == 0) : json_null()));
+				json_boolean(strcmp(t.require_client_ip, "true") == 0) : json_null(),
+			"resendPolicy", null_if_unset(t.resend_policy)));
 	} else {
 		printf("id                       %lld\nname                     %s\n"
 		       "webhook url              %s\nwebhooks                 %s%s%s\n"
@@ -908,7 +909,8 @@ static int cmd_tenant_show(struct ctx *c)
 		       "support                  %s\naccent colour            %s\n"
 		       "default locale           %s\nlogo                     %s%s%lld%s\n"
 		       "client ip per hour       %s\nclient network per hour  %s\n"
-		       "addresses per client/day %s\nrequire client ip        %s\n",
+		       "addresses per client/day %s\nrequire client ip        %s\n"
+		       "resend policy            %s\n",
 		       t.id, t.name, *t.webhook_url ? t.webhook_url : "(none)",
 		       *t.webhook_disabled_at ? "DISABLED since " : "enabled", t.webhook_disabled_at,
 		       *t.webhook_disabled_at ? " (410 Gone; set --webhook-url to enable)" : "",
@@ -926,7 +928,8 @@ static int cmd_tenant_show(struct ctx *c)
 		       num_text(cip, t.rate_per_client_ip_per_hour, "(configured default)"),
 		       num_text(cnet, t.rate_per_client_network_per_hour, "(configured default)"),
 		       num_text(caddr, t.addresses_per_client_ip_per_day, "(configured default)"),
-		       *t.require_client_ip ? t.require_client_ip : "(configured default)");
+		       *t.require_client_ip ? t.require_client_ip : "(configured default)",
+		       *t.resend_policy ? t.resend_policy : "(configured default)");
 	}
 	PQclear(r);
 	return rc;
@@ -1013,6 +1016,7 @@ static int cmd_tenant_update(struct ctx *c)
 	const char *net_hour = opt_get(c, "rate-per-client-network-per-hour");
 	const char *addr_day = opt_get(c, "addresses-per-client-ip-per-day");
 	const char *require = opt_get(c, "require-client-ip");
+	const char *policy = opt_get(c, "resend-policy");
 	struct brand_values brand;
 	struct buf allow;
 	char err[512];
@@ -1028,6 +1032,9 @@ static int cmd_tenant_update(struct ctx *c)
 		return fail("tenant update: quotas and rates are whole numbers, or '' to remove");
 	if (require && *require && strcmp(require, "true") != 0 && strcmp(require, "false") != 0)
 		return fail("tenant update: --require-client-ip must be true, false, or '' to remove");
+	if (policy && *policy && strcmp(policy, "new_code") != 0 && strcmp(policy, "same_code") != 0)
+		return fail("tenant update: --resend-policy must be new_code, same_code, or '' to "
+			    "remove");
 	for (int i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, "redirect-allow") == 0 && !url_acceptable(c->opts[i].value))
 			return fail("tenant update: --redirect-allow %s: must be an http:// or "
@@ -1049,9 +1056,9 @@ static int cmd_tenant_update(struct ctx *c)
 	}
 	found = db_admin_id(r) >= 0;
 	PQclear(r);
-	if (found && (ip_hour || net_hour || addr_day || require)) {
-		if ((r = db_admin_tenant_client_limits(c->conn, c->pos[0], ip_hour, net_hour, addr_day,
-						       require, err, sizeof err)) == NULL) {
+	if (found && (ip_hour || net_hour || addr_day || require || policy)) {
+		if ((r = db_admin_tenant_overrides(c->conn, c->pos[0], ip_hour, net_hour, addr_day,
+						   require, policy, err, sizeof err)) == NULL) {
 			brand_free(&brand);
 			return fail("tenant update: %s", err);
 		}
@@ -1209,7 +1216,7 @@ static const char *const o_tenant_update[] = { "webhook-url", "redirect-allow", 
 					       "rate-per-client-ip-per-hour",
 					       "rate-per-client-network-per-hour",
 					       "addresses-per-client-ip-per-day", "require-client-ip",
-					       BRAND_OPTIONS, NULL };
+					       "resend-policy", BRAND_OPTIONS, NULL };
 static const char *const o_none[] = { NULL };
 static const char *const o_send_test[] = { "to", "tenant", NULL };
 static const char *const o_rotate[] = { "overlap", NULL };
@@ -1244,7 +1251,8 @@ static const struct command g_commands[] = {
 	  "                [--display-name TEXT|''] [--support-url URL|'']\n"
 	  "                [--accent-color #RRGGBB|''] [--default-locale TAG|''] [--logo FILE|'']\n"
 	  "                [--rate-per-client-ip-per-hour N|''] [--rate-per-client-network-per-hour N|'']\n"
-	  "                [--addresses-per-client-ip-per-day N|''] [--require-client-ip true|false|'']",
+	  "                [--addresses-per-client-ip-per-day N|''] [--require-client-ip true|false|'']\n"
+	  "                [--resend-policy new_code|same_code|'']",
 	  o_tenant_update,
 	  NULL, "NAME",
 	  cmd_tenant_update },

@@ -28,13 +28,14 @@ static const struct db_statement s_tenants = { "tenants", 1, 1,
 	" coalesce(t.default_locale, '') AS default_locale, coalesce(t.logo_type, '') AS logo_type,"
 	" coalesce(octet_length(t.logo), 0) AS logo_bytes, t.rate_per_client_ip_per_hour,"
 	" t.rate_per_client_network_per_hour, t.addresses_per_client_ip_per_day,"
-	" coalesce(t.require_client_ip::text, '') AS require_client_ip"
+	" coalesce(t.require_client_ip::text, '') AS require_client_ip,"
+	" coalesce(t.resend_policy, '') AS resend_policy"
 	" FROM tenants t WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.id",
 	"id name webhook_url webhook_disabled_at redirect_allow monthly_quota"
 	" rate_per_email_per_hour rate_per_key_per_minute active_keys created_at mail_from"
 	" display_name support_url accent_color default_locale logo_type logo_bytes"
 	" rate_per_client_ip_per_hour rate_per_client_network_per_hour"
-	" addresses_per_client_ip_per_day require_client_ip" };
+	" addresses_per_client_ip_per_day require_client_ip resend_policy" };
 
 /*
  * $1 tenant; $2 display name, $3 support, $4 accent, $5 default locale, $6
@@ -64,8 +65,11 @@ static const struct db_statement s_tenant_update = { "tenant_update", 7, 0,
 	" mail_from = CASE WHEN $7::text IS NULL THEN mail_from ELSE nullif($7, '') END"
 	" WHERE name = $1 RETURNING id", "id" };
 
-/* The per-client limits of tenant $1: each NULL to keep, '' to remove (the default applies). */
-static const struct db_statement s_tenant_client_limits = { "tenant_client_limits", 5, 0,
+/*
+ * Tenant $1's own values of config keys (the limits per client, and
+ * resend_policy): each NULL to keep, '' to remove (the default applies).
+ */
+static const struct db_statement s_tenant_overrides = { "tenant_overrides", 6, 0,
 	"UPDATE tenants SET"
 	" rate_per_client_ip_per_hour = CASE WHEN $2::text IS NULL THEN rate_per_client_ip_per_hour"
 	"  ELSE nullif($2, '')::int END,"
@@ -74,7 +78,8 @@ static const struct db_statement s_tenant_client_limits = { "tenant_client_limit
 	" addresses_per_client_ip_per_day = CASE WHEN $4::text IS NULL"
 	"  THEN addresses_per_client_ip_per_day ELSE nullif($4, '')::int END,"
 	" require_client_ip = CASE WHEN $5::text IS NULL THEN require_client_ip"
-	"  ELSE nullif($5, '')::boolean END"
+	"  ELSE nullif($5, '')::boolean END,"
+	" resend_policy = CASE WHEN $6::text IS NULL THEN resend_policy ELSE nullif($6, '') END"
 	" WHERE name = $1 RETURNING id", "id" };
 
 /* $1 tenant, $2 name, $3 locale ('' for every one), $4 body.  Returns the tenant's id. */
@@ -339,13 +344,13 @@ PGresult *db_admin_webhook_secret_store(PGconn *c, const char *id, const char *s
 	return run(c, &s_webhook_secret_store, p, err, errlen);
 }
 
-PGresult *db_admin_tenant_client_limits(PGconn *c, const char *name, const char *ip_hour,
-					const char *net_hour, const char *addr_day,
-					const char *require, char *err, size_t errlen)
+PGresult *db_admin_tenant_overrides(PGconn *c, const char *name, const char *ip_hour,
+				    const char *net_hour, const char *addr_day, const char *require,
+				    const char *resend_policy, char *err, size_t errlen)
 {
-	const char *p[5] = { name, ip_hour, net_hour, addr_day, require };
+	const char *p[6] = { name, ip_hour, net_hour, addr_day, require, resend_policy };
 
-	return run(c, &s_tenant_client_limits, p, err, errlen);
+	return run(c, &s_tenant_overrides, p, err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)
@@ -381,6 +386,7 @@ void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out)
 	out->rate_per_client_network_per_hour = db_get_int(r, i, 18, 0, INT64_MAX, -1);
 	out->addresses_per_client_ip_per_day = db_get_int(r, i, 19, 0, INT64_MAX, -1);
 	out->require_client_ip = PQgetvalue(r, i, 20);
+	out->resend_policy = PQgetvalue(r, i, 21);
 }
 
 void db_admin_key(const PGresult *r, int i, struct db_admin_key *out)

@@ -39,6 +39,7 @@ struct db_admin_tenant {
 	long long rate_per_client_network_per_hour;
 	long long addresses_per_client_ip_per_day;
 	const char *require_client_ip;		/* "true", "false", or "" when not set */
+	const char *resend_policy;		/* "new_code", "same_code", or "" */
 };
 
 /* A tenant's template. */
@@ -161,13 +162,14 @@ PGresult *db_admin_webhook_secret_store(PGconn *c, const char *id, const char *s
 					const char *previous, char *err, size_t errlen);
 
 /*
- * Sets tenant name's limits per client (clientIp): each NULL to keep, ''
- * to remove (the configured default applies), else a number (require: a
- * boolean).  One row, "id", when the tenant exists.
+ * Sets tenant name's own limits per client (clientIp) and resend policy:
+ * each NULL to keep, '' to remove (the configured default applies), else a
+ * number (require: a boolean; resend_policy: new_code or same_code).  One
+ * row, "id", when the tenant exists.
  */
-PGresult *db_admin_tenant_client_limits(PGconn *c, const char *name, const char *ip_hour,
-					const char *net_hour, const char *addr_day,
-					const char *require, char *err, size_t errlen);
+PGresult *db_admin_tenant_overrides(PGconn *c, const char *name, const char *ip_hour,
+				    const char *net_hour, const char *addr_day, const char *require,
+				    const char *resend_policy, char *err, size_t errlen);
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 

@@ -63,13 +63,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
 	 * sender override, outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 31, 0,
+	[DB_API_START] = { "api_start", 33, 0,
 		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale,"
 		" limit_max"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
 		" $22::int, $23::int, $24, $25, $26::inet, $27, $28::int, $29::int, $30::int,"
-		" $31::bool)",
+		" $31::bool, $32::bytea, $33)",
 		"auth retry_after tenant_id mail_from outcome body replay_status locale limit_max" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
@@ -81,12 +81,16 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/*
 	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
-	 * the sealed secret in queue mode.  Then: outcome, status, eff, body.
+	 * the sealed secret in queue mode, $9 it in any mode (kept under
+	 * same_code), $10 the cooldown, $11 the policy.  Then: outcome, status,
+	 * eff, body, and the code sealed before when it is mailed again (hex).
 	 */
-	[DB_API_RESEND] = { "api_resend", 8, 0,
-		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id, limit_max"
-		" FROM mp_api_resend(" AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea)",
-		"auth retry_after outcome status eff body tenant_id limit_max" },
+	[DB_API_RESEND] = { "api_resend", 11, 0,
+		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id, limit_max,"
+		" coalesce(encode(sealed_code, 'hex'), '') AS sealed_code"
+		" FROM mp_api_resend(" AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea, $9::bytea,"
+		" $10::int, $11)",
+		"auth retry_after outcome status eff body tenant_id limit_max sealed_code" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
 	[DB_API_CANCEL] = { "api_cancel", 4, 0,

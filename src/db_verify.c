@@ -44,6 +44,7 @@ void db_verify_resend(const PGresult *r, struct db_verify_resend *out)
 	out->body = PQgetvalue(r, 0, 5);
 	out->tenant = PQgetvalue(r, 0, 6);
 	out->limit_max = (int)db_get_int(r, 0, 7, 0, INT_MAX, 0);
+	out->sealed_code = PQgetvalue(r, 0, 8);
 }
 
 void db_verify_code(const PGresult *r, enum db_stmt s, struct db_verify_code *out)

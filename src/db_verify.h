@@ -55,6 +55,7 @@ struct db_verify_resend {
 	const char *body;		/* resent: the verification */
 	const char *tenant;		/* the key's tenant, "" when the key was refused */
 	int limit_max;			/* a limit: its number */
+	const char *sealed_code;	/* same_code: the code sent before, sealed (hex); else "" */
 };
 void db_verify_resend(const PGresult *r, struct db_verify_resend *out);
 

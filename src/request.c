@@ -355,18 +355,17 @@ static void in_words(int seconds, char *out, size_t len)
 }
 
 void request_rate_limited(struct request *rq, const char *limit, int max, const char *what,
-			  int retry_after)
+			  const char *said, int retry_after)
 {
-	char hdr[40], at[32], wait[32], message[300];
-	time_t when = time(NULL) + retry_after;
-	struct tm tm;
+	char hdr[40], at[UTIL_TIME_MAX], wait[32], sentence[200], message[300];
 
 	snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", retry_after);
-	gmtime_r(&when, &tm);
-	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	util_time_text((long long)time(NULL) + retry_after, at);
 	in_words(retry_after, wait, sizeof wait);
-	snprintf(message, sizeof message, "%s: %d, the most allowed (%s). Try again in %s.", what,
-		 max, limit, wait);
+	if (what)
+		snprintf(sentence, sizeof sentence, "%s: %d, the most allowed", what, max);
+	snprintf(message, sizeof message, "%s (%s). Try again in %s.", what ? sentence : said,
+		 limit, wait);
 	request_error(rq, 429, "RATE_LIMITED", message,
 		      json_pack("{s:s,s:i,s:s,s:i}", "limit", limit, "max", max, "retryAt", at,
 				"retryAfterSeconds", retry_after), hdr);

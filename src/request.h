@@ -98,9 +98,10 @@ void request_db_error(struct request *rq, int err);
  * of max, which lets the next request through in retry_after seconds:
  * Retry-After, details {limit, max, retryAt, retryAfterSeconds}, and a
  * message that says it in words: what is counted, such as "Verification
- * mails to this address this hour".
+ * mails to this address this hour", which the message follows with ": 5,
+ * the most allowed"; or, with what NULL, the sentence said, whole.
  */
 void request_rate_limited(struct request *rq, const char *limit, int max, const char *what,
-			  int retry_after);
+			  const char *said, int retry_after);
 
 #endif

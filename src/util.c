@@ -63,3 +63,12 @@ int util_ip_canonical(const char *s, char out[UTIL_IP_MAX])
 		return inet_ntop(AF_INET6, bin, out, UTIL_IP_MAX) ? 0 : -1;
 	return -1;
 }
+
+void util_time_text(long long t, char out[UTIL_TIME_MAX])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, UTIL_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}

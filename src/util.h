@@ -20,6 +20,10 @@ int64_t util_mono_ms(void);
 /* True when s is 1..max characters of [A-Za-z0-9._-]. */
 int util_is_token(const char *s, size_t max);
 
+/* t as the API writes times (RFC 3339, UTC, whole seconds): "2026-11-30T10:00:00Z". */
+#define UTIL_TIME_MAX 24
+void util_time_text(long long t, char out[UTIL_TIME_MAX]);
+
 /* The text of an address: INET6_ADDRSTRLEN, from <netinet/in.h>. */
 #define UTIL_IP_MAX 46
 

@@ -61,6 +61,7 @@ static const struct {
 	{ "rate_client_network", VO_RATE_CLIENT_NETWORK },
 	{ "rate_client_addresses", VO_RATE_CLIENT_ADDRESSES },
 	{ "client_ip_required", VO_CLIENT_IP_REQUIRED },
+	{ "cooldown", VO_COOLDOWN },
 	{ "quota", VO_QUOTA },
 	{ "disposable", VO_DISPOSABLE },
 	{ "undeliverable", VO_UNDELIVERABLE },
@@ -270,10 +271,45 @@ static enum verify_outcome secret_seal(const struct config *cfg, const char *id,
 	const char *secret = s->code[0] ? s->code : s->token;
 
 	if (token_seal(cfg->secret_key, secret, strlen(secret), sealed) < 0) {
-		log_errx("verification %s: could not seal the secret of its queued mail", id);
+		log_errx("verification %s: could not seal its code", id);
 		return VO_ERROR;
 	}
 	return VO_OK;
+}
+
+/*
+ * Under resend_policy same_code: s becomes the code (link is 0) or link
+ * token sent before, from what was kept of it (sealed, hex), with its hash
+ * as stored, for the mail journal.
+ */
+static enum verify_outcome secret_reopen(const struct config *cfg, const char *id, int link,
+					 const char *hex, struct verify_secret *s)
+{
+	enum verify_outcome o = VO_ERROR;
+	struct buf b;
+
+	buf_init(&b, 256);
+	if ((token_unseal(cfg->secret_key, hex, &b) < 0 &&
+	     (!cfg->have_secret_key_previous || token_unseal(cfg->secret_key_previous, hex, &b) < 0)) ||
+	    b.len >= (link ? sizeof s->token : sizeof s->code)) {
+		log_errx("verification %s: the code kept for a resend cannot be opened "
+			 "(secret_key changed?)", id);
+		goto out;
+	}
+	secret_wipe(s);
+	if (link) {
+		memcpy(s->token, b.data, b.len + 1);
+		mail_link_url(cfg, s->token, s->link);
+		token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
+	} else {
+		memcpy(s->code, b.data, b.len + 1);
+		token_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
+	}
+	o = VO_OK;
+out:
+	sodium_memzero(b.data, b.len);
+	buf_free(&b);
+	return o;
 }
 
 /*
@@ -429,7 +465,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	char suggested[DELIVERABILITY_DOMAIN_MAX + 1], cip_hour[16], cnet_hour[16], caddr_day[16];
-	const char *params[AUTH_PARAMS + 28], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 30], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
@@ -456,7 +492,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	else if ((deliverable = deliverability_mx(cfg, domain)) == DELIVERABILITY_NO &&
 		 cfg->reject_undeliverable)
 		refusal = "undeliverable";
-	if (queued && (o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
+	/* kept under resend_policy same_code, and queued in queue mode */
+	if ((o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
 		goto out;
 	token_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
@@ -495,6 +532,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[25] = cnet_hour;
 	p[26] = caddr_day;
 	p[27] = cfg->require_client_ip ? "true" : "false";
+	p[28] = sealed.data;
+	p[29] = cfg->resend_policy == RESEND_SAME_CODE ? "same_code" : "new_code";
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);
@@ -538,9 +577,9 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 				  struct verify_result *res)
 {
 	char kv[200];
-	char per_hour[16], fail_day[16];
+	char per_hour[16], fail_day[16], cooldown[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
-	const char *params[AUTH_PARAMS + 5], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 8], **p = params + AUTH_PARAMS;
 	const struct config *cfg = ctx->cfg;
 	int queued = cfg->mail_delivery == MAIL_QUEUE;
 	struct mail_verification vm;
@@ -564,15 +603,19 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 		   strcmp(mi.format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
 		   strcmp(mi.format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
 		   mi.code_length, &secret);
-	if (queued && (o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
+	if ((o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
 		goto out;
 	snprintf(per_hour, sizeof per_hour, "%d", cfg->rate_per_email_per_hour);
+	snprintf(cooldown, sizeof cooldown, "%d", cfg->resend_cooldown_seconds);
 	snprintf(fail_day, sizeof fail_day, "%d", cfg->failed_attempts_per_email_per_day);
 	p[0] = id;
 	p[1] = secret.hash;
 	p[2] = per_hour;
 	p[3] = fail_day;
 	p[4] = queued ? sealed.data : NULL;
+	p[5] = sealed.data;
+	p[6] = cooldown;
+	p[7] = cfg->resend_policy == RESEND_SAME_CODE ? "same_code" : "new_code";
 	if ((o = run(ctx, 1, DB_API_RESEND, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_resend(r, &rs);
@@ -582,8 +625,11 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	res->limit_max = rs.limit_max;
 	if (o != VO_OK)
 		goto out;
+	if (rs.sealed_code[0] && (o = secret_reopen(cfg, id, mi.link, rs.sealed_code, &secret)) != VO_OK)
+		goto out;
 	verify_kv(ctx, id, rs.tenant, kv);
-	log_kv(LOG_LVL_INFO, kv, "verification %s: new code%s", id, queued ? ", mail queued" : "");
+	log_kv(LOG_LVL_INFO, kv, "verification %s: %s%s", id,
+	       rs.sealed_code[0] ? "the same code again" : "new code", queued ? ", mail queued" : "");
 	vm.id = id;
 	vm.email = mi.email;
 	vm.code = secret.code[0] ? secret.code : NULL;

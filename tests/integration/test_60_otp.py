@@ -281,6 +281,7 @@ def test_resend_gives_a_new_code_and_resets_attempts(env):
     old = env.code_from_mail(addr)
     wrong = "000000" if old != "000000" else "111111"
     expect_error(verify(env, key, vid, wrong), 422, "INVALID_CODE")
+    env.past_cooldown(vid)
     st, _, body = env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key)
     check(st == 200 and body["data"]["attemptsRemaining"] == 3 and body["data"]["sent"] is True,
           "resend: %d %r" % (st, body))
@@ -382,7 +383,7 @@ def test_list_filters_and_pages(env):
               "%s: %d %r" % (q, st, raw))
 
 
-def says_the_limit(r, limit, max_, window):
+def says_the_limit(r, limit, max_, window, worded=None):
     """A 429 that names its limit and number, and when it lets requests through."""
     import calendar
     st, h, body = r
@@ -394,7 +395,8 @@ def says_the_limit(r, limit, max_, window):
           1 <= wait <= window and abs(at - (time.time() + wait)) <= 2,
           "details: %r, Retry-After %d" % (d, wait))
     msg = body["error"]["message"]
-    check(": %d, the most allowed (%s). Try again in " % (max_, limit) in msg, "message: %r" % msg)
+    worded = worded or ": %d, the most allowed (%s). Try again in " % (max_, limit)
+    check(worded in msg and "Try again in " in msg, "message: %r" % msg)
 
 
 def test_rate_per_email_per_hour(env):
@@ -406,6 +408,7 @@ def test_rate_per_email_per_hour(env):
     # a resend counts too, and says so the same way
     vid = env.psql("SELECT id FROM verifications WHERE email = :'p1' ORDER BY created_at DESC"
                    " LIMIT 1", addr)[0][0]
+    env.past_cooldown(vid)
     says_the_limit(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key,
                                raw_body=b""), "per_email_per_hour", 5, 3600)
     check(env.start(key, env.new_address())[0] == 201, "another address is not limited")
@@ -546,3 +549,52 @@ def test_a_tenant_may_require_client_ip(env):
     rc, _, err = env.ctl("tenant", "update", name, "--rate-per-client-ip-per-hour", "-1",
                          check=False)
     check(rc == 1 and "whole numbers" in err, "a bad number: %r" % err)
+
+
+def test_a_resend_waits_for_its_cooldown(env):
+    import calendar
+    _, key = tenant(env)
+    st, _, body = env.start(key)
+    vid, at = body["data"]["id"], body["data"]["resendAvailableAt"]
+    check(abs(calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%SZ")) - (time.time() + 30)) <= 2,
+          "resendAvailableAt: 30 s on: %r" % at)
+    r = env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key)
+    says_the_limit(r, "resend_cooldown", 30, 30, "30 seconds after the last one (resend_cooldown)")
+    env.psql("UPDATE verifications SET last_mail_at = now() - interval '31 seconds'"
+             " WHERE id = :'p1'", vid)
+    st, _, body = env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key)
+    check(st == 200 and body["data"]["resendAvailableAt"] >= at, "after it: %d %r" % (st, body))
+    says_the_limit(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key),
+                   "resend_cooldown", 30, 30, "(resend_cooldown)")
+
+
+def test_resend_policies(env):
+    for policy in ("new_code", "same_code"):
+        tid, name, key = client_tenant(env)
+        env.ctl("tenant", "update", name, "--resend-policy", policy)
+        addr = env.new_address()
+        vid = env.start(key, addr)[2]["data"]["id"]
+        first = env.code_from_mail(addr)
+        wrong = "000000" if first != "000000" else "111111"
+        expect_error(verify(env, key, vid, wrong), 422, "INVALID_CODE")
+        env.past_cooldown(vid)
+        st, _, body = env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key)
+        check(st == 200, "%s: resend %d %r" % (policy, st, body))
+        env.wait("the second mail", lambda: len(env.mails_to(addr)) == 2)
+        second = env.code_from_mail(addr, 1)
+        kept = env.psql("SELECT sealed_code IS NOT NULL FROM verifications WHERE id = :'p1'",
+                        vid)[0][0]
+        if policy == "same_code":
+            check(second == first and body["data"]["attemptsRemaining"] == 2 and kept == "t",
+                  "the same code, its attempts kept: %r %r %r" % (first, second, body["data"]))
+            st, _, _ = verify(env, key, vid, first)
+            check(st == 200, "the first mail's code verifies after the resend: %d" % st)
+        else:
+            check(body["data"]["attemptsRemaining"] == 3 and kept == "f", "a new code: %r" %
+                  body["data"])
+            if second != first:
+                expect_error(verify(env, key, vid, first), 422, "INVALID_CODE")
+            check(verify(env, key, vid, second)[0] == 200, "the new code verifies")
+        check(env.ctl_json("tenant", "show", name)["resendPolicy"] == policy, "tenant show")
+    rc, _, err = env.ctl("tenant", "update", name, "--resend-policy", "sometimes", check=False)
+    check(rc == 1 and "resend-policy" in err, "a bad policy: %r" % err)

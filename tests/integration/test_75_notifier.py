@@ -474,6 +474,7 @@ def test_a_resend_replaces_the_queued_mail(env):
         st, body = m.start(key, {"email": env.new_address()})
         check(st == 201, "start: %d %r" % (st, body))
         vid = body["data"]["id"]
+        env.past_cooldown(vid)
         st, body = m.post(key, "/v1/verifications/email/%s/resend" % vid, {})
         check(st == 200, "resend: %d %r" % (st, body))
         # both mails are queued when the notifier comes; only the new one goes
@@ -493,6 +494,37 @@ def test_a_resend_replaces_the_queued_mail(env):
     finally:
         if n:
             n.stop()
+        m.stop()
+        catcher.terminate()
+        catcher.wait(10)
+
+
+def test_a_same_code_resend_in_queue_mode_mails_the_code_again(env):
+    port = free_port()
+    mail_dir = os.path.join(env.var, "mail-same-%d" % port)
+    catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
+        env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
+    t, key = hooked_tenant(env, Receiver().url, name="samecode")
+    env.ctl("tenant", "update", t["name"], "--resend-policy", "same_code")
+    m = Master(env, mail_delivery="queue", smtp_port=port)
+    n = Notifier(env, smtp_port=port, **FAST)
+    try:
+        import re
+
+        def codes():
+            files = sorted(f for f in os.listdir(mail_dir) if f.endswith(".eml") and f[0] != ".")
+            return [re.search(r"^ {4}(\d{6})\r?$", open(os.path.join(mail_dir, f), "rb").read()
+                              .decode(), re.M).group(1) for f in files]
+        vid = m.start(key, {"email": env.new_address()})[1]["data"]["id"]
+        env.wait("the first mail", lambda: os.path.isdir(mail_dir) and len(codes()) == 1)
+        env.past_cooldown(vid)
+        st, body = m.post(key, "/v1/verifications/email/%s/resend" % vid, {})
+        check(st == 200, "resend: %d %r" % (st, body))
+        env.wait("the second mail", lambda: len(codes()) == 2)
+        check(codes()[0] == codes()[1], "the same code twice: %r" % codes())
+        check(verify(env, key, vid, codes()[0])[0] == 200, "and it verifies")
+    finally:
+        n.stop()
         m.stop()
         catcher.terminate()
         catcher.wait(10)
