@@ -418,8 +418,9 @@ END $$;
 -- limits, the quota, superseding (a PENDING verification of the same
 -- address and userId becomes CANCELED), the row, its event and, in queue
 -- mode, its mail job (p_sealed_secret: the sealed code or link token).
--- outcome: created | replay | idem_conflict | idem_in_progress |
---          rate_failed | rate_email | quota
+-- outcome: created | replay | recovered | idem_conflict | idem_in_progress |
+--          client_ip_required | suppressed | rate_failed | rate_email |
+--          rate_client_ip | rate_client_network | rate_client_addresses | quota
 CREATE OR REPLACE FUNCTION mp_start(
     p_tenant bigint, p_key bigint, p_id text, p_email text, p_user_id text,
     p_method text, p_token_format text, p_code_length integer, p_secret_hash bytea,
@@ -477,6 +478,14 @@ BEGIN
             END IF;
             RETURN;
         END IF;
+    END IF;
+
+    -- an address that asked for no more (or was put on the list): nothing
+    IF EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = p_tenant AND x.email_norm = norm
+               AND (x.expires_at IS NULL OR x.expires_at > now())) THEN
+        DELETE FROM idempotency_keys k WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
+        outcome := 'suppressed';
+        RETURN;
     END IF;
 
     -- also locks the address until the commit: one start at a time per
@@ -927,6 +936,7 @@ BEGIN
     DELETE FROM rate_counters c WHERE c.window_start < now() - interval '32 days';
     DELETE FROM client_windows c WHERE c.window_start < now() - interval '1 day';
     DELETE FROM client_addresses c WHERE c.day < current_date - 1;
+    DELETE FROM suppressions x WHERE x.expires_at < now();
 END $$;
 
 -- mailproofctl outbox retry: a dead or skipped event is due again, with

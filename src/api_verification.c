@@ -59,6 +59,9 @@ static const struct refusal {
 				       "Different addresses this person (clientIp) asked to verify "
 				       "today" },
 	[VO_COOLDOWN] = { 429, "resend_cooldown", NULL },
+	[VO_SUPPRESSED] = { 422, "EMAIL_SUPPRESSED",
+			    "this address is on this account's suppression list: no mail is sent "
+			    "to it" },
 	[VO_CLIENT_IP_REQUIRED] = { 400, "INVALID_REQUEST",
 				    "'clientIp' is required: this account asks every start to say "
 				    "who is asking" },
@@ -279,22 +282,13 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 	verify_result_free(&res);
 }
 
-/* True when s has no control character (no CR/LF to smuggle a header). */
-static int no_controls(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Reads an optional string field that must be free of control characters. */
+/* Reads an optional string field free of control characters (no CR/LF to smuggle a header). */
 static int text_field(json_t *body, const char *name, size_t maxlen, const char **out,
 		      char *msg, size_t msglen)
 {
 	int got = jsonx_get_string(body, name, maxlen, out, msg, msglen);
 
-	if (got == 1 && !no_controls(*out)) {
+	if (got == 1 && !util_no_controls(*out)) {
 		snprintf(msg, msglen, "'%s' must not contain control characters or line breaks", name);
 		return -1;
 	}

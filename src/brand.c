@@ -10,14 +10,7 @@
 
 #include "catalog.h"
 #include "mail.h"
-
-static int no_controls(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
+#include "util.h"
 
 /* SVG is shown as an image, where scripts never run; still, none is stored. */
 static const char *svg_problem(const char *s)
@@ -74,7 +67,7 @@ const char *brand_logo_type(const unsigned char *p, size_t len, char *err, size_
 
 static int check_support(const char *s)
 {
-	if (strlen(s) > 300 || !no_controls(s) || strchr(s, ' '))
+	if (strlen(s) > 300 || !util_no_controls(s) || strchr(s, ' '))
 		return 0;
 	if (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0)
 		return strlen(s) > 8 && strpbrk(s, "<>\"'") == NULL;
@@ -142,7 +135,7 @@ int brand_check(const struct brand_opts *o, const char *template_dir, struct bra
 	v->display_name = o->display_name;
 	v->support_url = o->support_url;
 	if (o->display_name && *o->display_name &&
-	    (strlen(o->display_name) > 100 || !no_controls(o->display_name) ||
+	    (strlen(o->display_name) > 100 || !util_no_controls(o->display_name) ||
 	     !catalog_utf8_valid(o->display_name, strlen(o->display_name)))) {
 		snprintf(err, errlen, "--display-name must be 1-100 characters of UTF-8 without "
 			 "line breaks or control characters");

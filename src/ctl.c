@@ -935,8 +935,8 @@ static int cmd_tenant_show(struct ctx *c)
 	return rc;
 }
 
-/* "24h", "90m", "2d", "3600s" or "3600" as seconds, at most 30 days; -1 when malformed. */
-static long duration_s(const char *s)
+/* "24h", "90m", "2d", "3600s" or "3600" as seconds, at most max; -1 when malformed. */
+static long duration_s(const char *s, long max)
 {
 	const char *errstr;
 	char num[24];
@@ -952,15 +952,15 @@ static long duration_s(const char *s)
 	case 'd': unit = 86400; n--; break;
 	}
 	snprintf(num, sizeof num, "%.*s", (int)n, s);
-	v = (long)util_parse_int(num, 0, 2592000, &errstr);
-	return errstr || v * unit > 2592000 ? -1 : v * unit;
+	v = (long)util_parse_int(num, 0, max, &errstr);
+	return errstr || v * unit > max ? -1 : v * unit;
 }
 
 static int cmd_tenant_rotate(struct ctx *c)
 {
 	const char *overlap = opt_get(c, "overlap");
 	char secret[TOKEN_WHSEC_LEN + 1], secs[NUM_LEN], err[512] = "the secret could not be sealed";
-	long s = overlap ? duration_s(overlap) : 86400;
+	long s = overlap ? duration_s(overlap, 2592000) : 86400;
 	struct buf sealed;
 	PGresult *r;
 	int rc = 1;
@@ -1119,7 +1119,7 @@ static int outbox_retry_all(struct ctx *c)
 
 	if (state == NULL || (strcmp(state, "dead") != 0 && strcmp(state, "skipped") != 0))
 		return fail("outbox retry: give an event ID, or --state dead or --state skipped");
-	if (since && (s = duration_s(since)) >= 0) {
+	if (since && (s = duration_s(since, 2592000)) >= 0) {
 		snprintf(secs, sizeof secs, "%ld", s);
 		p_secs = secs;
 	} else {
@@ -1180,6 +1180,102 @@ static void count_row(const PGresult *r, int i, struct row *out)
 	row_num(out, "count", n.count);
 }
 
+static void suppression_row(const PGresult *r, int i, struct row *out)
+{
+	struct db_admin_suppression x;
+
+	db_admin_suppression(r, i, &x);
+	row_text(out, "tenant", CELL_TEXT, x.tenant);
+	row_text(out, "email", CELL_TEXT, x.email);
+	row_text(out, "reason", CELL_TEXT, x.reason);
+	row_text(out, "note", CELL_OPT_TEXT, x.note);
+	row_text(out, "createdAt", CELL_TEXT, x.created_at);
+	row_text(out, "expiresAt", CELL_OPT_TEXT, x.expires_at);
+}
+
+static int cmd_suppression_list(struct ctx *c)
+{
+	static const char *const heads[] = { "TENANT", "EMAIL", "REASON", "NOTE", "SINCE",
+					     "EXPIRES" };
+	char err[512];
+	PGresult *r = db_admin_suppression_list(c->conn, opt_get(c, "tenant"), err, sizeof err);
+
+	if (r == NULL)
+		return fail("suppression list: %s", err);
+	return print_listing(c, r, heads, 6, suppression_row);
+}
+
+/* --email, which suppression add and remove need: NULL after saying what is wrong. */
+static const char *suppression_email(struct ctx *c, const char *cmd)
+{
+	const char *email = opt_get(c, "email");
+
+	if (email == NULL || !mail_address_valid(email)) {
+		fail("suppression %s: --email must be one address (local@domain)", cmd);
+		return NULL;
+	}
+	return email;
+}
+
+static int cmd_suppression_add(struct ctx *c)
+{
+	const char *email = suppression_email(c, "add"), *expires = opt_get(c, "expires");
+	const char *note = opt_get(c, "note"), *tenant = opt_get(c, "tenant");
+	char err[512], secs[NUM_LEN];
+	long s = 0;
+	PGresult *r;
+
+	if (email == NULL)
+		return 1;
+	if (expires && (s = duration_s(expires, 10L * 365 * 86400)) <= 0)
+		return fail("suppression add: --expires must be a duration such as 30d, 12h or 90m, "
+			    "at most ten years");
+	if (note && (strlen(note) > 200 || !util_no_controls(note)))
+		return fail("suppression add: --note must be at most 200 characters, on one line");
+	snprintf(secs, sizeof secs, "%ld", s);
+	if ((r = db_admin_suppression_add(c->conn, tenant, email, expires ? secs : NULL, note, err,
+					  sizeof err)) == NULL)
+		return fail("suppression add: %s", err);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return fail("suppression add: no tenant named '%s'", tenant);
+	}
+	if (c->json)
+		print_json(json_pack("{s:s,s:s,s:s?}", "tenant", tenant, "email", email, "expiresAt",
+				     null_if_unset(db_get_text(r, 0, 0))));
+	else if (expires)
+		printf("%s will get no mail from %s until %s\n", email, tenant, db_get_text(r, 0, 0));
+	else
+		printf("%s will get no mail from %s\n", email, tenant);
+	PQclear(r);
+	return 0;
+}
+
+static int cmd_suppression_remove(struct ctx *c)
+{
+	const char *email = suppression_email(c, "remove"), *tenant = opt_get(c, "tenant");
+	char err[512];
+	long long removed;
+	int found;
+	PGresult *r;
+
+	if (email == NULL)
+		return 1;
+	if ((r = db_admin_suppression_remove(c->conn, tenant, email, err, sizeof err)) == NULL)
+		return fail("suppression remove: %s", err);
+	found = db_get_text(r, 0, 0)[0] == 't';
+	removed = db_get_int(r, 0, 1, 0, 1, 0);
+	PQclear(r);
+	if (!found)
+		return fail("suppression remove: no tenant named '%s'", tenant);
+	if (c->json)
+		return print_json(json_pack("{s:s,s:s,s:b}", "tenant", tenant, "email", email,
+					    "removed", (int)removed));
+	printf(removed ? "%s may get mail from %s again\n" : "%s was not on the list of %s\n",
+	       email, tenant);
+	return 0;
+}
+
 static int cmd_stats(struct ctx *c)
 {
 	static const char *const heads[] = { "KIND", "STATE", "COUNT" };
@@ -1230,6 +1326,9 @@ static const char *const o_key_list[] = { "tenant", NULL };
 static const char *const o_outbox_list[] = { "state", "tenant", "limit", NULL };
 static const char *const o_outbox_retry[] = { "state", "tenant", "since", NULL };
 static const char *const o_stats[] = { "tenant", NULL };
+static const char *const o_supp_list[] = { "tenant", NULL };
+static const char *const o_supp_add[] = { "tenant", "email", "expires", "note", NULL };
+static const char *const o_supp_remove[] = { "tenant", "email", NULL };
 
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
@@ -1274,6 +1373,12 @@ static const struct command g_commands[] = {
 	  "[--tenant NAME] [--limit N]", o_outbox_list, NULL, NULL, cmd_outbox_list },
 	{ "outbox", "retry", "outbox retry ID | --state dead|skipped [--tenant NAME] "
 	  "[--since 2h|TIME]", o_outbox_retry, NULL, "[ID]", cmd_outbox_retry },
+	{ "suppression", "list", "suppression list [--tenant NAME]", o_supp_list, NULL, NULL,
+	  cmd_suppression_list },
+	{ "suppression", "add", "suppression add --tenant NAME --email ADDR [--expires 30d] "
+	  "[--note TEXT]", o_supp_add, "tenant", NULL, cmd_suppression_add },
+	{ "suppression", "remove", "suppression remove --tenant NAME --email ADDR", o_supp_remove,
+	  "tenant", NULL, cmd_suppression_remove },
 	{ "stats", NULL, "stats [--tenant NAME]", o_stats, NULL, NULL, cmd_stats },
 };
 #define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])

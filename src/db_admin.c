@@ -171,6 +171,33 @@ static const struct db_statement s_webhook_secret_store = { "webhook_secret_stor
 	"UPDATE tenants SET webhook_secret = $2, webhook_secret_previous = $3"
 	" WHERE id = $1::bigint", "" };
 
+/* $1 tenant (NULL: all).  Entries in force first: those expired wait for the purge. */
+static const struct db_statement s_suppression_list = { "suppression_list", 1, 1,
+	"SELECT t.name AS tenant, x.email_norm AS email, x.reason, coalesce(x.note, '') AS note,"
+	" mp_ts(x.created_at) AS created_at, coalesce(mp_ts(x.expires_at), '') AS expires_at"
+	" FROM suppressions x JOIN tenants t ON t.id = x.tenant_id"
+	" WHERE ($1::text IS NULL OR t.name = $1)"
+	"  AND (x.expires_at IS NULL OR x.expires_at > now())"
+	" ORDER BY x.created_at DESC, x.email_norm",
+	"tenant email reason note created_at expires_at" };
+
+/* $1 tenant, $2 address, $3 seconds from now or NULL, $4 note.  No row: no such tenant. */
+static const struct db_statement s_suppression_add = { "suppression_add", 4, 0,
+	"INSERT INTO suppressions AS x (tenant_id, email_norm, reason, note, expires_at)"
+	" SELECT t.id, lower($2), 'manual', nullif($4, ''),"
+	"  now() + $3::int * interval '1 second' FROM tenants t WHERE t.name = $1"
+	" ON CONFLICT (tenant_id, email_norm) DO UPDATE SET reason = 'manual', note = excluded.note,"
+	"  created_at = now(), expires_at = excluded.expires_at"
+	" RETURNING coalesce(mp_ts(x.expires_at), '') AS expires_at", "expires_at" };
+
+/* $1 tenant, $2 address.  Returns (tenant_found, removed). */
+static const struct db_statement s_suppression_remove = { "suppression_remove", 2, 0,
+	"WITH t AS (SELECT id FROM tenants WHERE name = $1),"
+	" d AS (DELETE FROM suppressions x USING t WHERE x.tenant_id = t.id"
+	"  AND x.email_norm = lower($2) RETURNING 1)"
+	" SELECT EXISTS (SELECT 1 FROM t) AS tenant_found, (SELECT count(*) FROM d) AS removed",
+	"tenant_found removed" };
+
 static const struct db_statement s_stats = { "stats", 1, 1,
 	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
 	" SELECT 'verifications' AS kind, mp_status(v) AS state, count(*) AS count"
@@ -351,6 +378,37 @@ PGresult *db_admin_tenant_overrides(PGconn *c, const char *name, const char *ip_
 	const char *p[6] = { name, ip_hour, net_hour, addr_day, require, resend_policy };
 
 	return run(c, &s_tenant_overrides, p, err, errlen);
+}
+
+PGresult *db_admin_suppression_list(PGconn *c, const char *tenant, char *err, size_t errlen)
+{
+	return run(c, &s_suppression_list, &tenant, err, errlen);
+}
+
+void db_admin_suppression(const PGresult *r, int i, struct db_admin_suppression *out)
+{
+	out->tenant = PQgetvalue(r, i, 0);
+	out->email = PQgetvalue(r, i, 1);
+	out->reason = PQgetvalue(r, i, 2);
+	out->note = PQgetvalue(r, i, 3);
+	out->created_at = PQgetvalue(r, i, 4);
+	out->expires_at = PQgetvalue(r, i, 5);
+}
+
+PGresult *db_admin_suppression_add(PGconn *c, const char *tenant, const char *email,
+				   const char *seconds, const char *note, char *err, size_t errlen)
+{
+	const char *p[4] = { tenant, email, seconds, note };
+
+	return run(c, &s_suppression_add, p, err, errlen);
+}
+
+PGresult *db_admin_suppression_remove(PGconn *c, const char *tenant, const char *email,
+				      char *err, size_t errlen)
+{
+	const char *p[2] = { tenant, email };
+
+	return run(c, &s_suppression_remove, p, err, errlen);
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)

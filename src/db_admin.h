@@ -171,6 +171,31 @@ PGresult *db_admin_tenant_overrides(PGconn *c, const char *name, const char *ip_
 				    const char *net_hour, const char *addr_day, const char *require,
 				    const char *resend_policy, char *err, size_t errlen);
 
+/* A tenant's suppression list (tenant NULL: every tenant's), entries in force. */
+PGresult *db_admin_suppression_list(PGconn *c, const char *tenant, char *err, size_t errlen);
+
+struct db_admin_suppression {
+	const char *tenant;
+	const char *email;
+	const char *reason;		/* manual, reported or bounced */
+	const char *note;		/* "" for none */
+	const char *created_at;
+	const char *expires_at;		/* "" for never */
+};
+void db_admin_suppression(const PGresult *r, int i, struct db_admin_suppression *out);
+
+/*
+ * Puts email on tenant's list by hand, for seconds (NULL: for good), with a
+ * note ("" or NULL: none); again replaces the entry.  One row
+ * (expires_at) when the tenant exists, none when not.
+ */
+PGresult *db_admin_suppression_add(PGconn *c, const char *tenant, const char *email,
+				   const char *seconds, const char *note, char *err, size_t errlen);
+
+/* Takes email off tenant's list: one row, (tenant_found, removed). */
+PGresult *db_admin_suppression_remove(PGconn *c, const char *tenant, const char *email,
+				      char *err, size_t errlen);
+
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 
 /* The id of what was made or changed; -1 when there is no row. */

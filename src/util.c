@@ -72,3 +72,11 @@ void util_time_text(long long t, char out[UTIL_TIME_MAX])
 	if (gmtime_r(&tt, &tm) == NULL || strftime(out, UTIL_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
 }
+
+int util_no_controls(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}

@@ -20,6 +20,9 @@ int64_t util_mono_ms(void);
 /* True when s is 1..max characters of [A-Za-z0-9._-]. */
 int util_is_token(const char *s, size_t max);
 
+/* True when s has no control characters (line breaks among them). */
+int util_no_controls(const char *s);
+
 /* t as the API writes times (RFC 3339, UTC, whole seconds): "2026-11-30T10:00:00Z". */
 #define UTIL_TIME_MAX 24
 void util_time_text(long long t, char out[UTIL_TIME_MAX]);

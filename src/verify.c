@@ -62,6 +62,7 @@ static const struct {
 	{ "rate_client_addresses", VO_RATE_CLIENT_ADDRESSES },
 	{ "client_ip_required", VO_CLIENT_IP_REQUIRED },
 	{ "cooldown", VO_COOLDOWN },
+	{ "suppressed", VO_SUPPRESSED },
 	{ "quota", VO_QUOTA },
 	{ "disposable", VO_DISPOSABLE },
 	{ "undeliverable", VO_UNDELIVERABLE },

@@ -93,6 +93,7 @@ enum verify_outcome {
 	VO_RATE_CLIENT_ADDRESSES,	/* too many addresses asked for by the person today */
 	VO_CLIENT_IP_REQUIRED,	/* the tenant requires clientIp on a start */
 	VO_COOLDOWN,		/* a resend too soon after the last mail; retry_after */
+	VO_SUPPRESSED,		/* the address is on the tenant's suppression list */
 	VO_QUOTA,
 	VO_DISPOSABLE,
 	VO_UNDELIVERABLE,

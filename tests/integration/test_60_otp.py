@@ -598,3 +598,41 @@ def test_resend_policies(env):
         check(env.ctl_json("tenant", "show", name)["resendPolicy"] == policy, "tenant show")
     rc, _, err = env.ctl("tenant", "update", name, "--resend-policy", "sometimes", check=False)
     check(rc == 1 and "resend-policy" in err, "a bad policy: %r" % err)
+
+
+def test_a_suppressed_address_gets_no_mail(env):
+    tid, name, key = client_tenant(env)
+    addr = env.new_address()
+    out = env.ctl_json("suppression", "add", "--tenant", name, "--email", addr.upper(),
+                       "--note", "asked by phone")
+    check(out["expiresAt"] is None, "for good: %r" % out)
+    st, _, body = env.start(key, addr, headers={"Idempotency-Key": "supp-" + addr})
+    check(st == 422 and body["error"]["code"] == "EMAIL_SUPPRESSED", "%d %r" % (st, body))
+    check(not env.mails_to(addr), "nothing sent")
+    listed = env.ctl_json("suppression", "list", "--tenant", name)
+    check([(x["email"], x["reason"], x["note"]) for x in listed] ==
+          [(addr.lower(), "manual", "asked by phone")], "listed: %r" % listed)
+    other_tid, other, other_key = client_tenant(env)
+    check(env.start(other_key, addr)[0] == 201, "another tenant's list is its own")
+    out = env.ctl_json("suppression", "remove", "--tenant", name, "--email", addr)
+    check(out["removed"] is True, "removed: %r" % out)
+    st, _, body = env.start(key, addr, headers={"Idempotency-Key": "supp-" + addr})
+    check(st == 201, "mail again, the refusal not remembered for the key: %d %r" % (st, body))
+    # with an expiry: in force until then
+    env.ctl("suppression", "add", "--tenant", name, "--email", addr, "--expires", "30d")
+    check(env.start(key, addr)[0] == 422, "in force")
+    env.psql("UPDATE suppressions SET expires_at = now() - interval '1 second'"
+             " WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, addr)[0] == 201, "expired")
+    check(env.ctl_json("suppression", "list", "--tenant", name) == [], "not listed once expired")
+    for args, says in [(["--email", "not-an-address"], "--email"), ([], "--email"),
+                       (["--email", addr, "--expires", "forever"], "--expires"),
+                       (["--email", addr, "--expires", "0"], "--expires"),
+                       (["--email", addr, "--note", "a\nb"], "--note")]:
+        rc, _, err = env.ctl("suppression", "add", "--tenant", name, *args, check=False)
+        check(rc == 1 and says in err, "%r: %d %r" % (args, rc, err))
+    rc, _, err = env.ctl("suppression", "add", "--tenant", "no-such", "--email", addr, check=False)
+    check(rc == 1 and "no tenant" in err, "an unknown tenant: %r" % err)
+    env.ctl("suppression", "remove", "--tenant", name, "--email", addr)
+    rc, out, _ = env.ctl("suppression", "remove", "--tenant", name, "--email", addr)
+    check("was not on the list" in out, "removing what is not there: %r" % out)
