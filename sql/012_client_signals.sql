@@ -1,9 +1,10 @@
 -- Version 12: the person in front of the application, as the application
 -- saw them: the address and user agent a start may carry (clientIp,
 -- userAgent).  Shown in GET and webhooks, and deleted with the row.
+-- (No CHECK on verifications: see 004; the API bounds userAgent.)
 ALTER TABLE verifications
     ADD COLUMN client_ip inet,
-    ADD COLUMN user_agent text CHECK (length(user_agent) <= 512);
+    ADD COLUMN user_agent text;
 ALTER TYPE mp_api_verification ADD ATTRIBUTE "clientIp" text, ADD ATTRIBUTE "userAgent" text;
 
 -- Their signatures change in lifecycle.sql (the two new fields).

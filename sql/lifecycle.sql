@@ -43,7 +43,7 @@ $$ SELECT row_to_json(ROW(v.id, v.user_id, v.email, v.method, mp_status(v), v.at
        ROW(v.delivery_status, v.delivery_attempts, v.smtp_code, v.smtp_reply,
            mp_ts(v.sent_at))::mp_api_delivery,
        v.deliverability, v.disposable, v.link_views, v.metadata, v.locale,
-       host(v.client_ip), v.user_agent)::mp_api_verification) $$;
+       host(v.client_ip), v.user_agent, mp_ts(v.reported_at))::mp_api_verification) $$;
 
 -- Webhook ids are derived, not random: stable across retries, and one per
 -- event kind and verification.
@@ -429,7 +429,7 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_disposable boolean, p_idem_key text, p_idem_hash bytea, p_per_hour integer,
     p_fail_day integer, p_quota integer, p_locale text, p_client_ip inet, p_user_agent text,
     p_client_ip_hour integer, p_client_net_hour integer, p_client_addr_day integer,
-    p_require_client_ip boolean, p_sealed_code bytea, p_resend_policy text,
+    p_require_client_ip boolean, p_sealed_code bytea, p_resend_policy text, p_report_hash bytea,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer,
     OUT limit_max integer)
 LANGUAGE plpgsql AS $$
@@ -521,12 +521,12 @@ BEGIN
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
-        disposable, locale, client_ip, user_agent, sealed_code)
+        disposable, locale, client_ip, user_agent, sealed_code, report_hash)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
         p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
         p_disposable, p_locale, p_client_ip, p_user_agent,
-        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END)
+        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END, p_report_hash)
     RETURNING * INTO v;
     IF p_sealed_secret IS NOT NULL THEN
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
@@ -804,6 +804,37 @@ BEGIN
     RETURN v;
 END $$;
 
+-- "Didn't ask for this? Tell us.": the POST of the report link whose token
+-- has the keyed hash p_hash (or p_hash_prev, under secret_key_previous).
+-- Once per verification: a PENDING one is canceled, the address goes on
+-- the tenant's suppression list for good, email.reported is due, and the
+-- tenant's reports count one more.  Returns the verification (NULL: no
+-- such link).
+CREATE OR REPLACE FUNCTION mp_report(p_hash bytea, p_hash_prev bytea) RETURNS verifications
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    SELECT * INTO v FROM verifications x
+    WHERE x.report_hash = p_hash OR x.report_hash = p_hash_prev FOR UPDATE;
+    IF NOT FOUND OR v.reported_at IS NOT NULL THEN
+        RETURN v;
+    END IF;
+    UPDATE verifications x SET reported_at = now(), updated_at = now(),
+        status = CASE WHEN mp_status(x) = 'PENDING' THEN 'CANCELED' ELSE x.status END
+    WHERE x.id = v.id RETURNING * INTO v;
+    INSERT INTO suppressions AS s (tenant_id, email_norm, reason)
+    VALUES (v.tenant_id, v.email_norm, 'reported')
+    ON CONFLICT (tenant_id, email_norm) DO UPDATE
+        SET reason = 'reported', note = NULL, created_at = now(), expires_at = NULL;
+    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
+    VALUES (mp_event_id(v.id, 'email.reported'), v.tenant_id, v.id, 'email.reported',
+            mp_verification_json(v));
+    UPDATE tenants t SET reports = t.reports + 1 WHERE t.id = v.tenant_id;
+    PERFORM mp_wake();
+    RETURN v;
+END $$;
+
 -- Whether v waits for the outcome of a mail that a worker sends itself
 -- (sync mode): queued, with no job for the notifier.
 CREATE OR REPLACE FUNCTION mp_mail_unrecorded(v verifications) RETURNS boolean
@@ -1072,7 +1103,7 @@ CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit i
     p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text, p_client_ip inet,
     p_user_agent text, p_client_ip_hour integer, p_client_net_hour integer,
     p_client_addr_day integer, p_require_client_ip boolean, p_sealed_code bytea,
-    p_resend_policy text,
+    p_resend_policy text, p_report_hash bytea,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
     OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text,
     OUT limit_max integer)
@@ -1102,7 +1133,7 @@ BEGIN
                   coalesce(a.client_net_hour, p_client_net_hour),
                   coalesce(a.client_addr_day, p_client_addr_day),
                   coalesce(a.require_client_ip, p_require_client_ip), p_sealed_code,
-                  coalesce(a.resend_policy, p_resend_policy));
+                  coalesce(a.resend_policy, p_resend_policy), p_report_hash);
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;

@@ -38,13 +38,24 @@ static void api_metrics(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_AR
 	PGresult *r = db_run(rq->db, DB_METRICS, NULL, &err, NULL);
 	struct metrics_queues q;
 	struct buf out;
+	int rc;
 
 	if (r) {
 		db_api_metrics(r, &q);
 		PQclear(r);
 	}
 	buf_init(&out, 1024 * 1024);
-	if (metrics_render(&out, r ? &q : NULL) < 0)
+	rc = metrics_render(&out, r ? &q : NULL);
+	if (rc == 0 && (r = db_run(rq->db, DB_REPORT_COUNTS, NULL, &err, NULL)) != NULL) {
+		for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+			const char *tenant;
+			long long n;
+			db_api_report_count(r, i, &tenant, &n);
+			rc = metrics_render_reports(&out, i == 0, tenant, n);
+		}
+		PQclear(r);
+	}
+	if (rc < 0)
 		request_error(rq, 500, "INTERNAL_ERROR", "internal error", NULL, NULL);
 	else
 		request_reply(rq, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
@@ -63,6 +74,8 @@ static const struct route g_routes[] = {
 	{ "POST", "/v1/verifications/email/{id}/cancel", SCOPE_WRITE, 0, api_verification_cancel },
 	{ "GET", "/v1/link/{token}", 0, 0, hosted_link_get },
 	{ "POST", "/v1/link/{token}", 0, 0, hosted_link_post },
+	{ "GET", "/v1/report/{token}", 0, 0, hosted_report_get },
+	{ "POST", "/v1/report/{token}", 0, 0, hosted_report_post },
 	{ "GET", "/v1/hosted/{id}", 0, 0, hosted_otp_get },
 	{ "POST", "/v1/hosted/{id}", 0, 0, hosted_otp_post },
 };

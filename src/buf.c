@@ -69,9 +69,16 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 void buf_reset(struct buf *b)
 {
-	b->len = 0;
+	buf_truncate(b, 0);
+}
+
+void buf_truncate(struct buf *b, size_t n)
+{
+	if (n > b->len)
+		return;
+	b->len = n;
 	if (b->data)
-		b->data[0] = '\0';
+		b->data[n] = '\0';
 }
 
 void buf_free(struct buf *b)

@@ -23,6 +23,8 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
+/* Keeps the first n bytes (n <= len): what follows is dropped. */
+void buf_truncate(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 /*
  * Appends the whole file at path.  Returns 0, or -1 with a one-line reason

@@ -1291,7 +1291,7 @@ static int cmd_stats(struct ctx *c)
 		return 0;
 	}
 	/* not a row each: an object per kind, of counts by state */
-	o = json_pack("{s:{},s:{},s:{}}", "verifications", "outbox", "mail_jobs");
+	o = json_pack("{s:{},s:{},s:{},s:{}}", "verifications", "outbox", "mail_jobs", "reports");
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct db_admin_count n;
 		db_admin_count(r, i, &n);

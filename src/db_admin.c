@@ -204,6 +204,8 @@ static const struct db_statement s_stats = { "stats", 1, 1,
 	"  FROM verifications v WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"
 	" UNION ALL SELECT 'outbox', o.state, count(*) FROM outbox o"
 	"  WHERE o.tenant_id IN (SELECT id FROM t) GROUP BY 2"
+	" UNION ALL SELECT 'reports', 'reported', coalesce(sum(x.reports), 0) FROM tenants x"
+	"  WHERE x.id IN (SELECT id FROM t)"
 	" UNION ALL SELECT 'mail_jobs', j.state, count(*) FROM mail_jobs j"
 	"  JOIN verifications v ON v.id = j.verification_id"
 	"  WHERE v.tenant_id IN (SELECT id FROM t) GROUP BY 2"

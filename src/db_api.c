@@ -40,6 +40,12 @@ void db_api_list(const PGresult *r, struct db_api_list *out)
 	out->last_id = PQgetvalue(r, 0, 5);
 }
 
+void db_api_report_count(const PGresult *r, int i, const char **tenant, long long *reports)
+{
+	*tenant = PQgetvalue(r, i, 0);
+	*reports = db_get_int(r, i, 1, 0, LLONG_MAX, 0);
+}
+
 void db_api_metrics(const PGresult *r, struct metrics_queues *out)
 {
 	out->events_waiting = db_get_int(r, 0, 0, 0, LLONG_MAX, 0);

@@ -24,6 +24,9 @@ struct metrics_queues;
 /* DB_METRICS: the queues, for /metrics. */
 void db_api_metrics(const PGresult *r, struct metrics_queues *out);
 
+/* DB_REPORT_COUNTS: row i's tenant and its reports. */
+void db_api_report_count(const PGresult *r, int i, const char **tenant, long long *reports);
+
 /* DB_API_GET: the verification as GET shows it (JSON text), or NULL. */
 const char *db_api_get(const PGresult *r);
 

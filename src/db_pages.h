@@ -28,6 +28,17 @@ struct db_link {
 	struct mail_brand brand;
 };
 
+/* DB_REPORT_VIEW and DB_REPORT: the verification of a report link. */
+struct db_report {
+	const char *id;
+	enum verification_status eff;
+	int reported;			/* its person said they did not ask */
+	const char *locale;
+	struct mail_brand brand;
+};
+/* Reads the one row of r into out; -1 when there is none. */
+int db_report(const PGresult *r, struct db_report *out);
+
 /* DB_HOSTED_INFO: the verification of the hosted code page. */
 struct db_hosted_info {
 	enum verification_status eff;

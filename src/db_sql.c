@@ -63,13 +63,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
 	 * sender override, outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 33, 0,
+	[DB_API_START] = { "api_start", 34, 0,
 		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale,"
 		" limit_max"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
 		" $22::int, $23::int, $24, $25, $26::inet, $27, $28::int, $29::int, $30::int,"
-		" $31::bool, $32::bytea, $33)",
+		" $31::bool, $32::bytea, $33, $34::bytea)",
 		"auth retry_after tenant_id mail_from outcome body replay_status locale limit_max" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
@@ -282,6 +282,27 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* The notifier goes to sleep; see mp_notifier_sleeps(). */
 	[DB_NOTIFIER_SLEEPS] = { "notifier_sleeps", 0, 0, "SELECT mp_notifier_sleeps()", NULL },
+
+	/* The verification of a report link's token hashes $1, $2 (NULL: none), as it stands. */
+	[DB_REPORT_VIEW] = { "report_view", 2, 1,
+		"SELECT v.id, mp_status(v) AS eff, v.reported_at IS NOT NULL AS reported, v.locale, "
+		MAIL_BRAND_COLS
+		" FROM verifications v, tenants t"
+		" WHERE (v.report_hash = $1::bytea OR v.report_hash = $2::bytea) AND t.id = v.tenant_id",
+		"id eff reported locale " MAIL_BRAND_NAMES },
+
+	/* The report itself (mp_report): the verification after. */
+	[DB_REPORT] = { "report", 2, 0,
+		"SELECT r.id, mp_status(r) AS eff, r.reported_at IS NOT NULL AS reported, r.locale, "
+		MAIL_BRAND_COLS
+		" FROM mp_report($1::bytea, $2::bytea) r, tenants t"
+		" WHERE r.id IS NOT NULL AND t.id = r.tenant_id",
+		"id eff reported locale " MAIL_BRAND_NAMES },
+
+	/* Reports ("Didn't ask for this?") per tenant that has had one, for /metrics. */
+	[DB_REPORT_COUNTS] = { "report_counts", 0, 1,
+		"SELECT name AS tenant, reports FROM tenants WHERE reports > 0 ORDER BY name",
+		"tenant reports" },
 
 	/* The per-minute limit of the key with hash $1 or $2: the tenant's, else $3. */
 	[DB_KEY_LIMIT] = { "key_limit", 3, 1,

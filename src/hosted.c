@@ -318,20 +318,20 @@ static int ip_allowed(struct request *rq)
 }
 
 /*
- * The keyed hashes of a link token (bytea literals) under secret_key and,
- * when set, secret_key_previous (*p2 is then h2, else NULL); -1 for a
- * malformed token.
+ * The keyed hashes of a link or report token (domain "link" or "report";
+ * bytea literals) under secret_key and, when set, secret_key_previous (*p2
+ * is then h2, else NULL); -1 for a malformed token.
  */
-static int link_hashes(const struct config *cfg, const char *token, char h1[TOKEN_HASH_HEX_LEN],
-		       char h2[TOKEN_HASH_HEX_LEN], const char **p2)
+static int token_hashes(const struct config *cfg, const char *domain, const char *token,
+			char h1[TOKEN_HASH_HEX_LEN], char h2[TOKEN_HASH_HEX_LEN], const char **p2)
 {
 	if (strlen(token) != 43 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					      "0123456789-_") != 43)
 		return -1;
-	token_hash_hex(cfg->secret_key, "link", token, NULL, h1);
+	token_hash_hex(cfg->secret_key, domain, token, NULL, h1);
 	*p2 = NULL;
 	if (cfg->have_secret_key_previous) {
-		token_hash_hex(cfg->secret_key_previous, "link", token, NULL, h2);
+		token_hash_hex(cfg->secret_key_previous, domain, token, NULL, h2);
 		*p2 = h2;
 	}
 	return 0;
@@ -382,7 +382,7 @@ static void link_confirm(struct request *rq, const char *token)
 	PGresult *r, *tr = NULL;
 	int found;
 
-	if (link_hashes(rq->cfg, token, h1, h2, &p[1]) < 0) {
+	if (token_hashes(rq->cfg, "link", token, h1, h2, &p[1]) < 0) {
 		link_invalid(rq, NULL, &nobody);
 		return;
 	}
@@ -438,7 +438,7 @@ void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_M
 		link_confirm(rq, args[0]);
 		return;
 	}
-	if (link_hashes(rq->cfg, args[0], h1, h2, &p[1]) < 0) {
+	if (token_hashes(rq->cfg, "link", args[0], h1, h2, &p[1]) < 0) {
 		link_invalid(rq, NULL, &nobody);
 		return;
 	}
@@ -473,6 +473,68 @@ void hosted_link_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_
 	if (ip_allowed(rq) < 0)
 		return;
 	link_confirm(rq, args[0]);
+}
+
+/*
+ * "Didn't ask for this?": the GET shows what the button does (mail
+ * scanners open links), the POST does it (mp_report) and thanks.  Both
+ * answer the thank-you page once the report is made, and the page of a
+ * gone link for a token that is no report link.
+ */
+static void report(struct request *rq, const char *token, int act)
+{
+	static const struct page_text ask = {
+		"page.report.title", "page.report.text", NULL, -1, NULL
+	};
+	char h1[TOKEN_HASH_HEX_LEN], h2[TOKEN_HASH_HEX_LEN];
+	const char *p[2] = { h1, NULL };
+	struct page_who who;
+	struct db_report rep;
+	enum db_err err;
+	PGresult *r, *tr;
+
+	if (ip_allowed(rq) < 0)
+		return;
+	if (token_hashes(rq->cfg, "report", token, h1, h2, &p[1]) < 0) {
+		page_link_gone(rq, &nobody);
+		return;
+	}
+	if ((r = db_run(rq->db, act ? DB_REPORT : DB_REPORT_VIEW, p, &err, NULL)) == NULL) {
+		page_busy(rq);
+		return;
+	}
+	if (db_report(r, &rep) < 0) {
+		page_link_gone(rq, &nobody);
+		PQclear(r);
+		return;
+	}
+	if (who_is(rq, rep.locale, &rep.brand, &who, &tr) < 0) {
+		PQclear(r);
+		return;
+	}
+	if (rep.reported) {
+		char kv[200];
+		snprintf(kv, sizeof kv, "request_id=%s verification=%s tenant=%s", rq->request_id,
+			 rep.id, rep.brand.tenant_id);
+		if (act)
+			log_kv(LOG_LVL_WARN, kv, "verification %s: its address says it did not ask for "
+			       "it; on the suppression list now", rep.id);
+		page(rq, 200, &who, "page.reported", "ok");
+	} else {
+		page_ex(rq, 200, &who, "page-report.html", &ask, NULL, NULL);
+	}
+	db_mail_templates_free(&rep.brand, tr);
+	PQclear(r);
+}
+
+void hosted_report_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	report(rq, args[0], 0);
+}
+
+void hosted_report_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
+{
+	report(rq, args[0], 1);
 }
 
 /* The code form, under catalogue message text (its plural form for n >= 0). */

@@ -1,6 +1,7 @@
 /*
  * The pages a person sees: the magic link confirmation page and its result,
- * and the hosted page where an OTP can be typed.  Mail scanners fetch links
+ * the hosted page where an OTP can be typed, and the "Didn't ask for
+ * this?" page of every mail.  Mail scanners fetch links
  * before people do, and some submit forms that script submits, so GET and
  * HEAD only show a page with a button (they count linkViews and change
  * nothing else) and only the POST from that button verifies.  Pages are
@@ -19,6 +20,8 @@ struct request;
 
 void hosted_link_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 void hosted_link_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
+void hosted_report_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
+void hosted_report_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 void hosted_otp_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 void hosted_otp_post(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "template.h"
+#include "token.h"
 
 int mail_duration(const struct catalog *cat, int seconds, struct buf *out)
 {
@@ -57,16 +59,51 @@ static int message(const struct letter *l, const char *key, const struct templat
 	return template_render(text ? text : "", v, n, 0, NULL, out);
 }
 
+/*
+ * Every mail says "Didn't ask for this? Tell us." with its link: a
+ * tenant's own template without {{report}} gets the line at its end (in
+ * HTML, before </body>).
+ */
+static int report_line(struct letter *l, const char *report)
+{
+	static const char text[] = "\n{{msg.report.line}}\n{{report}}\n";
+	static const char html[] = "<p style=\"font-size:12px;\"><a href=\"{{report}}\">"
+				   "{{msg.report.line}}</a></p>\n";
+	const struct template_var v[] = { { "report", report, 0 } };
+	struct buf tail;
+	const char *end;
+	size_t at;
+	int rc = 0;
+
+	if (l->text.data == NULL || strstr(l->text.data, report) == NULL)
+		rc = template_render(text, v, 1, 0, &l->cat, &l->text);
+	if (rc < 0 || (l->html.data && strstr(l->html.data, report)))
+		return rc;
+	end = l->html.data ? strcasestr(l->html.data, "</body>") : NULL;
+	at = end ? (size_t)(end - l->html.data) : l->html.len;
+	buf_init(&tail, MAIL_MAX_BYTES);
+	if (buf_append(&tail, l->html.data ? l->html.data + at : "", l->html.len - at) < 0)
+		rc = -1;
+	if (rc == 0) {
+		buf_truncate(&l->html, at);
+		rc = template_render(html, v, 1, 1, &l->cat, &l->html) < 0 ||
+		     buf_append(&l->html, tail.data ? tail.data : "", tail.len) < 0 ? -1 : 0;
+	}
+	buf_free(&tail);
+	return rc;
+}
+
 static int letter_write(const struct config *cfg, const struct mail_verification *vm,
 			struct letter *l)
 {
 	const struct mail_brand *b = vm->brand;
 	const char *kind = vm->link ? "link" : "otp", *dir = catalog_get(&l->cat, "language.dir");
-	char minutes[16], hosted[MAIL_URL_MAX], key[32], name[16], err[512];
+	char minutes[16], hosted[MAIL_URL_MAX], report[MAIL_URL_MAX], key[32], name[16], err[512];
 	int found;
 
 	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
 	mail_hosted_url(cfg, vm->id, hosted);
+	mail_report_url(cfg, vm->id, report);
 	if (mail_duration(&l->cat, vm->ttl_seconds, &l->expires) < 0)
 		return -1;
 
@@ -104,6 +141,7 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 		{ "logo", *b->logo_b64 ? "cid:" MAIL_LOGO_CID : "", 0 },
 		{ "lang", l->cat.locale, 0 },
 		{ "dir", dir && strcmp(dir, "rtl") == 0 ? "rtl" : "ltr", 0 },
+		{ "report", report, 0 },
 	};
 	snprintf(name, sizeof name, "%s.txt", kind);
 	if (template_find(&l->src, name, &l->tpl_text, err, sizeof err) != 0)
@@ -112,7 +150,8 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 	if (template_find(&l->src, name, &l->tpl_html, err, sizeof err) != 0)
 		goto fail;
 	if (template_render(l->tpl_text.data, v, sizeof v / sizeof v[0], 0, &l->cat, &l->text) < 0 ||
-	    template_render(l->tpl_html.data, v, sizeof v / sizeof v[0], 1, &l->cat, &l->html) < 0) {
+	    template_render(l->tpl_html.data, v, sizeof v / sizeof v[0], 1, &l->cat, &l->html) < 0 ||
+	    report_line(l, report) < 0) {
 		log_errx("verification %s: the rendered mail is too large", vm->id);
 		return -1;
 	}
@@ -214,6 +253,14 @@ void mail_verification_send(const struct config *cfg, const char *from,
 void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_URL_MAX])
 {
 	snprintf(out, MAIL_URL_MAX, "%s/v1/link/%s", cfg->public_base_url, token);
+}
+
+void mail_report_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX])
+{
+	char token[TOKEN_REPORT_LEN + 1];
+
+	token_report(cfg->secret_key, id, token);
+	snprintf(out, MAIL_URL_MAX, "%s/v1/report/%s", cfg->public_base_url, token);
 }
 
 void mail_hosted_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX])

@@ -5,8 +5,8 @@
  * MIME by mail.c.  A template sees {{code}}, {{link}}, {{expires}} (a
  * duration in words, "15 minutes"), {{expires_minutes}},
  * {{verification_line}}, {{subject}}, {{brand}}, {{support}}, {{accent_color}},
- * {{logo}} (a cid: URL, empty without a logo), {{lang}}, {{dir}} and
- * {{msg.KEY}}.
+ * {{logo}} (a cid: URL, empty without a logo), {{lang}}, {{dir}}, {{report}}
+ * (the "Didn't ask for this?" link) and {{msg.KEY}}.
  */
 #ifndef MAILPROOF_MAIL_VERIFICATION_H
 #define MAILPROOF_MAIL_VERIFICATION_H
@@ -86,5 +86,8 @@ void mail_link_url(const struct config *cfg, const char *token, char out[MAIL_UR
 
 /* The hosted page where the code of verification id can be typed; OTP mail links to it. */
 void mail_hosted_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX]);
+
+/* The "Didn't ask for this?" link of verification id: {public_base_url}/v1/report/TOKEN. */
+void mail_report_url(const struct config *cfg, const char *id, char out[MAIL_URL_MAX]);
 
 #endif

@@ -251,3 +251,13 @@ int metrics_render(struct buf *out, const struct metrics_queues *q)
 	rc |= render_queues(out, q);
 	return rc ? -1 : 0;
 }
+
+int metrics_render_reports(struct buf *out, int first, const char *tenant, long long reports)
+{
+	/* tenant names are [A-Za-z0-9._-]: nothing to escape in a label */
+	if (first && buf_puts(out, "# HELP mailproof_reports_total Mails whose address said it "
+				   "did not ask for them, by tenant.\n"
+				   "# TYPE mailproof_reports_total counter\n") < 0)
+		return -1;
+	return buf_printf(out, "mailproof_reports_total{tenant=\"%s\"} %lld\n", tenant, reports);
+}

@@ -38,4 +38,10 @@ struct metrics_queues {
 
 int metrics_render(struct buf *out, const struct metrics_queues *q);
 
+/*
+ * Appends tenant's count of reports ("Didn't ask for this?") to out, under
+ * its HELP and TYPE lines when first is set.  0, or -1 when out is full.
+ */
+int metrics_render_reports(struct buf *out, int first, const char *tenant, long long reports);
+
 #endif

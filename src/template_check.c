@@ -14,7 +14,7 @@ struct kind {
 };
 
 #define MAIL_VARS "link expires expires_minutes verification_line subject brand support " \
-		  "accent_color logo lang dir"
+		  "accent_color logo lang dir report"
 #define PAGE_VARS "title class message brand support logo accent_color lang dir"
 
 static const struct kind g_kinds[] = {
@@ -28,12 +28,13 @@ static const struct kind g_kinds[] = {
 	{ "page.css", "accent_color", NULL },
 	{ "page-otp.html", PAGE_VARS " inputmode", "name=\"code\"" },
 	{ "page-link.html", PAGE_VARS, "<form" },
+	{ "page-report.html", PAGE_VARS, "<form" },
 	{ "page-message.html", PAGE_VARS, "{{message}}" },
 };
 
 const char template_check_names[] = "otp.txt otp.html otp.subject link.txt link.html "
 				    "link.subject page.html page.css page-otp.html "
-				    "page-link.html page-message.html";
+				    "page-link.html page-report.html page-message.html";
 
 static const struct kind *kind_of(const char *name)
 {

@@ -223,3 +223,13 @@ out:
 	free(box);
 	return rc;
 }
+
+void token_report(const unsigned char key[32], const char *id, char out[TOKEN_REPORT_LEN + 1])
+{
+	unsigned char h[TOKEN_HASH_BYTES];
+
+	token_hash(key, "report-token", id, NULL, h);
+	sodium_bin2base64(out, TOKEN_REPORT_LEN + 1, h, sizeof h,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(h, sizeof h);
+}

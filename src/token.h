@@ -70,6 +70,14 @@ int token_seal(const unsigned char key[32], const char *msg, size_t len, struct 
  */
 int token_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 
+/*
+ * The token of the "Didn't ask for this?" link of verification id: the
+ * same in every mail of it, unguessable without key (base64url of a keyed
+ * hash).  What is stored is its own keyed hash (token_hash_hex, "report").
+ */
+#define TOKEN_REPORT_LEN 43
+void token_report(const unsigned char key[32], const char *id, char out[TOKEN_REPORT_LEN + 1]);
+
 /* token_hash() written as a PostgreSQL bytea literal: "\\x" and 64 hex digits. */
 #define TOKEN_HASH_HEX_LEN (2 + 2 * TOKEN_HASH_BYTES + 1)
 void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,

@@ -466,7 +466,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	char kv[200];
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	char suggested[DELIVERABILITY_DOMAIN_MAX + 1], cip_hour[16], cnet_hour[16], caddr_day[16];
-	const char *params[AUTH_PARAMS + 30], **p = params + AUTH_PARAMS;
+	char report[TOKEN_REPORT_LEN + 1], report_hash[TOKEN_HASH_HEX_LEN];
+	const char *params[AUTH_PARAMS + 31], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
@@ -535,6 +536,9 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[27] = cfg->require_client_ip ? "true" : "false";
 	p[28] = sealed.data;
 	p[29] = cfg->resend_policy == RESEND_SAME_CODE ? "same_code" : "new_code";
+	token_report(cfg->secret_key, id, report);
+	token_hash_hex(cfg->secret_key, "report", report, NULL, report_hash);
+	p[30] = report_hash;
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);

@@ -1,6 +1,7 @@
 // Drives Debian's Chromium through playwright-core like a person on a phone:
 // opens a magic link from a mail, presses the confirm button, follows the
-// redirect; types a code into the hosted page; screenshots pages (job.shots).  Reads one JSON job on stdin,
+// redirect; types a code into the hosted page; says "I didn't ask for this"
+// (job.report); screenshots pages (job.shots).  Reads one JSON job on stdin,
 // prints one JSON result; screenshots go to job.artifacts.
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
@@ -47,6 +48,17 @@ try {
     await page.waitForSelector("h1");
     result.hostedTitle = await page.locator("h1").innerText();
     await page.screenshot({ path: `${job.artifacts}/hosted-done-360.png`, fullPage: true });
+  }
+  if (job.report) {
+    // "Didn't ask for this?": the page, then its button
+    await page.goto(job.report);
+    result.reportTitle = await page.locator("h1").innerText();
+    await page.screenshot({ path: `${job.artifacts}/report-ask-360.png`, fullPage: true });
+    await Promise.all([page.waitForLoadState("load"),
+                       page.getByRole("button", { name: "I didn't ask for this" }).click()]);
+    await page.waitForSelector("h1");
+    result.reportedTitle = await page.locator("h1").innerText();
+    await page.screenshot({ path: `${job.artifacts}/report-done-360.png`, fullPage: true });
   }
   // job.shots: [{url, name}], each page screenshotted and measured
   result.shots = [];
