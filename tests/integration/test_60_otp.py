@@ -400,7 +400,7 @@ def says_the_limit(r, limit, max_, window, worded=None):
 
 
 def test_rate_per_email_per_hour(env):
-    _, key = fresh_tenant(env, "rate-email")
+    tid, key = fresh_tenant(env, "rate-email")
     addr = env.new_address()
     for i in range(5):
         check(env.start(key, addr)[0] == 201, "start %d allowed" % i)
@@ -411,6 +411,10 @@ def test_rate_per_email_per_hour(env):
     env.past_cooldown(vid)
     says_the_limit(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=key,
                                raw_body=b""), "per_email_per_hour", 5, 3600)
+    # the next hour lets it through again
+    env.psql("UPDATE address_limits SET hour_start = hour_start - interval '1 hour'"
+             " WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, addr)[0] == 201, "reset with the hour")
     check(env.start(key, env.new_address())[0] == 201, "another address is not limited")
 
 
@@ -428,6 +432,9 @@ def test_wrong_codes_per_address_per_day_block_new_starts(env):
             check(st == 422, "wrong code answered %d" % st)
             wrong += 1
     says_the_limit(env.start(key, addr), "failed_attempts_per_email_per_day", 10, 86400)
+    env.psql("UPDATE address_limits SET day_start = day_start - interval '1 day'"
+             " WHERE tenant_id = :'p1'", tid)
+    check(env.start(key, addr)[0] == 201, "reset with the day")
     check(env.start(key, env.new_address())[0] == 201, "other addresses still start")
 
 
@@ -446,6 +453,10 @@ def test_rate_per_key_per_minute(env):
     # the notifier's purge folds what was counted into the durable total
     env.psql("SELECT mp_purge(30)")
     check(env.ctl_json("key", "list", "--tenant", name)[0]["requests"] == 8, "kept when folded")
+    # the next minute lets the key through again
+    env.psql("UPDATE key_windows SET window_start = window_start - interval '1 minute'"
+             " WHERE key_id IN (SELECT id FROM api_keys WHERE tenant_id = :'p1')", tid)
+    check(env.request("GET", "/v1/verifications/email", key=key)[0] == 200, "reset with the minute")
     check(env.psql("SELECT usage_count FROM api_keys WHERE tenant_id = :'p1'", tid) == [["8"]],
           "folded into usage_count")
 

@@ -27,6 +27,14 @@ def hooked_tenant(env, receiver_url, name="hooks"):
     return t, k["key"]
 
 
+def own_catcher(env, port):
+    """An SMTP catcher of this test's own on port: (its process, its mail directory)."""
+    mail_dir = os.path.join(env.var, "mail-queue-%d" % port)
+    return subprocess.Popen(["/usr/bin/python3", os.path.join(
+        env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir",
+        mail_dir]), mail_dir
+
+
 def outbox(env, tenant_id):
     return env.psql("SELECT type, state, attempts, coalesce(last_error, '') FROM outbox"
                     " WHERE tenant_id = :'p1' ORDER BY id", tenant_id)
@@ -434,9 +442,7 @@ def test_queued_mail_survives_an_smtp_outage(env):
         check(got["data"]["delivery"]["attempts"] in (tries - 1, tries) and
               got["data"]["delivery"]["attempts"] >= 2,
               "every failed try shown: %r, the job made %d" % (got["data"]["delivery"], tries))
-        mail_dir = os.path.join(env.var, "mail-queue-%d" % port)
-        catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
-            env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
+        catcher, mail_dir = own_catcher(env, port)
         env.wait("SENT", lambda: env.request("GET", "/v1/verifications/email/" + vid,
                                              key=key)[2]["data"]["delivery"]["status"] == "SENT",
                  timeout=20)
@@ -464,9 +470,7 @@ def test_queued_mail_survives_an_smtp_outage(env):
 
 def test_a_resend_replaces_the_queued_mail(env):
     port = free_port()
-    mail_dir = os.path.join(env.var, "mail-queue-%d" % port)
-    catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
-        env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
+    catcher, mail_dir = own_catcher(env, port)
     t, key = hooked_tenant(env, Receiver().url, name="requeue")
     m = Master(env, mail_delivery="queue", smtp_port=port)
     n = None
@@ -501,9 +505,7 @@ def test_a_resend_replaces_the_queued_mail(env):
 
 def test_a_same_code_resend_in_queue_mode_mails_the_code_again(env):
     port = free_port()
-    mail_dir = os.path.join(env.var, "mail-same-%d" % port)
-    catcher = subprocess.Popen(["/usr/bin/python3", os.path.join(
-        env.src, "tests", "tools", "smtp_catcher.py"), "--port", str(port), "--dir", mail_dir])
+    catcher, mail_dir = own_catcher(env, port)
     t, key = hooked_tenant(env, Receiver().url, name="samecode")
     env.ctl("tenant", "update", t["name"], "--resend-policy", "same_code")
     m = Master(env, mail_delivery="queue", smtp_port=port)
