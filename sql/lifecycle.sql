@@ -113,8 +113,8 @@ BEGIN
     -- A start whose mail the worker sends itself (sync mode) holds its
     -- event back, unannounced, until mp_sync_mail_result() tells how the
     -- mail went; should the worker die first, the notifier records the
-    -- outcome from the mail journal within sync_mail_settle_seconds (at most
-    -- 120) or twice that, and if even that fails it goes out as it stands
+    -- outcome from the mail journal after sync_mail_settle_seconds (at most
+    -- 240), or FAILED after twice that, before it goes out as it stands
     -- after ten minutes (see mp_sync_unrecorded).
     held := TG_OP = 'INSERT'
             AND coalesce(current_setting('mailproof.hold_initiated', true), '') = 'on';
@@ -366,18 +366,24 @@ BEGIN
         outcome := 'rate_client_network';
         retry_after := mp_retry_after(h, interval '1 hour');
         limit_max := p_net_hour;
-    ELSIF p_addr_day > 0 AND NOT EXISTS (SELECT 1 FROM client_addresses a
-            WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip AND a.day = current_date
-              AND a.email_norm = p_norm) THEN
-        SELECT count(*) INTO n FROM client_addresses a
-        WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip AND a.day = current_date;
-        IF n >= p_addr_day THEN
-            outcome := 'rate_client_addresses';
-            retry_after := mp_retry_after(date_trunc('day', now()), interval '1 day');
-            limit_max := p_addr_day;
-        ELSE
-            INSERT INTO client_addresses (tenant_id, client_ip, day, email_norm)
-            VALUES (p_tenant, p_ip, current_date, p_norm) ON CONFLICT DO NOTHING;
+    ELSIF p_addr_day > 0 THEN
+        -- one start of this client at a time from here: concurrent starts
+        -- for different addresses would each count the others not yet
+        PERFORM pg_advisory_xact_lock(hashtextextended(
+            'client ' || p_tenant || ' ' || host(p_ip), 0));
+        IF NOT EXISTS (SELECT 1 FROM client_addresses a
+                       WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip
+                         AND a.day = current_date AND a.email_norm = p_norm) THEN
+            SELECT count(*) INTO n FROM client_addresses a
+            WHERE a.tenant_id = p_tenant AND a.client_ip = p_ip AND a.day = current_date;
+            IF n >= p_addr_day THEN
+                outcome := 'rate_client_addresses';
+                retry_after := mp_retry_after(date_trunc('day', now()), interval '1 day');
+                limit_max := p_addr_day;
+            ELSE
+                INSERT INTO client_addresses (tenant_id, client_ip, day, email_norm)
+                VALUES (p_tenant, p_ip, current_date, p_norm) ON CONFLICT DO NOTHING;
+            END IF;
         END IF;
     END IF;
 END $$;
@@ -542,8 +548,8 @@ END $$;
 -- Under p_policy same_code a verification that kept its sealed code is
 -- mailed that code again (sealed_code: for the mail), and p_secret_hash
 -- is not used.  Within p_cooldown seconds of the last mail, nothing.
--- outcome: resent | not_found | refused (see status, eff) | cooldown |
---          rate_failed | rate_email
+-- outcome: resent | not_found | refused (see status, eff) | suppressed |
+--          cooldown | rate_failed | rate_email
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea, p_sealed_code bytea,
     p_cooldown integer, p_policy text,
@@ -564,6 +570,12 @@ BEGIN
     eff := mp_status(v);
     IF eff <> 'PENDING' THEN
         outcome := 'refused';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = p_tenant
+               AND x.email_norm = v.email_norm
+               AND (x.expires_at IS NULL OR x.expires_at > now())) THEN
+        outcome := 'suppressed';
         RETURN;
     END IF;
     -- too soon after the last mail: refused before it counts
@@ -806,7 +818,8 @@ END $$;
 
 -- "Didn't ask for this? Tell us.": the POST of the report link whose token
 -- has the keyed hash p_hash (or p_hash_prev, under secret_key_previous).
--- Once per verification: a PENDING one is canceled, the address goes on
+-- Once per verification: it and every other PENDING verification of the
+-- address are canceled, the address goes on
 -- the tenant's suppression list for good, email.reported is due, and the
 -- tenant's reports count one more.  Returns the verification (NULL: no
 -- such link).
@@ -823,6 +836,10 @@ BEGIN
     UPDATE verifications x SET reported_at = now(), updated_at = now(),
         status = CASE WHEN mp_status(x) = 'PENDING' THEN 'CANCELED' ELSE x.status END
     WHERE x.id = v.id RETURNING * INTO v;
+    -- and every other verification still waiting on that address: no more mail
+    UPDATE verifications x SET status = 'CANCELED', updated_at = now()
+    WHERE x.tenant_id = v.tenant_id AND x.email_norm = v.email_norm AND x.id <> v.id
+      AND x.status = 'PENDING' AND x.expires_at > now();
     INSERT INTO suppressions AS s (tenant_id, email_norm, reason)
     VALUES (v.tenant_id, v.email_norm, 'reported')
     ON CONFLICT (tenant_id, email_norm) DO UPDATE

@@ -77,7 +77,10 @@ struct config {
 /*
  * The least sync_mail_settle_seconds: a sync send takes at most
  * smtp_timeout_ms, and its worker tries to record the outcome for up to
- * VERIFY_RECORD_RETRY_MS (verify.c, under 5 s) more.
+ * VERIFY_RECORD_RETRY_MS (verify.c, under 5 s) more.  At most 240, so that
+ * twice it (when a mail is recorded FAILED) comes before the held
+ * verification.initiated goes out (10 minutes): smtp_timeout_ms is at most
+ * 235 s.
  */
 #define CONFIG_SYNC_SETTLE_MIN(cfg) (((cfg)->smtp_timeout_ms + 999) / 1000 + 5)
 

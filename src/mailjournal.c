@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,14 +96,28 @@ int mailjournal_find(const struct config *cfg, const char *key, struct smtp_resu
 void mailjournal_rotate(const struct config *cfg)
 {
 	char old[4096];
-	struct stat st;
+	struct stat st, now;
+	int fd;
 
 	if (cfg->mail_journal[0] == '\0' || stat(cfg->mail_journal, &st) < 0 ||
 	    st.st_size <= MAILJOURNAL_ROTATE_BYTES)
 		return;
-	snprintf(old, sizeof old, "%s.1", cfg->mail_journal);
-	if (rename(cfg->mail_journal, old) < 0)
-		log_warn("mail_journal: could not move %s to %s", cfg->mail_journal, old);
-	else
-		log_info("mail_journal: %s moved to %s, a new one begins", cfg->mail_journal, old);
+	/*
+	 * Notifiers on one host must not both rotate: the second would move a
+	 * new, small journal over the lines the first just moved.  Whoever
+	 * holds the lock rotates the journal it locked, if it is still there.
+	 */
+	if ((fd = open(cfg->mail_journal, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &now) == 0 &&
+	    stat(cfg->mail_journal, &st) == 0 && st.st_ino == now.st_ino &&
+	    st.st_size > MAILJOURNAL_ROTATE_BYTES) {
+		snprintf(old, sizeof old, "%s.1", cfg->mail_journal);
+		if (rename(cfg->mail_journal, old) < 0)
+			log_warn("mail_journal: could not move %s to %s", cfg->mail_journal, old);
+		else
+			log_info("mail_journal: %s moved to %s, a new one begins", cfg->mail_journal,
+				 old);
+	}
+	close(fd);
 }

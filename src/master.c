@@ -31,6 +31,7 @@
 #define RESIGNAL_MS 200		/* SIGTERM again: a worker may be entering accept() */
 
 /* What a master hands the binary it executes on SIGUSR2. */
+#define UPGRADE_CHECK_MS 30000	/* the new binary's --check-schema, at most */
 #define ENV_LISTEN_FD "MAILPROOF_LISTEN_FD"
 #define ENV_WORKERS "MAILPROOF_OLD_WORKERS"
 
@@ -249,12 +250,30 @@ static int upgrade_check(const char *exe, char *const *argv)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);	/* the master's are blocked here */
 		execv(exe, args);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	/* bounded: meanwhile the master respawns no worker and hears no signal */
+	for (int64_t until = util_mono_ms() + UPGRADE_CHECK_MS;;) {
+		struct timespec step = { 0, 50000000L };
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		if (got == pid)
+			break;
+		if (got < 0 && errno != EINTR)
 			return -1;
+		if (util_mono_ms() >= until) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			log_errx("upgrade: %s --check-schema gave no answer within %d s", exe,
+				 UPGRADE_CHECK_MS / 1000);
+			return -1;
+		}
+		nanosleep(&step, NULL);
+	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 

@@ -31,6 +31,8 @@
 #define BATCH_DEFAULT 20
 #define SWEEP_BATCH "1000"
 #define POLL_MAX_MS 60000	/* look for due rows at least this often anyway */
+/* how often sync-mode mails no worker recorded are looked for (mailq_settle) */
+#define SETTLE_EVERY_MS 10000
 
 static volatile sig_atomic_t g_stop, g_reload;
 static int g_batch = BATCH_DEFAULT;	/* rows claimed, and leased, at a time */
@@ -62,10 +64,7 @@ static int drain(int (*fn)(struct db *, const struct config *, int, const volati
 	return total;
 }
 
-/*
- * Expires overdue verifications, purges old rows and records the sync-mode
- * mails no worker recorded; -1 when the database is away.
- */
+/* Expires overdue verifications and purges old rows; -1 when the database is away. */
 static int housekeeping(struct db *db, const struct config *cfg)
 {
 	const char *sweep[1] = { SWEEP_BATCH };
@@ -96,16 +95,18 @@ static int housekeeping(struct db *db, const struct config *cfg)
 	if ((r = db_run(db, DB_NOTIFIER_SEEN, NULL, &err, NULL)) == NULL)
 		return -1;
 	PQclear(r);
-	return mailq_settle(db, cfg);
+	return 0;
 }
 
 /*
  * One round: both queues drained, then, when sweep is set, housekeeping and
  * the events it wrote.  Returns 0, or -1 when the database is away.
  */
-static int work(struct db *db, const struct config *cfg, int sweep)
+static int work(struct db *db, const struct config *cfg, int sweep, int settle)
 {
 	if (drain(outbox_drain, db, cfg) < 0 || drain(mailq_drain, db, cfg) < 0)
+		return -1;
+	if (settle && mailq_settle(db, cfg) < 0)
 		return -1;
 	if (!sweep)
 		return 0;
@@ -154,7 +155,7 @@ int main(int argc, char **argv)
 	struct db *db;
 	char err[512];
 	int ch, once = 0, rc = 0;
-	int64_t next_sweep = 0, last_db_error = 0;
+	int64_t next_sweep = 0, next_settle = 0, last_db_error = 0;
 
 	log_init("mailproof-notifier");
 	while ((ch = getopt_long(argc, argv, "c:ob:hV", longopts, NULL)) != -1) {
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 
 	while (!g_stop) {
 		int64_t now = util_mono_ms();
-		int sweep, wait_ms;
+		int sweep, settle, wait_ms;
 
 		if (g_reload) {
 			struct config fresh;
@@ -242,7 +243,8 @@ int main(int argc, char **argv)
 			}
 		}
 		sweep = once || now >= next_sweep;
-		if (work(db, &cfg, sweep) < 0) {
+		settle = once || now >= next_settle;
+		if (work(db, &cfg, sweep, settle) < 0) {
 			if (once) {
 				rc = 1;	/* db.c said what failed */
 				break;
@@ -255,6 +257,8 @@ int main(int argc, char **argv)
 		}
 		if (sweep)
 			next_sweep = now + (int64_t)cfg.sweep_interval_seconds * 1000;
+		if (settle)
+			next_settle = now + SETTLE_EVERY_MS;
 		if (once)
 			break;
 		if ((wait_ms = going_to_sleep(db)) < 0) {
@@ -265,6 +269,8 @@ int main(int argc, char **argv)
 			continue;
 		if (next_sweep - util_mono_ms() < wait_ms)
 			wait_ms = (int)(next_sweep - util_mono_ms());
+		if (next_settle - util_mono_ms() < wait_ms)
+			wait_ms = (int)(next_settle - util_mono_ms());
 		/* a signal after this check still ends the wait: ppoll unblocks it */
 		sigprocmask(SIG_BLOCK, &signals, &waiting);
 		if (!g_stop && !g_reload) {

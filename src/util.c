@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -59,9 +60,12 @@ int util_ip_canonical(const char *s, char out[UTIL_IP_MAX])
 
 	if (inet_pton(AF_INET, s, bin) == 1)
 		return inet_ntop(AF_INET, bin, out, UTIL_IP_MAX) ? 0 : -1;
-	if (inet_pton(AF_INET6, s, bin) == 1)
-		return inet_ntop(AF_INET6, bin, out, UTIL_IP_MAX) ? 0 : -1;
-	return -1;
+	if (inet_pton(AF_INET6, s, bin) != 1)
+		return -1;
+	/* ::ffff:a.b.c.d (a dual-stack socket's view of an IPv4 client) is that client */
+	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)bin))
+		return inet_ntop(AF_INET, bin + 12, out, UTIL_IP_MAX) ? 0 : -1;
+	return inet_ntop(AF_INET6, bin, out, UTIL_IP_MAX) ? 0 : -1;
 }
 
 void util_time_text(long long t, char out[UTIL_TIME_MAX])

@@ -32,8 +32,9 @@ void util_time_text(long long t, char out[UTIL_TIME_MAX]);
 
 /*
  * s as an IPv4 or IPv6 address (no port, prefix, brackets or zone) in its
- * canonical text, so that one address is always written one way.  0, or -1
- * when s is no such address.
+ * canonical text, so that one address is always written one way (an
+ * IPv4-mapped IPv6 address as the IPv4 one).  0, or -1 when s is no such
+ * address.
  */
 int util_ip_canonical(const char *s, char out[UTIL_IP_MAX]);
 

@@ -151,7 +151,7 @@ def test_client_ip_and_user_agent_are_kept_shown_and_checked(env):
     _, key = tenant(env)
     ua = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0 \u00e9" + "x" * 440
     for given, shown in [("203.0.113.7", "203.0.113.7"), ("2001:DB8:0:0::1", "2001:db8::1"),
-                         ("::ffff:198.51.100.9", "::ffff:198.51.100.9")]:
+                         ("::ffff:198.51.100.9", "198.51.100.9")]:
         st, _, body = env.start(key, clientIp=given, userAgent=ua)
         d = body["data"]
         check(st == 201 and d["clientIp"] == shown and d["userAgent"] == ua,
@@ -542,6 +542,17 @@ def test_distinct_addresses_per_client_ip_per_day(env):
     check(env.start(key, c, clientIp="192.0.2.78")[0] == 201, "another person")
     env.psql("UPDATE client_addresses SET day = day - 1 WHERE tenant_id = :'p1'", tid)
     check(env.start(key, c, clientIp="192.0.2.77")[0] == 201, "reset with the day")
+    # at once, from one person, for many addresses: still only the limit
+    import threading
+    tid, _, key = client_tenant(env, addresses_per_client_ip_per_day=3)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(
+        env.start(key, env.new_address(), clientIp="192.0.2.99")[0])) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(sorted(got) == [201] * 3 + [429] * 7, "concurrent starts: %r" % sorted(got))
 
 
 def test_a_tenant_may_require_client_ip(env):
@@ -625,6 +636,13 @@ def test_a_suppressed_address_gets_no_mail(env):
           [(addr.lower(), "manual", "asked by phone")], "listed: %r" % listed)
     other_tid, other, other_key = client_tenant(env)
     check(env.start(other_key, addr)[0] == 201, "another tenant's list is its own")
+    # one started before the address went on the list gets no resend either
+    other_addr = env.new_address()
+    vid = env.start(other_key, other_addr)[2]["data"]["id"]
+    env.ctl("suppression", "add", "--tenant", other, "--email", other_addr)
+    env.past_cooldown(vid)
+    expect_error(env.request("POST", "/v1/verifications/email/%s/resend" % vid, key=other_key),
+                 422, "EMAIL_SUPPRESSED")
     out = env.ctl_json("suppression", "remove", "--tenant", name, "--email", addr)
     check(out["removed"] is True, "removed: %r" % out)
     st, _, body = env.start(key, addr, headers={"Idempotency-Key": "supp-" + addr})

@@ -45,6 +45,7 @@ def test_report_end_to_end(env):
     t, k = env.tenant_with_key("report-" + os.urandom(4).hex(), webhook_url=rx.url)
     key = k["key"]
     addr = env.new_address()
+    other = env.start(key, addr, userId="another-account")[2]["data"]["id"]
     vid = env.start(key, addr)[2]["data"]["id"]
     link, text, _ = report_link(env, addr)
     check("Didn't ask for this? Tell us." in text, "the line: %s" % text)
@@ -59,6 +60,8 @@ def test_report_end_to_end(env):
     check(st == 200 and "Thank you for telling us" in page, "thanks: %d %s" % (st, page[:300]))
     got = env.request("GET", "/v1/verifications/email/" + vid, key=key)[2]["data"]
     check(got["status"] == "CANCELED" and got["reportedAt"], "canceled: %r" % got)
+    got = env.request("GET", "/v1/verifications/email/" + other, key=key)[2]["data"]
+    check(got["status"] == "CANCELED", "the address's other one too: %r" % got)
     listed = env.ctl_json("suppression", "list", "--tenant", t["name"])
     check([(x["email"], x["reason"]) for x in listed] == [(addr.lower(), "reported")],
           "on the list: %r" % listed)
