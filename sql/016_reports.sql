@@ -12,6 +12,9 @@ CREATE UNIQUE INDEX verifications_report ON verifications (report_hash)
 ALTER TABLE tenants ADD COLUMN reports bigint NOT NULL DEFAULT 0;
 ALTER TYPE mp_api_verification ADD ATTRIBUTE "reportedAt" text;
 
+-- (mp_sync_unrecorded also tells how many mails were recorded before: a
+-- same_code resend's mail has the code of the first.)
+DROP FUNCTION IF EXISTS mp_sync_unrecorded(integer, integer);
 DROP FUNCTION IF EXISTS mp_start(bigint, bigint, text, text, text, text, text, integer, bytea,
     integer, integer, text, text, text, jsonb, bytea, text, boolean, text, bytea, integer,
     integer, integer, text, inet, text, integer, integer, integer, boolean, bytea, text);

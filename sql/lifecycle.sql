@@ -863,12 +863,13 @@ LANGUAGE sql STABLE AS $$
 -- recorded: starts, whose verification.initiated event is still held back
 -- (ten minutes from the start), and resends.  secret_prefix (the first 8
 -- hex digits of the code's keyed hash) tells a resend's mail from the
--- first one in the journal.
+-- first one in the journal, and so does mails, the mails recorded before
+-- (under same_code a resend's mail has the first one's code).
 CREATE OR REPLACE FUNCTION mp_sync_unrecorded(p_age integer, p_limit integer)
-    RETURNS TABLE (id text, tenant_id bigint, secret_prefix text, age integer)
+    RETURNS TABLE (id text, tenant_id bigint, secret_prefix text, age integer, mails integer)
 LANGUAGE sql STABLE AS $$
     SELECT v.id, v.tenant_id, substr(encode(v.secret_hash, 'hex'), 1, 8),
-           extract(epoch FROM now() - s.since)::integer
+           extract(epoch FROM now() - s.since)::integer, v.delivery_attempts
     FROM (SELECT o.verification_id AS vid, o.run_at - interval '10 minutes' AS since
           FROM outbox o
           WHERE o.state = 'pending' AND o.attempts = 0 AND o.run_at > now()

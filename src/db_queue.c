@@ -24,6 +24,7 @@ void db_unrecorded_row(const PGresult *r, int i, struct db_unrecorded_row *out)
 	out->tenant_id = PQgetvalue(r, i, 1);
 	out->secret_prefix = PQgetvalue(r, i, 2);
 	out->age = (int)db_get_int(r, i, 3, 0, INT32_MAX, 0);
+	out->mails = (int)db_get_int(r, i, 4, 0, INT32_MAX, 0);
 }
 
 int db_retry_dead(const PGresult *r)

@@ -52,6 +52,7 @@ struct db_unrecorded_row {
 	const char *tenant_id;
 	const char *secret_prefix;	/* 8 hex digits of the code's keyed hash */
 	int age;			/* seconds since it was sent */
+	int mails;			/* mails of the verification recorded before it */
 };
 void db_unrecorded_row(const PGresult *r, int i, struct db_unrecorded_row *out);
 

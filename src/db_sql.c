@@ -312,6 +312,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* Sync-mode mails at least $1 seconds old whose outcome is not recorded; $2 at most. */
 	[DB_SYNC_UNRECORDED] = { "sync_unrecorded", 2, 1,
-		"SELECT u.id, u.tenant_id, u.secret_prefix, u.age"
-		" FROM mp_sync_unrecorded($1::int, $2::int) u", "id tenant_id secret_prefix age" },
+		"SELECT u.id, u.tenant_id, u.secret_prefix, u.age, u.mails"
+		" FROM mp_sync_unrecorded($1::int, $2::int) u",
+		"id tenant_id secret_prefix age mails" },
 };

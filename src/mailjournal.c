@@ -15,11 +15,12 @@
 #include "log.h"
 #include "util.h"
 
-void mailjournal_key(const char *id, const char *secret_hash, char out[MAILJOURNAL_KEY_MAX])
+void mailjournal_key(const char *id, const char *secret_hash, int mails,
+		     char out[MAILJOURNAL_KEY_MAX])
 {
 	const char *hex = strncmp(secret_hash, "\\x", 2) == 0 ? secret_hash + 2 : secret_hash;
 
-	snprintf(out, MAILJOURNAL_KEY_MAX, "%s:%.8s", id, hex);
+	snprintf(out, MAILJOURNAL_KEY_MAX, "%s:%.8s:%d", id, hex, mails);
 }
 
 void mailjournal_append(const struct config *cfg, const char *key, const struct smtp_result *res)

@@ -16,18 +16,22 @@
 
 struct config;
 
-/* "ID:PREFIX": the verification, and 8 hex digits of its code's keyed hash. */
-#define MAILJOURNAL_KEY_MAX 64
+/*
+ * "ID:PREFIX:N": the verification, 8 hex digits of its code's keyed hash,
+ * and how many of its mails were recorded before this one.
+ */
+#define MAILJOURNAL_KEY_MAX 80
 
 /* A new journal is started past this size; the old one stays as PATH.1. */
 #define MAILJOURNAL_ROTATE_BYTES (16L * 1024 * 1024)
 
 /*
  * The key of verification id's mail whose code has the keyed hash
- * secret_hash (a bytea literal "\\x..." or plain hex): a resend's mail has
- * a key of its own.
+ * secret_hash (a bytea literal "\\x..." or plain hex), after mails recorded
+ * mails: a resend's mail has a key of its own, even with the same code.
  */
-void mailjournal_key(const char *id, const char *secret_hash, char out[MAILJOURNAL_KEY_MAX]);
+void mailjournal_key(const char *id, const char *secret_hash, int mails,
+		     char out[MAILJOURNAL_KEY_MAX]);
 
 /* Appends res as key's outcome; no-op when mail_journal is empty.  Logs a failure. */
 void mailjournal_append(const struct config *cfg, const char *key, const struct smtp_result *res);

@@ -180,7 +180,7 @@ static void settle_one(struct db *db, const struct config *cfg, const struct db_
 	enum db_err err;
 	PGresult *r;
 
-	mailjournal_key(u->verification_id, u->secret_prefix, key);
+	mailjournal_key(u->verification_id, u->secret_prefix, u->mails, key);
 	snprintf(kv, sizeof kv, "verification=%s tenant=%s", u->verification_id, u->tenant_id);
 	if (mailjournal_find(cfg, key, &res)) {
 		log_kv(res.ok ? LOG_LVL_INFO : LOG_LVL_WARN, kv, "verification %s: its worker did not "

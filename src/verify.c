@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "auth.h"
@@ -337,13 +338,14 @@ static enum verify_outcome record(const struct verify_ctx *ctx, const char **par
 /*
  * Sends the mail now and records the outcome (a failure fails the
  * verification).  from is the tenant's sender override ("" for none);
- * secret_hash, the stored hash of the mail's code, names the mail in the
- * journal.  VO_OK or VO_SEND_FAILED with the verification after, or what
+ * secret_hash, the stored hash of the mail's code, and mails, those of the
+ * verification recorded before, name the mail in the journal.  VO_OK or VO_SEND_FAILED with the verification after, or what
  * failed.
  */
 static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const char *from,
 					   const struct mail_verification *vm,
-					   const char *secret_hash, struct verify_result *res)
+					   const char *secret_hash, int mails,
+					   struct verify_result *res)
 {
 	struct smtp_result sent;
 	char kv[200], journal_key[MAILJOURNAL_KEY_MAX];
@@ -368,7 +370,7 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 		return VO_UNAVAILABLE;
 	}
 	m.brand = &brand;
-	mailjournal_key(vm->id, secret_hash, journal_key);
+	mailjournal_key(vm->id, secret_hash, mails, journal_key);
 	mail_verification_send(ctx->cfg, from, &m, journal_key, &sent);
 	verify_kv(ctx, vm->id, brand.tenant_id, kv);	/* before r, which holds it, goes */
 	db_mail_templates_free(&brand, tr);
@@ -403,9 +405,17 @@ static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *fro
 				   const struct mail_verification *vm, const char *secret_hash,
 				   const char *stored_json, struct verify_result *res)
 {
+	json_t *v;
+	int mails;
+
 	if (ctx->cfg->mail_delivery == MAIL_QUEUE)
 		return keep(res, vm->id, stored_json, VO_OK);
-	return mail_and_record(ctx, from, vm, secret_hash, res);
+	/* the mails recorded before this one, for its name in the journal */
+	v = json_loads(stored_json, 0, NULL);
+	mails = (int)json_integer_value(json_object_get(json_object_get(v, "delivery"),
+							 "attempts"));
+	json_decref(v);
+	return mail_and_record(ctx, from, vm, secret_hash, mails, res);
 }
 
 /*
