@@ -329,8 +329,9 @@ def test_expiry_is_row_level(env):
                  "VERIFICATION_EXPIRED")
     # an expired verification is not superseded into CANCELED either
     check(env.start(key, addr)[0] == 201)
-    check(env.psql("SELECT status FROM verifications WHERE id = :'p1'", vid) == [["PENDING"]],
-          "left for the sweep")
+    # left for the sweep (which the stack's notifier may run at any moment)
+    check(env.psql("SELECT status FROM verifications WHERE id = :'p1'", vid) in
+          ([["PENDING"]], [["EXPIRED"]]), "not canceled by the new start")
 
 
 def test_list_filters_and_pages(env):
