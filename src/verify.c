@@ -399,23 +399,27 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 /*
  * The mail of a stored start or resend: in queue mode the verification as
  * stored (stored_json), its mail waiting for the notifier; else the mail
- * sent now (from: the tenant's sender) and its outcome.
+ * sent now (from: the tenant's sender) and its outcome.  mails: those of
+ * the verification recorded before (a start has none).
  */
 static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *from,
 				   const struct mail_verification *vm, const char *secret_hash,
-				   const char *stored_json, struct verify_result *res)
+				   int mails, const char *stored_json, struct verify_result *res)
 {
-	json_t *v;
-	int mails;
-
 	if (ctx->cfg->mail_delivery == MAIL_QUEUE)
 		return keep(res, vm->id, stored_json, VO_OK);
-	/* the mails recorded before this one, for its name in the journal */
-	v = json_loads(stored_json, 0, NULL);
-	mails = (int)json_integer_value(json_object_get(json_object_get(v, "delivery"),
-							 "attempts"));
-	json_decref(v);
 	return mail_and_record(ctx, from, vm, secret_hash, mails, res);
+}
+
+/* The mails recorded before a resend's (delivery.attempts of json), for its journal key. */
+static int mails_before(const char *json)
+{
+	json_t *v = json_loads(json, 0, NULL);
+	int n = (int)json_integer_value(json_object_get(json_object_get(v, "delivery"),
+						       "attempts"));
+
+	json_decref(v);
+	return n;
 }
 
 /*
@@ -569,7 +573,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	vm.ttl_seconds = sr->expires_seconds;
 	vm.locale = st.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, st.mail_from, &vm, secret.hash, st.body, res);
+	o = deliver(ctx, st.mail_from, &vm, secret.hash, 0, st.body, res);
 out:
 	PQclear(r);
 	secret_wipe(&secret);
@@ -654,7 +658,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	vm.ttl_seconds = mi.ttl_seconds;
 	vm.locale = mi.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, mi.mail_from, &vm, secret.hash, rs.body, res);
+	o = deliver(ctx, mi.mail_from, &vm, secret.hash, queued ? 0 : mails_before(rs.body),
+		    rs.body, res);
 out:
 	secret_wipe(&secret);
 	buf_free(&sealed);
