@@ -30,8 +30,10 @@ class Env:
 
     # ------------------------------------------------------------ HTTP
     def request(self, method, path, body=None, headers=None, key=None, timeout=10,
-                raw_body=None):
-        """Returns (status, headers dict with lower-case names, parsed JSON or text)."""
+                raw_body=None, record=True):
+        """Returns (status, headers dict with lower-case names, parsed JSON or text).
+        The answer is recorded for the OpenAPI check (record_answer) unless
+        record is False."""
         h = dict(headers or {})
         data = raw_body
         if body is not None:
@@ -45,6 +47,8 @@ class Env:
             r = c.getresponse()
             text = r.read()
             hdrs = {k.lower(): v for k, v in r.getheaders()}
+            if record:
+                record_answer(method, path, r.status, hdrs, text)
             try:
                 parsed = json.loads(text) if text else None
             except ValueError:
@@ -210,13 +214,49 @@ def expect_error(resp, status, code):
     return body
 
 
-def fcgi_request(address, params, body=b"", timeout=10, sock=None):
+def record_answer(method, path, status, headers, body):
+    """Appends one answer, as a line of JSON, to the file $MPDEV_ANSWERS
+    names (when set), for tests/node/openapi-check.mjs: method, path (with
+    its query), status, content type, the header names and the body as
+    text.  One write(2) of the whole line to a file opened O_APPEND, so
+    that the lines of concurrent requests do not interleave."""
+    name = os.environ.get("MPDEV_ANSWERS")
+    if not name:
+        return
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    line = json.dumps({"method": method, "path": path, "status": status,
+                       "contentType": headers.get("content-type"),
+                       "headers": sorted(headers), "body": body}) + "\n"
+    fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def record_webhook(headers, body):
+    """Appends a webhook delivery a Receiver got, {headers, body}, to the file
+    $MPDEV_WEBHOOKS names (when set), for the OpenAPI check of its event."""
+    name = os.environ.get("MPDEV_WEBHOOKS")
+    if not name:
+        return
+    line = json.dumps({"headers": headers, "body": body}) + "\n"
+    fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def fcgi_request(address, params, body=b"", timeout=10, sock=None, record=True):
     """Speaks FastCGI (responder role) to address, a unix socket path or a
     (host, port) pair; returns (status, headers dict, body bytes).  With
-    sock, a connected socket, it uses that one and leaves it open."""
+    sock, a connected socket, it uses that one and leaves it open.  The
+    answer is recorded (record_answer) unless record is False."""
     import struct
 
-    def record(rtype, content):
+    def packet(rtype, content):
         pad = (8 - len(content) % 8) % 8
         return struct.pack(">BBHHBB", 1, rtype, 1, len(content), pad, 0) + content + b"\0" * pad
 
@@ -238,10 +278,10 @@ def fcgi_request(address, params, body=b"", timeout=10, sock=None):
         p.setdefault("REQUEST_METHOD", "GET")
         p.setdefault("CONTENT_LENGTH", str(len(body)))
         blob = b"".join(nv(k.encode(), v.encode()) for k, v in p.items())
-        msg = record(1, struct.pack(">HB5x", 1, 0)) + record(4, blob) + record(4, b"")
+        msg = packet(1, struct.pack(">HB5x", 1, 0)) + packet(4, blob) + packet(4, b"")
         if body:
-            msg += record(5, body)
-        msg += record(5, b"")
+            msg += packet(5, body)
+        msg += packet(5, b"")
         s.sendall(msg)
         out, buf = b"", b""
         while True:
@@ -262,7 +302,11 @@ def fcgi_request(address, params, body=b"", timeout=10, sock=None):
                     for line in head.decode().split("\r\n"):
                         k, _, v = line.partition(":")
                         hdrs[k.strip().lower()] = v.strip()
-                    return int(hdrs.get("status", "200").split()[0]), hdrs, rest
+                    status = int(hdrs.get("status", "200").split()[0])
+                    if record:
+                        record_answer(p["REQUEST_METHOD"], p.get("REQUEST_URI", ""), status,
+                                      {k: v for k, v in hdrs.items() if k != "status"}, rest)
+                    return status, hdrs, rest
         raise AssertionError("FastCGI connection closed before END_REQUEST")
     finally:
         if sock is None:
@@ -399,6 +443,7 @@ class Receiver:
                                            "headers": {k.lower(): v for k, v in
                                                        self.headers.items()},
                                            "status": status})
+                record_webhook(outer.requests[-1]["headers"], body)
                 self.send_response(status)
                 if status in (429, 503):
                     self.send_header("Retry-After", "1")

@@ -10,7 +10,11 @@ as `test_30_verify` or `sigterm`.  Without $MPDEV_VAR the harness starts a
 stack of its own on free ports (PostgreSQL, the SMTP and webhook
 catchers, mailproof-fcgi, mailproof-notifier and lighttpd, with the
 binaries of $MPDEV_BUILD, by default build/) and stops it at the end; with
-$MPDEV_VAR it uses that stack (./dev.sh test passes its own).  Screenshots
+$MPDEV_VAR it uses that stack (./dev.sh test passes its own).  Every
+answer the tests receive is recorded in $MPDEV_ANSWERS (by default a
+fresh $MPDEV_VAR/answers.jsonl), and every webhook their receivers get in
+$MPDEV_WEBHOOKS ($MPDEV_VAR/webhooks-received.jsonl), which
+test_99_openapi checks against docs/openapi.yaml.  Screenshots
 of an own stack are kept in test-artifacts/run/.  --results
 writes PASSED=N and FAILED=N to FILE."""
 import importlib.util
@@ -92,6 +96,13 @@ def main():
     var = None
     if "MPDEV_VAR" not in os.environ:
         var = os.environ["MPDEV_VAR"] = own_stack()
+    # every answer and webhook of this run, for test_99_openapi (harness.record_answer,
+    # harness.record_webhook)
+    for name, fname in (("MPDEV_ANSWERS", "answers.jsonl"),
+                        ("MPDEV_WEBHOOKS", "webhooks-received.jsonl")):
+        if name not in os.environ:
+            os.environ[name] = os.path.join(os.environ["MPDEV_VAR"], fname)
+            open(os.environ[name], "w").close()
     passed = failed = 0
     try:
         passed, failed = run(only)
