@@ -3,7 +3,8 @@
 #
 #   ./dev.sh up      install what is missing, build, start PostgreSQL, an SMTP
 #                    catcher, a webhook catcher, mailproof-fcgi, mailproof-notifier
-#                    and lighttpd on :8080, make a demo key
+#                    and lighttpd on :8080, make a demo key; the PHP signup
+#                    example (examples/php-signup) under Apache on :8081
 #   ./dev.sh down    stop what `up` started
 #   ./dev.sh test    the same set-up in a throw-away directory on free ports,
 #                    then every test (unit and integration, plain and ASan builds)
@@ -29,7 +30,8 @@ PACKAGES=(gcc clang make autoconf automake libtool pkgconf check
   libfcgi-dev libpq-dev libjansson-dev libesmtp-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev
   postgresql lighttpd apache2 libapache2-mod-fcgid python3 python3-aiosmtpd curl procps
-  valgrind openssl)
+  valgrind openssl
+  libapache2-mod-php php-cli php-curl php-sqlite3)
 
 # install_packages [PKG...]: the PACKAGES above, or the ones named.
 install_packages() {
@@ -129,11 +131,15 @@ init_var() {
       echo "SMTP_PORT=${SMTP_PORT:-$(free_port)}"
       echo "HTTP_PORT=${HTTP_PORT:-$(free_port)}"
       echo "HOOKS_PORT=${HOOKS_PORT:-$(free_port)}"
+      echo "SIGNUP_PORT=${SIGNUP_PORT:-$(free_port)}"
       echo "SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
     } >"$VAR/dev.env"
   fi
   # shellcheck disable=SC1091
   . "$VAR/dev.env"
+  # a var/ made before the signup example had no port for it
+  grep -q '^SIGNUP_PORT=' "$VAR/dev.env" || {
+    SIGNUP_PORT=${SIGNUP_PORT:-$(free_port)}; echo "SIGNUP_PORT=$SIGNUP_PORT" >>"$VAR/dev.env"; }
   export MAILPROOF_CONFIG="$VAR/mailproof.conf"
   cat >"$MAILPROOF_CONFIG" <<EOF
 # Written by dev.sh for this development stack; see etc/mailproof.conf.sample.
@@ -260,6 +266,59 @@ HTML
 }
 svc_lighttpd_stop() { stop_pid "$VAR/run/lighttpd.pid"; }
 
+# The PHP signup example (examples/php-signup) under a private Apache with
+# mod_php: the shipped snippet with this stack's paths, port, key and secret
+# put in.  Its tenant's webhooks go to the example's webhook.php.
+svc_signup_start() {
+  pid_alive "$VAR/run/signup.pid" && return 0
+  local dir="$VAR/signup" snippet="$top/examples/php-signup/apache-mod_php.conf" php user="" m
+  php=$(ls /usr/lib/apache2/modules/libphp*.so 2>/dev/null | head -n 1)
+  [ -n "$php" ] || die "no mod_php (apt install libapache2-mod-php)"
+  mkdir -p "$dir/sessions"
+  if [ ! -s "$dir/key" ]; then
+    ctl tenant create --name "signup-example" \
+      --webhook-url "http://127.0.0.1:$SIGNUP_PORT/webhook.php" --json |
+      sed -n 's/.*"webhookSecret": "\(whsec_[^"]*\)".*/\1/p' >"$dir/whsec"
+    ctl key create --tenant "signup-example" --json |
+      sed -n 's/.*"key": "\(mpk_[^"]*\)".*/\1/p' >"$dir/key"
+  fi
+  if [ "$(id -u)" = 0 ]; then  # Apache started as root serves as www-data
+    user=$'User www-data\nGroup www-data'
+    chown www-data:www-data "$dir" "$dir/sessions"
+  fi
+  {
+    for m in mpm_prefork authz_core dir env mime; do
+      echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+    done
+    cat <<EOF
+LoadModule php_module $php
+$user
+ServerName localhost
+Listen 127.0.0.1:$SIGNUP_PORT
+PidFile $dir/apache.pid
+ErrorLog $VAR/log/signup-apache.log
+LogLevel warn
+TypesConfig /etc/mime.types
+<FilesMatch "\.php\$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+php_value session.save_path $dir/sessions
+EOF
+    sed -e "s|\*:80|127.0.0.1:$SIGNUP_PORT|" \
+        -e "s|/srv/php-signup|$top/examples/php-signup|g" \
+        -e "s|http://127.0.0.1:8080|http://127.0.0.1:$HTTP_PORT|" \
+        -e "s|mpk_\.\.\.|$(cat "$dir/key")|" \
+        -e "s|whsec_\.\.\.|$(cat "$dir/whsec")|" \
+        -e "s|/var/lib/php-signup/|$dir/|" "$snippet"
+  } >"$dir/apache.conf"
+  apache2 -f "$dir/apache.conf" -t >/dev/null 2>&1 ||
+    die "the signup example's Apache config is wrong: apache2 -f $dir/apache.conf -t"
+  # Its own session: the prefork MPM's shutdown signals its whole process group.
+  start_bg signup setsid apache2 -f "$dir/apache.conf" -DFOREGROUND || return 0
+  wait_for "the signup example" curl -fsS -o /dev/null "http://127.0.0.1:$SIGNUP_PORT/"
+}
+svc_signup_stop() { stop_pid "$VAR/run/signup.pid"; }
+
 ctl() { "$BUILD/mailproofctl" "$@"; }
 
 stack_up() {
@@ -270,9 +329,11 @@ stack_up() {
   svc_fcgi_start
   svc_notifier_start
   svc_lighttpd_start
+  svc_signup_start
 }
 
 stack_down() {
+  svc_signup_stop
   svc_lighttpd_stop
   svc_notifier_stop
   svc_fcgi_stop
@@ -316,9 +377,11 @@ demo_key() {
 cmd_up() {
   install_packages
   build "$top/build" --enable-werror
-  HTTP_PORT=${HTTP_PORT:-8080} PG_PORT=${PG_PORT:-54329} SMTP_PORT=${SMTP_PORT:-2525}
+  HTTP_PORT=${HTTP_PORT:-8080} PG_PORT=${PG_PORT:-54329} SMTP_PORT=${SMTP_PORT:-2525} \
+    SIGNUP_PORT=${SIGNUP_PORT:-8081}
   init_var "${MPDEV_VAR:-$top/var}" "$top/build"
   # A rebuilt binary must be the one that serves: restart the app processes.
+  svc_signup_stop
   svc_lighttpd_stop
   svc_notifier_stop
   svc_fcgi_stop
@@ -330,6 +393,7 @@ mailproof is running on http://127.0.0.1:$HTTP_PORT  (logs: $VAR/log/, mail: $VA
 webhooks received: $VAR/webhooks.jsonl)
 demo API key (tenant "demo"): $key
 its webhook secret: $VAR/demo.whsec (mailproofctl tenant rotate-secret demo makes a new one)
+the PHP signup example: http://127.0.0.1:$SIGNUP_PORT/  (users in $VAR/signup/signup.sqlite)
 
   curl -s http://127.0.0.1:$HTTP_PORT/healthz
   curl -s -H "Authorization: Bearer $key" \\
@@ -349,7 +413,7 @@ cmd_down() {
 cmd_status() {
   load_var
   local s
-  for s in smtp hooks fcgi notifier lighttpd; do
+  for s in smtp hooks fcgi notifier lighttpd signup; do
     if pid_alive "$VAR/run/$s.pid"; then echo "$s: running (pid $(cat "$VAR/run/$s.pid"))"
     else echo "$s: stopped"; fi
   done
@@ -373,9 +437,9 @@ cmd_service() {
   local name=${1:-} action=${2:-}
   case "$name:$action" in
     pg:start|pg:stop|smtp:start|smtp:stop|hooks:start|hooks:stop|fcgi:start|fcgi:stop|\
-    notifier:start|notifier:stop|lighttpd:start|lighttpd:stop)
+    notifier:start|notifier:stop|lighttpd:start|lighttpd:stop|signup:start|signup:stop)
       "svc_${name}_${action}" ;;
-    *) die "usage: dev.sh service pg|smtp|hooks|fcgi|notifier|lighttpd start|stop" ;;
+    *) die "usage: dev.sh service pg|smtp|hooks|fcgi|notifier|lighttpd|signup start|stop" ;;
   esac
 }
 
@@ -445,14 +509,16 @@ run_suite() {
   rm -rf "$var"
 }
 
-# What only the tests need: Debian's Chromium (and a CJK font), node, and the npm packages of
-# tests/node (standardwebhooks checks webhook signatures independently,
-# playwright-core drives Chromium; it never downloads a browser of its own).
+# What only the tests need: Debian's Chromium (and a CJK font), PHPUnit, node, and
+# the npm packages of tests/node (standardwebhooks checks webhook signatures
+# independently, playwright-core drives Chromium; it never downloads a browser
+# of its own).
 node_deps() {
   local want=()
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
   [ -x /usr/bin/chromium ] || want+=(chromium)
   command -v tidy >/dev/null || want+=(tidy)
+  command -v phpunit >/dev/null || want+=(phpunit)
   # the screenshots of Japanese and Chinese pages need a CJK font
   [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || want+=(fonts-ipafont-gothic)
   if [ ${#want[@]} -gt 0 ]; then
@@ -461,8 +527,13 @@ node_deps() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
   fi
-  [ -d "$top/tests/node/node_modules/standardwebhooks" ] &&
-    [ -d "$top/tests/node/node_modules/playwright-core" ] ||
+  # every dependency of package.json, or npm ci again
+  local d missing=0
+  for d in $(cd "$top/tests/node" &&
+             node -p 'Object.keys(require("./package.json").dependencies).join(" ")'); do
+    [ -d "$top/tests/node/node_modules/$d" ] || missing=1
+  done
+  [ $missing = 0 ] ||
     (cd "$top/tests/node" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
       npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
