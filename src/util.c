@@ -73,7 +73,7 @@ void util_time_text(long long t, char out[UTIL_TIME_MAX])
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, UTIL_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, UTIL_TIME_MAX, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
 		out[0] = '\0';
 }
 

@@ -23,8 +23,8 @@ int util_is_token(const char *s, size_t max);
 /* True when s has no control characters (line breaks among them). */
 int util_no_controls(const char *s);
 
-/* t as the API writes times (RFC 3339, UTC, whole seconds): "2026-11-30T10:00:00Z". */
-#define UTIL_TIME_MAX 24
+/* t as the API writes times (RFC 3339, UTC, milliseconds): "2026-11-30T10:00:00.000Z". */
+#define UTIL_TIME_MAX 32
 void util_time_text(long long t, char out[UTIL_TIME_MAX]);
 
 /* The text of an address: INET6_ADDRSTRLEN, from <netinet/in.h>. */
