@@ -153,9 +153,6 @@ smtp_starttls = no
 # lose the database) before it records it.
 mail_journal = $VAR/mail-journal
 mail_from = verify@mailproof.test
-template_dir = $top/templates
-disposable_domains_file = $top/data/disposable-domains.txt
-common_domains_file = $top/data/common-domains.txt
 # No DNS on a development box: the deliverability tests start their own.
 mx_check = false
 # The demo tenant's webhooks go to the catcher on loopback.
@@ -323,7 +320,7 @@ ctl() { "$BUILD/mailproofctl" "$@"; }
 
 stack_up() {
   svc_pg_start
-  ctl migrate --sql-dir "$top/sql" >/dev/null
+  ctl migrate >/dev/null	# sql/ of the source tree: the build finds it (data_dir)
   svc_smtp_start
   svc_hooks_start
   svc_fcgi_start

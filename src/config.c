@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,17 +16,15 @@
 
 #include <sodium.h>
 
+#include "datadir.h"
 #include "log.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#ifndef PKGDATADIR
-#define PKGDATADIR "/usr/share/mailproof"
-#endif
-
-enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_KEY, K_URL, K_PREFIX };
+/* K_DATA: a path; a relative one is under data_dir, empty stays empty */
+enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_KEY, K_URL, K_PREFIX, K_DATA };
 
 struct key {
 	const char *name;
@@ -47,6 +46,7 @@ static const char *const resend_choices[] = { "new_code", "same_code", NULL };
 #define INT(n, d, lo, hi) { #n, K_INT, d, lo, hi, NULL, O(n), 0 }
 #define BOOL(n, d) { #n, K_BOOL, d, 0, 0, NULL, O(n), 0 }
 #define ENUM(n, d, c) { #n, K_ENUM, d, 0, 0, c, O(n), 0 }
+#define DATA(n, d) { #n, K_DATA, d, 0, 0, NULL, O(n), 0 }
 
 static const struct key g_keys[] = {
 	STR(database_url, "dbname=mailproof"),
@@ -69,7 +69,8 @@ static const struct key g_keys[] = {
 	INT(sync_mail_settle_seconds, "60", 5, 240),
 	STR(mail_from, "noreply@localhost"),
 	STR(mail_from_name, "mailproof"),
-	STR(template_dir, PKGDATADIR "/templates"),
+	STR(data_dir, ""),
+	DATA(template_dir, "templates"),
 	INT(default_expires_seconds, "900", 60, 2592000),
 	INT(default_max_attempts, "3", 1, 10),
 	INT(default_code_length, "6", 4, 12),
@@ -89,8 +90,8 @@ static const struct key g_keys[] = {
 	STR(trusted_proxies, ""),
 	BOOL(reject_disposable, "false"),
 	BOOL(reject_undeliverable, "false"),
-	STR(disposable_domains_file, PKGDATADIR "/disposable-domains.txt"),
-	STR(common_domains_file, PKGDATADIR "/common-domains.txt"),
+	DATA(disposable_domains_file, "data/disposable-domains.txt"),
+	DATA(common_domains_file, "data/common-domains.txt"),
 	BOOL(mx_check, "true"),
 	INT(dns_timeout_ms, "1500", 100, 10000),
 	STR(dns_server, ""),
@@ -197,6 +198,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v,
 		}
 		break;
 	case K_STR:
+	case K_DATA:
 		break;
 	}
 	for (size_t i = 0; i < len; i++)
@@ -334,6 +336,37 @@ static int load_env(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* data_dir found when unset, and the K_DATA paths that are relative put under it */
+static int resolve_data(struct config *cfg, char *err, size_t errlen)
+{
+	char *base = (char *)cfg, found[PATH_MAX], path[PATH_MAX];
+
+	if (cfg->data_dir[0] == '\0') {
+		datadir_find(found, sizeof found);
+		free(cfg->data_dir);
+		if ((cfg->data_dir = strdup(found)) == NULL)
+			goto oom;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		char **slot = (char **)(base + g_keys[i].off), *abs;
+
+		if (g_keys[i].type != K_DATA || (*slot)[0] == '\0' || (*slot)[0] == '/')
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", cfg->data_dir, *slot) >= (int)sizeof path) {
+			snprintf(err, errlen, "key '%s': data_dir/%s is too long", g_keys[i].name, *slot);
+			return -1;
+		}
+		if ((abs = strdup(path)) == NULL)
+			goto oom;
+		free(*slot);
+		*slot = abs;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	char why[160];
@@ -349,6 +382,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (path && load_file(path, cfg, err, errlen) < 0)
 		goto fail;
 	if (load_env(cfg, err, errlen) < 0)
+		goto fail;
+	if (resolve_data(cfg, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < CONFIG_KEY_BYTES; i++)
 		secret_set |= cfg->secret_key[i];
@@ -379,7 +414,8 @@ void config_free(struct config *cfg)
 	if (cfg->smtp_password)
 		sodium_memzero(cfg->smtp_password, strlen(cfg->smtp_password));
 	for (size_t i = 0; i < NKEYS; i++)
-		if (g_keys[i].type == K_STR || g_keys[i].type == K_URL || g_keys[i].type == K_PREFIX) {
+		if (g_keys[i].type == K_STR || g_keys[i].type == K_URL || g_keys[i].type == K_PREFIX ||
+		    g_keys[i].type == K_DATA) {
 			char **slot = (char **)(base + g_keys[i].off);
 			free(*slot);
 			*slot = NULL;

@@ -38,6 +38,7 @@ struct config {
 	int sync_mail_settle_seconds;
 	char *mail_from;
 	char *mail_from_name;
+	char *data_dir;		/* sql/, templates/, data/: set, or found (datadir.h) */
 	char *template_dir;
 	int default_expires_seconds;
 	int default_max_attempts;

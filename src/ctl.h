@@ -14,10 +14,6 @@
 #include "buf.h"
 #include "config.h"
 
-#ifndef PKGDATADIR
-#define PKGDATADIR "/usr/share/mailproof"
-#endif
-
 #define MAX_OPTS 32
 #define TABLE_COLS 9	/* the widest listing's */
 #define NUM_LEN 24	/* a long long's text and its NUL */

@@ -95,14 +95,17 @@ int cmd_migrate(struct ctx *c)
 {
 	const char *dir = ctl_opt(c, "sql-dir");
 	json_t *applied = json_array();
-	char err[512];
+	char err[512], sql[PATH_MAX];
 	int version, sealed;
 
-	if (dir == NULL)
-		dir = PKGDATADIR "/sql";
+	if (dir == NULL) {
+		snprintf(sql, sizeof sql, "%s/sql", c->cfg.data_dir);
+		dir = sql;
+	}
 	if (db_migrate(c->conn, dir, applied, &version, err, sizeof err) < 0) {
 		json_decref(applied);
-		return ctl_fail("migrate: %s", err);
+		return ctl_fail("migrate: %s%s", err, dir == sql ? " (the sql/ of data_dir: set "
+				"data_dir to where mailproof's files are, or give --sql-dir)" : "");
 	}
 	if ((sealed = seal_webhook_secrets(c)) < 0) {
 		json_decref(applied);

@@ -199,8 +199,8 @@ static int check_templates(const struct config *cfg, FILE *out)
 		rc = template_load(cfg->template_dir, names[i], &b, err, sizeof err);
 		buf_free(&b);
 		if (rc < 0)
-			return line(out, 0, "templates", "set template_dir to the installed templates "
-				    "(share/mailproof/templates)", "%s", err);
+			return line(out, 0, "templates", "set data_dir to where sql/ and templates/ "
+				    "are (such as /usr/share/mailproof), or template_dir", "%s", err);
 	}
 	if ((dp = opendir(cfg->template_dir)) == NULL)
 		return line(out, 0, "templates", NULL, "%s: %s", cfg->template_dir, strerror(errno));
