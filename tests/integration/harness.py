@@ -196,6 +196,11 @@ class Env:
         raise AssertionError("timed out waiting for " + what)
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (no root, say): run.py reports
+    it as skipped, with the reason, never as passed."""
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise AssertionError(msg)

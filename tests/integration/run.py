@@ -29,7 +29,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from harness import Env  # noqa: E402
+from harness import Env, Skip  # noqa: E402
 
 
 def own_stack():
@@ -48,7 +48,7 @@ def own_stack():
 
 def run(only):
     env = Env()
-    passed = failed = 0
+    passed = failed = skipped = 0
     for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
             continue
@@ -71,6 +71,9 @@ def run(only):
                 fn(env)
                 passed += 1
                 print("ok     %-60s %6.2fs" % (full, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                skipped += 1
+                print("skipped %-59s %s" % (full, e), flush=True)
             except Exception as e:  # noqa: BLE001 - a test's failure is reported, not raised
                 failed += 1
                 print("FAIL   %-60s %6.2fs" % (full, time.monotonic() - t0), flush=True)
@@ -78,6 +81,9 @@ def run(only):
                 print("       " + msg.strip().replace("\n", "\n       "), flush=True)
         if hasattr(mod, "teardown"):
             mod.teardown(env)
+    if skipped:
+        print("%d skipped (neither passed nor failed: see their reasons above)" % skipped,
+              flush=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return passed, failed
 
