@@ -9,6 +9,9 @@
 #   ./dev.sh test    the same set-up in a throw-away directory on free ports,
 #                    then every test (unit and integration, plain and ASan builds)
 #   ./dev.sh status  what is running
+#   ./dev.sh test-package  build the Debian package, lint it, install it on
+#                    this machine, run the suite against it, purge it
+#                    (tests/package/test-deb.sh; root; CI runs it after test)
 #
 # State lives in var/ (or, for `test`, a temporary directory): the PostgreSQL
 # cluster, mail caught by the SMTP catcher (var/mail/), logs (var/log/), pid
@@ -567,7 +570,8 @@ case "${1:-}" in
   down) cmd_down ;;
   test) cmd_test ;;
   status) cmd_status ;;
+  test-package) exec "$top/tests/package/test-deb.sh" ;;
   service) shift; cmd_service "$@" ;;
   stack) shift; cmd_stack "$@" ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,/^[^#]/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
