@@ -50,6 +50,7 @@ static const char *const resend_choices[] = { "new_code", "same_code", NULL };
 
 static const struct key g_keys[] = {
 	STR(database_url, "dbname=mailproof"),
+	STR(database_listen_url, ""),
 	BOOL(database_prepared, "true"),
 	INT(database_statement_timeout_ms, "5000", 0, 600000),
 	{ "mount_prefix", K_PREFIX, "", 0, 0, NULL, O(mount_prefix), 0 },

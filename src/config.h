@@ -19,6 +19,7 @@ enum mail_mode { MAIL_SYNC, MAIL_QUEUE };
 
 struct config {
 	char *database_url;
+	char *database_listen_url;	/* the notifier's LISTEN; "" = database_url */
 	int database_prepared;
 	int database_statement_timeout_ms;
 	char *mount_prefix;

@@ -37,6 +37,7 @@ struct db {
 	PGconn *conn;
 	int64_t retry_at;
 	int failed;			/* connects failed since the last success: one logged */
+	unsigned connects;		/* connections made, so db_wait sees a new one */
 	const char *const *listen;	/* channels, or NULL */
 	struct buf transitions;		/* "id old new tenant" lines of the statement in flight */
 	char request_id[80];		/* of the request served, for those lines; "" */
@@ -350,6 +351,7 @@ static int db_ensure(struct db *db)
 			goto fail;
 		}
 	}
+	db->connects++;
 	if (db->failed)
 		log_info("database connection established again after %d failed tries",
 			 db->failed);
@@ -438,9 +440,13 @@ int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask)
 	struct pollfd p;
 	PGnotify *n;
 	int got = 0;
+	unsigned connects = db->connects;
 
 	if (db_ensure(db) < 0)
 		return -1;
+	/* a new connection has missed what was sent before its LISTEN: look again */
+	if (db->connects != connects)
+		return 1;
 	/* notifications already read (by db_is_dead) count at once */
 	while ((n = PQnotifies(db->conn)) != NULL) {
 		PQfreemem(n);

@@ -47,7 +47,9 @@ void db_listen(struct db *db, const char *const *channels);
  * ppoll() does: a caller that blocks its signals, checks its flags and
  * then waits cannot miss a signal that comes in between.  Returns 1 when a
  * notification came, 0 on timeout or a signal, -1 when the database cannot
- * be reached (the caller backs off).
+ * be reached (the caller backs off).  A connection made by the call
+ * itself returns 1 at once: what was notified before its LISTEN is lost,
+ * so the caller looks for work again.
  */
 int db_wait(struct db *db, int timeout_ms, const sigset_t *sigmask);
 

@@ -138,6 +138,36 @@ static int going_to_sleep(struct db *db)
 
 static const char *const g_channels[] = { "mailproof_wake", NULL };
 
+/*
+ * The connection the notifier LISTENs on: db's own, or, with
+ * database_listen_url, one of its own there (PgBouncer in transaction mode
+ * passes LISTEN on to some server connection but never delivers its
+ * notifications).  lcfg holds that connection's settings and must outlive
+ * it; listener_free frees it.
+ */
+static struct db *listener_new(struct db *db, const struct config *cfg, struct config *lcfg)
+{
+	struct db *l;
+
+	if (cfg->database_listen_url[0] == '\0') {
+		db_listen(db, g_channels);
+		return db;
+	}
+	*lcfg = *cfg;
+	lcfg->database_url = cfg->database_listen_url;
+	lcfg->database_prepared = 0;	/* it runs no statement of ours */
+	if ((l = db_new(lcfg, "mailproof-notifier-listen")) == NULL)
+		fatalx("out of memory");
+	db_listen(l, g_channels);
+	return l;
+}
+
+static void listener_free(struct db *l, struct db *db)
+{
+	if (l != db)
+		db_free(l);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -149,10 +179,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_arg = NULL, *path;
-	struct config cfg;
+	struct config cfg, lcfg;
 	struct sigaction sa;
 	sigset_t signals, waiting;
-	struct db *db;
+	struct db *db, *ldb;
 	char err[512];
 	int ch, once = 0, rc = 0;
 	int64_t next_sweep = 0, next_settle = 0, last_db_error = 0;
@@ -218,7 +248,7 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGHUP);
 	if ((db = db_new(&cfg, "mailproof-notifier")) == NULL)
 		fatalx("out of memory");
-	db_listen(db, g_channels);
+	ldb = listener_new(db, &cfg, &lcfg);
 	log_info("started%s", once ? " (--once)" : "");
 
 	while (!g_stop) {
@@ -231,14 +261,15 @@ int main(int argc, char **argv)
 			if (config_load(path, &fresh, err, sizeof err) < 0) {
 				log_errx("reload refused, keeping the running config: %s", err);
 			} else {
-				/* the connection was made with the old settings */
+				/* the connections were made with the old settings */
+				listener_free(ldb, db);
 				db_free(db);
 				config_free(&cfg);
 				cfg = fresh;
 				log_set_level((enum log_level)cfg.log_level);
 				if ((db = db_new(&cfg, "mailproof-notifier")) == NULL)
 					fatalx("out of memory");
-				db_listen(db, g_channels);
+				ldb = listener_new(db, &cfg, &lcfg);
 				log_info("config reloaded");
 			}
 		}
@@ -274,7 +305,7 @@ int main(int argc, char **argv)
 		/* a signal after this check still ends the wait: ppoll unblocks it */
 		sigprocmask(SIG_BLOCK, &signals, &waiting);
 		if (!g_stop && !g_reload) {
-			switch (db_wait(db, wait_ms, &waiting)) {
+			switch (db_wait(ldb, wait_ms, &waiting)) {
 			case 1:
 				log_debug("woken by a notification");
 				break;
@@ -286,6 +317,7 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_SETMASK, &waiting, NULL);
 	}
 	log_info("stopped");
+	listener_free(ldb, db);
 	db_free(db);
 	config_free(&cfg);
 	webhook_global_cleanup();
