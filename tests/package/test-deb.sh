@@ -31,7 +31,7 @@ set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCK=/tmp/mailproof-cpu.lock
 PASS=0 FAIL=0
-CORE_TESTS=${MPDEV_PKG_TESTS:-"test_10_errors test_20_auth test_30_verify test_60_otp test_85_locale"}
+CORE_TESTS=${MPDEV_PKG_TESTS:-"test_10_errors test_20_auth test_30_verify test_32_database test_33_lifecycle test_40_ctl test_42_doctor test_60_otp test_65_smtp test_67_deliverability test_85_locale test_86_tenant_templates test_99_openapi"}
 
 ok() { echo "ok     $*"; PASS=$((PASS + 1)); }
 fail() { echo "FAIL   $*"; FAIL=$((FAIL + 1)); }
