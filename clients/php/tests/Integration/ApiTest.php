@@ -245,6 +245,20 @@ final class ApiTest extends TestCase
         });
     }
 
+    /** The test SMTP server refuses recipients named reject*: 550, so 502 in sync mode. */
+    public function testEmailSendFailedIsNotRetried(): void
+    {
+        $e = $this->fails(Exception\EmailSendFailed::class, function (): void {
+            $this->client->start(Stack::address('reject'), ['idempotencyKey' => 'refused-' . bin2hex(random_bytes(6))]);
+        });
+        self::assertSame(502, $e->getHttpStatus());
+        self::assertSame(1, $this->client->getLastResponse()['attempts'], 'a refusal would answer the same again');
+        $id = $e->getVerificationId();
+        self::assertNotNull($id);
+        self::assertSame('FAILED', $this->client->get($id)['status']);
+        self::assertSame(550, $e->getDelivery()['smtpCode'] ?? null);
+    }
+
     public function testQuotaExceeded(): void
     {
         $c = Stack::client($this, 'MAILPROOF_QUOTA_KEY');
