@@ -25,8 +25,8 @@
 # PgBouncer (and hear nothing).
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PY=/usr/bin/python3
+# dev.sh's helpers: pg_bindir, as_pg, pid_alive, stop_pid (and $top, $PY)
+. "$(dirname "${BASH_SOURCE[0]}")/../../dev.sh"
 BUILD=${BUILD:-$top/build}
 NET=10.231.0
 PGB_PORT=6432
@@ -37,26 +37,7 @@ HOOKS_PORT=8090
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'topology.sh: %s\n' "$*" >&2; exit 1; }
 
-# shellcheck disable=SC2012
-pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-as_pg() { runuser -u postgres -- "$@"; }
 in_ns() { local ns=$1; shift; ip netns exec "mp-$ID-$ns" "$@"; }
-
-pid_alive() {
-  local pid st
-  [ -f "$1" ] && pid=$(cat "$1") && st=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-  case ${st##*\) } in Z*) return 1 ;; esac
-}
-
-stop_pid() {  # stop_pid FILE: SIGTERM, up to 10 s, then SIGKILL
-  local f=$1 pid
-  pid_alive "$f" || { rm -f "$f"; return 0; }
-  pid=$(cat "$f")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do pid_alive "$f" || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$f"
-}
 
 wait_for() {  # wait_for WHAT CMD...: up to 30 s
   local what=$1; shift
@@ -318,7 +299,7 @@ EOF
   net_up
   start_bg sw smtp $PY "$top/tests/tools/smtp_catcher.py" --host "$NET.1" --port "$SMTP_PORT" \
     --dir "$DIR/sw/mail"
-  start_bg sw hooks $PY "$top/tests/multihost/hook_receiver.py" --host "$NET.1" \
+  start_bg sw hooks $PY "$top/tests/tools/webhook_catcher.py" --host "$NET.1" \
     --port "$HOOKS_PORT" --file "$DIR/sw/webhooks.jsonl"
   say "PostgreSQL primary and synchronous standby"
   pg1_up
