@@ -34,7 +34,8 @@ PACKAGES=(gcc clang make autoconf automake libtool pkgconf check
   libcurl4-openssl-dev libssl-dev
   postgresql lighttpd apache2 libapache2-mod-fcgid python3 python3-aiosmtpd curl procps
   valgrind openssl
-  libapache2-mod-php php-cli php-curl php-sqlite3)
+  libapache2-mod-php php-cli php-curl php-sqlite3
+  iproute2)	# ip netns: tests/multihost, which .ci/run runs after the suite
 
 # install_packages [PKG...]: the PACKAGES above, or the ones named.
 install_packages() {
