@@ -608,7 +608,11 @@ BEGIN
     END IF;
     IF p_sealed_secret IS NOT NULL THEN
         -- a mail still queued for an old code is dropped by the notifier:
-        -- its code no longer matches secret_hash
+        -- its code no longer matches secret_hash; one still waiting with
+        -- this same code would be a second copy of the new mail
+        IF sealed_code IS NOT NULL THEN
+            DELETE FROM mail_jobs j WHERE j.state = 'pending' AND j.verification_id = p_id;
+        END IF;
         INSERT INTO mail_jobs (verification_id, sealed_secret)
         VALUES (p_id, coalesce(sealed_code, p_sealed_secret));
         PERFORM mp_wake();

@@ -17,6 +17,9 @@ enum starttls_mode { STARTTLS_NO, STARTTLS_TRY, STARTTLS_REQUIRED };
 enum resend_policy { RESEND_NEW_CODE, RESEND_SAME_CODE };
 enum mail_mode { MAIL_SYNC, MAIL_QUEUE };
 
+/* secret_key_previous when it is set, else NULL (token_unseal_any) */
+#define CONFIG_PREVIOUS_KEY(cfg) ((cfg)->have_secret_key_previous ? (cfg)->secret_key_previous : NULL)
+
 struct config {
 	char *database_url;
 	char *database_listen_url;	/* the notifier's LISTEN; "" = database_url */

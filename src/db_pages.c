@@ -30,10 +30,9 @@ int db_report(const PGresult *r, struct db_report *out)
 	if (PQntuples(r) != 1)
 		return -1;
 	out->id = PQgetvalue(r, 0, 0);
-	out->eff = vstatus_of(PQgetvalue(r, 0, 1));
-	out->reported = PQgetvalue(r, 0, 2)[0] == 't';
-	out->locale = PQgetvalue(r, 0, 3);
-	db_mail_brand(r, 0, 4, &out->brand);
+	out->reported = PQgetvalue(r, 0, 1)[0] == 't';
+	out->locale = PQgetvalue(r, 0, 2);
+	db_mail_brand(r, 0, 3, &out->brand);
 	return 0;
 }
 

@@ -31,7 +31,6 @@ struct db_link {
 /* DB_REPORT_VIEW and DB_REPORT: the verification of a report link. */
 struct db_report {
 	const char *id;
-	enum verification_status eff;
 	int reported;			/* its person said they did not ask */
 	const char *locale;
 	struct mail_brand brand;

@@ -285,19 +285,19 @@ const struct db_statement db_statements[DB__COUNT] = {
 
 	/* The verification of a report link's token hashes $1, $2 (NULL: none), as it stands. */
 	[DB_REPORT_VIEW] = { "report_view", 2, 1,
-		"SELECT v.id, mp_status(v) AS eff, v.reported_at IS NOT NULL AS reported, v.locale, "
+		"SELECT v.id, v.reported_at IS NOT NULL AS reported, v.locale, "
 		MAIL_BRAND_COLS
 		" FROM verifications v, tenants t"
 		" WHERE (v.report_hash = $1::bytea OR v.report_hash = $2::bytea) AND t.id = v.tenant_id",
-		"id eff reported locale " MAIL_BRAND_NAMES },
+		"id reported locale " MAIL_BRAND_NAMES },
 
 	/* The report itself (mp_report): the verification after. */
 	[DB_REPORT] = { "report", 2, 0,
-		"SELECT r.id, mp_status(r) AS eff, r.reported_at IS NOT NULL AS reported, r.locale, "
+		"SELECT r.id, r.reported_at IS NOT NULL AS reported, r.locale, "
 		MAIL_BRAND_COLS
 		" FROM mp_report($1::bytea, $2::bytea) r, tenants t"
 		" WHERE r.id IS NOT NULL AND t.id = r.tenant_id",
-		"id eff reported locale " MAIL_BRAND_NAMES },
+		"id reported locale " MAIL_BRAND_NAMES },
 
 	/* Reports ("Didn't ask for this?") per tenant that has had one, for /metrics. */
 	[DB_REPORT_COUNTS] = { "report_counts", 0, 1,

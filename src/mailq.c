@@ -42,8 +42,7 @@ static void record(struct db *db, const char *job, int sent, int final, int code
  */
 static int unseal(const struct config *cfg, const char *vid, const char *hex, struct buf *out)
 {
-	if (token_unseal(cfg->secret_key, hex, out) == 0 ||
-	    (cfg->have_secret_key_previous && token_unseal(cfg->secret_key_previous, hex, out) == 0))
+	if (token_unseal_any(cfg->secret_key, CONFIG_PREVIOUS_KEY(cfg), hex, out) >= 0)
 		return 0;
 	log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
 	return -1;

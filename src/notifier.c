@@ -31,7 +31,8 @@
 #define BATCH_DEFAULT 20
 #define SWEEP_BATCH "1000"
 #define POLL_MAX_MS 60000	/* look for due rows at least this often anyway */
-/* how often sync-mode mails no worker recorded are looked for (mailq_settle) */
+/* how often sync-mode mails no worker recorded are looked for (mailq_settle);
+ * in queue mode only at each sweep, for what a switch of mode left */
 #define SETTLE_EVERY_MS 10000
 
 static volatile sig_atomic_t g_stop, g_reload;
@@ -274,7 +275,7 @@ int main(int argc, char **argv)
 			}
 		}
 		sweep = once || now >= next_sweep;
-		settle = once || now >= next_settle;
+		settle = once || sweep || (cfg.mail_delivery == MAIL_SYNC && now >= next_settle);
 		if (work(db, &cfg, sweep, settle) < 0) {
 			if (once) {
 				rc = 1;	/* db.c said what failed */
@@ -300,7 +301,7 @@ int main(int argc, char **argv)
 			continue;
 		if (next_sweep - util_mono_ms() < wait_ms)
 			wait_ms = (int)(next_sweep - util_mono_ms());
-		if (next_settle - util_mono_ms() < wait_ms)
+		if (cfg.mail_delivery == MAIL_SYNC && next_settle - util_mono_ms() < wait_ms)
 			wait_ms = (int)(next_settle - util_mono_ms());
 		/* a signal after this check still ends the wait: ppoll unblocks it */
 		sigprocmask(SIG_BLOCK, &signals, &waiting);

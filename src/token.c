@@ -224,6 +224,14 @@ out:
 	return rc;
 }
 
+int token_unseal_any(const unsigned char key[32], const unsigned char *prev, const char *hex,
+		     struct buf *out)
+{
+	if (token_unseal(key, hex, out) == 0)
+		return 0;
+	return prev && token_unseal(prev, hex, out) == 0 ? 1 : -1;
+}
+
 void token_report(const unsigned char key[32], const char *id, char out[TOKEN_REPORT_LEN + 1])
 {
 	unsigned char h[TOKEN_HASH_BYTES];

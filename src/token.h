@@ -71,6 +71,13 @@ int token_seal(const unsigned char key[32], const char *msg, size_t len, struct 
 int token_unseal(const unsigned char key[32], const char *hex, struct buf *out);
 
 /*
+ * token_unseal with key, else with prev (the previous secret_key, or NULL):
+ * returns 0 or 1 for the key that opened it, or -1 when neither did.
+ */
+int token_unseal_any(const unsigned char key[32], const unsigned char *prev, const char *hex,
+		     struct buf *out);
+
+/*
  * The token of the "Didn't ask for this?" link of verification id: the
  * same in every mail of it, unguessable without key (base64url of a keyed
  * hash).  What is stored is its own keyed hash (token_hash_hex, "report").

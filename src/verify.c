@@ -288,24 +288,27 @@ static enum verify_outcome secret_reopen(const struct config *cfg, const char *i
 					 const char *hex, struct verify_secret *s)
 {
 	enum verify_outcome o = VO_ERROR;
+	const unsigned char *key;
 	struct buf b;
+	int which;
 
 	buf_init(&b, 256);
-	if ((token_unseal(cfg->secret_key, hex, &b) < 0 &&
-	     (!cfg->have_secret_key_previous || token_unseal(cfg->secret_key_previous, hex, &b) < 0)) ||
+	if ((which = token_unseal_any(cfg->secret_key, CONFIG_PREVIOUS_KEY(cfg), hex, &b)) < 0 ||
 	    b.len >= (link ? sizeof s->token : sizeof s->code)) {
 		log_errx("verification %s: the code kept for a resend cannot be opened "
 			 "(secret_key changed?)", id);
 		goto out;
 	}
+	/* sealed and hashed at the start under the same key: the hash as stored */
+	key = which == 0 ? cfg->secret_key : cfg->secret_key_previous;
 	secret_wipe(s);
 	if (link) {
 		memcpy(s->token, b.data, b.len + 1);
 		mail_link_url(cfg, s->token, s->link);
-		token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
+		token_hash_hex(key, "link", s->token, NULL, s->hash);
 	} else {
 		memcpy(s->code, b.data, b.len + 1);
-		token_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
+		token_hash_hex(key, "otp", id, s->code, s->hash);
 	}
 	o = VO_OK;
 out:

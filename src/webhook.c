@@ -197,11 +197,7 @@ int webhook_secret_open(const struct config *cfg, const char *stored,
 	if (strncmp(stored, "\\x", 2) != 0)
 		return -1;
 	buf_init(&b, 256);
-	if (token_unseal(cfg->secret_key, stored + 2, &b) == 0)
-		rc = 0;
-	else if (cfg->have_secret_key_previous &&
-		 token_unseal(cfg->secret_key_previous, stored + 2, &b) == 0)
-		rc = 1;
+	rc = token_unseal_any(cfg->secret_key, CONFIG_PREVIOUS_KEY(cfg), stored + 2, &b);
 	if (rc >= 0 && (b.len > TOKEN_WHSEC_LEN || strncmp(b.data, "whsec_", 6) != 0))
 		rc = -1;
 	if (rc >= 0)

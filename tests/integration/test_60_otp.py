@@ -5,7 +5,7 @@ import re
 import subprocess
 import time
 
-from harness import check, expect_error
+from harness import Master, check, expect_error
 
 _shared = {}
 
@@ -621,6 +621,31 @@ def test_resend_policies(env):
         check(env.ctl_json("tenant", "show", name)["resendPolicy"] == policy, "tenant show")
     rc, _, err = env.ctl("tenant", "update", name, "--resend-policy", "sometimes", check=False)
     check(rc == 1 and "resend-policy" in err, "a bad policy: %r" % err)
+
+
+def test_a_same_code_resend_in_queue_mode_leaves_one_mail_queued(env):
+    """A resend that keeps the code replaces the mail still queued with it
+    (one waiting for a retry, say): the person gets that code once."""
+    tid, name, key = client_tenant(env)
+    env.ctl("tenant", "update", name, "--resend-policy", "same_code")
+    env.service("notifier", "stop")  # so that the first mail stays queued
+    m = Master(env, mail_delivery="queue")
+    vid = None
+    try:
+        st, body = m.start(key, {"email": env.new_address()})
+        check(st == 201, "start: %d %r" % (st, body))
+        vid = body["data"]["id"]
+        env.past_cooldown(vid)
+        st, body = m.post(key, "/v1/verifications/email/%s/resend" % vid, {})
+        check(st == 200, "resend: %d %r" % (st, body))
+        queued = env.psql("SELECT count(*) FROM mail_jobs WHERE verification_id = :'p1'"
+                          " AND state = 'pending'", vid)
+        check(queued == [["1"]], "mails queued for the one code: %r" % queued)
+    finally:
+        m.stop()
+        if vid:  # no mail of this test for the notifiers of later ones
+            env.psql("DELETE FROM mail_jobs WHERE verification_id = :'p1'", vid)
+        env.service("notifier", "start")
 
 
 def test_a_suppressed_address_gets_no_mail(env):
