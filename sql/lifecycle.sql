@@ -178,11 +178,12 @@ $$ SELECT CASE WHEN d.t IS NOT NULL
 -- ------------------------------------------------------------ limits
 
 -- A new key gets the sequence that counts its requests (see key_windows
--- in 004_counters_and_wakeups.sql), in api_keys.requests.
+-- in 004_counters_and_wakeups.sql), in api_keys.requests.  Logged: see
+-- 017_logged_key_counters.sql for why not UNLOGGED.
 CREATE OR REPLACE FUNCTION mp_key_created() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format('CREATE UNLOGGED SEQUENCE IF NOT EXISTS mp_key_requests_%s', NEW.id);
+    EXECUTE format('CREATE SEQUENCE IF NOT EXISTS mp_key_requests_%s', NEW.id);
     NEW.requests := format('mp_key_requests_%s', NEW.id)::regclass;
     RETURN NEW;
 END $$;
@@ -190,13 +191,22 @@ DROP TRIGGER IF EXISTS api_keys_created ON api_keys;
 CREATE TRIGGER api_keys_created BEFORE INSERT ON api_keys
     FOR EACH ROW EXECUTE FUNCTION mp_key_created();
 
+-- A read writes nothing of ours but, once per 32 requests, the WAL record
+-- of its key's request sequence.  Its commit need not wait for that to be
+-- flushed, nor for the standby: a crash or a failover may then forget a
+-- few counted requests, as it forgets the minute's window (key_windows).
+-- Only for statements that write nothing else.
+CREATE OR REPLACE FUNCTION mp_read_commits_lazily() RETURNS void
+LANGUAGE sql AS $$ SELECT set_config('synchronous_commit', 'off', true) $$;
+
 -- Checks an API key, and counts the request against the key's usage and
 -- per-minute limit when p_count.  p_key and p_key_prev are its keyed
 -- hashes under secret_key and secret_key_previous (NULL when not set).
 -- auth: ok | unknown | revoked | limited | scope (the key lacks p_scope);
 -- retry_after goes with limited.  The tenant's overrides come along.
--- Counting writes nothing but the key's minute, once a minute, so a read
--- stays a read.  Requests that cross into a new minute together may
+-- Counting writes nothing but the key's minute, once a minute, and the
+-- sequence's WAL record once per 32 requests (whose commit a read does
+-- not wait for: mp_read_commits_lazily), so a read stays a read.  Requests that cross into a new minute together may
 -- count a few fewer than they are.
 CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope text,
     p_limit integer, p_count boolean,
@@ -1048,6 +1058,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     a record;
 BEGIN
+    PERFORM mp_read_commits_lazily();
     a := mp_authorize(p_key, p_key_prev, 'verifications:read', p_limit, true);
     auth := a.auth;
     retry_after := a.retry_after;
@@ -1071,6 +1082,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     a record;
 BEGIN
+    PERFORM mp_read_commits_lazily();
     a := mp_authorize(p_key, p_key_prev, 'verifications:read', p_limit, true);
     auth := a.auth;
     retry_after := a.retry_after;
