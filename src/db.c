@@ -417,9 +417,19 @@ PGresult *db_run(struct db *db, enum db_stmt s, const char *const *params,
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	if (sqlstate && state)
 		snprintf(sqlstate, 6, "%s", state);
-	/* 57P01..57P03: the server is shutting down or starting up. */
-	if (state && strncmp(state, "57P0", 4) == 0) {
+	/*
+	 * 57P01..57P03: the server is shutting down or starting up.  08xxx:
+	 * a pooler lost its server.  25006: a write reached a standby (a
+	 * pooler not yet pointed at the promoted node, or a node just
+	 * demoted).  Each passes with a failover, and a new connection is
+	 * what finds the new primary (target_session_attrs=read-write).
+	 */
+	if (state && (strncmp(state, "57P0", 4) == 0 || strncmp(state, "08", 2) == 0 ||
+		      strcmp(state, "25006") == 0)) {
 		*err = DB_UNAVAILABLE;
+		log_warnx("statement %s: database unavailable: %s", db_statements[s].name,
+			  first_line(PQresultErrorMessage(r), line, sizeof line));
+		db_drop(db);
 	} else {
 		*err = DB_FAILED;
 		log_errx("statement %s failed: %s", db_statements[s].name,
