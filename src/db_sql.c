@@ -166,10 +166,13 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * LOCKED lets any number of notifiers claim side by side.
 	 */
 
-	/* $1 batch, $2 lease ms.  Returns id, event id, type, body fields, tenant's endpoint. */
-	[DB_OUTBOX_CLAIM] = { "outbox_claim", 2, 0,
+	/*
+	 * $1 batch, $2 lease ms, $3 the notifier's name.  Returns id, event
+	 * id, type, body fields, tenant's endpoint.
+	 */
+	[DB_OUTBOX_CLAIM] = { "outbox_claim", 3, 0,
 		"UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1,"
-		"  locked_until = now() + $2::int * interval '1 millisecond'"
+		"  locked_until = now() + $2::int * interval '1 millisecond', locked_by = $3"
 		" FROM (SELECT id FROM outbox"
 		"       WHERE (state = 'pending' AND run_at <= now())"
 		"          OR (state = 'sending' AND locked_until < now())"
@@ -217,15 +220,16 @@ const struct db_statement db_statements[DB__COUNT] = {
 		" WHERE id = $1::bigint", NULL },
 
 	/*
-	 * $1 batch, $2 lease ms.  Returns job id, verification id, address,
+	 * $1 batch, $2 lease ms, $3 the notifier's name.  Returns job id,
+	 * verification id, address,
 	 * attempts, effective status, the tenant's sender override, the sealed
 	 * secret (hex; NULL for a job of version 3, which carries its whole
 	 * sealed message instead), the sealed message, method, subject, line,
 	 * lifetime, and the keyed hash of the verification's current secret.
 	 */
-	[DB_MAILQ_CLAIM] = { "mailq_claim", 2, 0,
+	[DB_MAILQ_CLAIM] = { "mailq_claim", 3, 0,
 		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
-		"  locked_until = now() + $2::int * interval '1 millisecond'"
+		"  locked_until = now() + $2::int * interval '1 millisecond', locked_by = $3"
 		" FROM (SELECT id FROM mail_jobs"
 		"       WHERE (state = 'pending' AND run_at <= now())"
 		"          OR (state = 'sending' AND locked_until < now())"
@@ -269,6 +273,19 @@ const struct db_statement db_statements[DB__COUNT] = {
 	[DB_MAILQ_RELEASE] = { "mailq_release", 1, 0,
 		"UPDATE mail_jobs SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
 		" WHERE id = $1::bigint AND state = 'sending'", NULL },
+
+	/*
+	 * What notifier $1 claimed before it lost the database and did not
+	 * finish: due again at once.  Tried or not, it is tried again (an
+	 * event may then arrive twice, and a queued mail go twice, as when a
+	 * lease runs out).  Returns how many rows.
+	 */
+	[DB_LEASES_RETURN] = { "leases_return", 1, 0,
+		"WITH o AS (UPDATE outbox SET state = 'pending', locked_until = NULL"
+		"           WHERE state = 'sending' AND locked_by = $1 RETURNING 1),"
+		" m AS (UPDATE mail_jobs SET state = 'pending', locked_until = NULL"
+		"       WHERE state = 'sending' AND locked_by = $1 RETURNING 1)"
+		" SELECT (SELECT count(*) FROM o) + (SELECT count(*) FROM m) AS n", "n" },
 
 	/* Expires up to $1 overdue verifications, each with its email.expired event. */
 	[DB_SWEEP_EXPIRED] = { "sweep_expired", 1, 0, "SELECT mp_expire($1::int)", NULL },

@@ -1,16 +1,17 @@
 /* See lease.h. */
 #include "lease.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "db.h"
 #include "db_queue.h"
 
 int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, int batch,
-		int lease_ms, const volatile sig_atomic_t *stop)
+		int lease_ms, const char *holder, const volatile sig_atomic_t *stop)
 {
 	char b[16], lease[16];
-	const char *p[2] = { b, lease };
+	const char *p[3] = { b, lease, holder };
 	enum db_err err;
 	PGresult *r;
 	int n;
@@ -30,6 +31,20 @@ int lease_drain(const struct lease *q, struct db *db, const struct config *cfg, 
 		}
 		q->each(db, cfg, r, i);
 	}
+	PQclear(r);
+	return n;
+}
+
+long long lease_return(struct db *db, const char *holder)
+{
+	const char *p[1] = { holder };
+	enum db_err err;
+	PGresult *r;
+	long long n;
+
+	if ((r = db_run(db, DB_LEASES_RETURN, p, &err, NULL)) == NULL)
+		return -1;
+	n = db_int(r, 0, LLONG_MAX, 0);
 	PQclear(r);
 	return n;
 }

@@ -221,10 +221,10 @@ int mailq_settle(struct db *db, const struct config *cfg)
 	return 0;
 }
 
-int mailq_drain(struct db *db, const struct config *cfg, int batch,
+int mailq_drain(struct db *db, const struct config *cfg, int batch, const char *holder,
 		const volatile sig_atomic_t *stop)
 {
 	static const struct lease q = { DB_MAILQ_CLAIM, DB_MAILQ_RELEASE, send_one };
 
-	return lease_drain(&q, db, cfg, batch, batch * cfg->smtp_timeout_ms + 2000, stop);
+	return lease_drain(&q, db, cfg, batch, batch * cfg->smtp_timeout_ms + 2000, holder, stop);
 }

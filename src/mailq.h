@@ -13,7 +13,6 @@
 struct config;
 struct db;
 
-/* Like outbox_drain(), for mail jobs. */
 /*
  * Records the outcome of sync-mode mails that no worker recorded (it died,
  * or lost the database, after the SMTP server answered): from the mail
@@ -24,7 +23,8 @@ struct db;
  */
 int mailq_settle(struct db *db, const struct config *cfg);
 
-int mailq_drain(struct db *db, const struct config *cfg, int batch,
+/* Like outbox_drain(), for mail jobs. */
+int mailq_drain(struct db *db, const struct config *cfg, int batch, const char *holder,
 		const volatile sig_atomic_t *stop);
 
 #endif

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_queue.h"
+#include "lease.h"
 #include "log.h"
 #include "mailq.h"
 #include "outbox.h"
@@ -37,6 +38,10 @@
 
 static volatile sig_atomic_t g_stop, g_reload;
 static int g_batch = BATCH_DEFAULT;	/* rows claimed, and leased, at a time */
+/* whose leases: host, pid and a random part, unique among notifiers */
+static char g_holder[128];
+/* the last round lost the database: hand back its leases first */
+static int g_lost;
 
 static void on_signal(int sig)
 {
@@ -51,14 +56,26 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mailproof-notifier [--config FILE] [--once] [--batch N]\n");
 }
 
+static void holder_init(void)
+{
+	char host[64] = "";
+	unsigned char rnd[4];
+
+	gethostname(host, sizeof host - 1);
+	randombytes_buf(rnd, sizeof rnd);
+	snprintf(g_holder, sizeof g_holder, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(),
+		 rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
 /* Drains one queue until nothing is due; returns rows handled or -1. */
-static int drain(int (*fn)(struct db *, const struct config *, int, const volatile sig_atomic_t *),
+static int drain(int (*fn)(struct db *, const struct config *, int, const char *,
+			  const volatile sig_atomic_t *),
 		 struct db *db, const struct config *cfg)
 {
 	int total = 0, n;
 
 	do {
-		if ((n = fn(db, cfg, g_batch, &g_stop)) < 0)
+		if ((n = fn(db, cfg, g_batch, g_holder, &g_stop)) < 0)
 			return -1;
 		total += n;
 	} while (n == g_batch && !g_stop);
@@ -105,6 +122,19 @@ static int housekeeping(struct db *db, const struct config *cfg)
  */
 static int work(struct db *db, const struct config *cfg, int sweep, int settle)
 {
+	if (g_lost) {
+		/*
+		 * What the lost round claimed would wait for its lease, minutes
+		 * long, before anyone tried it again: after a failover, every
+		 * event and queued mail of that batch late by that much.
+		 */
+		long long n = lease_return(db, g_holder);
+		if (n < 0)
+			return -1;
+		if (n > 0)
+			log_info("the database was lost: %lld claimed events and mails are due again", n);
+		g_lost = 0;
+	}
 	if (drain(outbox_drain, db, cfg) < 0 || drain(mailq_drain, db, cfg) < 0)
 		return -1;
 	if (settle && mailq_settle(db, cfg) < 0)
@@ -214,6 +244,7 @@ int main(int argc, char **argv)
 	path = config_path(config_arg);
 	if (sodium_init() < 0)
 		fatalx("libsodium could not be initialised");
+	holder_init();
 	if (config_load(path, &cfg, err, sizeof err) < 0) {
 		log_errx("%s", err);
 		return 1;
@@ -277,6 +308,7 @@ int main(int argc, char **argv)
 		sweep = once || now >= next_sweep;
 		settle = once || sweep || (cfg.mail_delivery == MAIL_SYNC && now >= next_settle);
 		if (work(db, &cfg, sweep, settle) < 0) {
+			g_lost = 1;
 			if (once) {
 				rc = 1;	/* db.c said what failed */
 				break;

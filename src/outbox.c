@@ -133,11 +133,12 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 	}
 }
 
-int outbox_drain(struct db *db, const struct config *cfg, int batch,
+int outbox_drain(struct db *db, const struct config *cfg, int batch, const char *holder,
 		 const volatile sig_atomic_t *stop)
 {
 	static const struct lease q = { DB_OUTBOX_CLAIM, DB_OUTBOX_RELEASE, post_event };
 
 	/* long enough for every event of the batch to time out once */
-	return lease_drain(&q, db, cfg, batch, batch * cfg->webhook_timeout_ms + 2000, stop);
+	return lease_drain(&q, db, cfg, batch, batch * cfg->webhook_timeout_ms + 2000, holder,
+			   stop);
 }

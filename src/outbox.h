@@ -14,11 +14,12 @@ struct config;
 struct db;
 
 /*
- * Claims and delivers one batch of at most batch events.  Stops between
- * events when *stop is set, handing the rest back.  Returns how many it
- * claimed, or -1 when the database cannot be reached.
+ * Claims, in the name of holder (see lease.h), and delivers one batch of
+ * at most batch events.  Stops between events when *stop is set, handing
+ * the rest back.  Returns how many it claimed, or -1 when the database
+ * cannot be reached.
  */
-int outbox_drain(struct db *db, const struct config *cfg, int batch,
+int outbox_drain(struct db *db, const struct config *cfg, int batch, const char *holder,
 		 const volatile sig_atomic_t *stop);
 
 /* The longest wait between two attempts to deliver an event: 6 hours. */
