@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""mailproof on two app hosts, one PgBouncer, a primary and a synchronous
-standby: the state the hosts share is PostgreSQL's, and it holds.
+"""mailproof on two app hosts, one PgBouncer, and two PostgreSQL nodes
+under pg_auto_failover, a primary and a synchronous standby: the state the
+hosts share is PostgreSQL's, and it holds, also when the primary's machine
+dies under load (twice, the second time the other way).
 
     tests/multihost/test-multihost.py [--keep] [--build DIR]
 
@@ -14,6 +16,7 @@ leaves the topology up (take it down with topology.sh down DIR).
 Standard library only.
 """
 import argparse
+import collections
 import concurrent.futures
 import json
 import os
@@ -39,6 +42,10 @@ TESTS = [  # run in this order, in the switch namespace
     "notifiers_are_woken_through_their_direct_listen",
     "workers_go_through_pgbouncer",
     "standby_is_synchronous",
+    "failover_under_load",
+    "old_primary_rejoins_as_standby",
+    "second_failover_under_load",
+    "old_primary_rejoins_again",
 ]
 OUTER = ["topology_up", "topology_down_leaves_nothing"]
 
@@ -320,19 +327,255 @@ def t_pgbouncer(env, key):
 def t_standby(env, key):
     rows = env.psql(env.t["PG1"], "SELECT application_name, state, sync_state"
                     " FROM pg_stat_replication", db="postgres")
-    check(rows == [["pg2", "streaming", "sync"]], "pg_stat_replication: %r" % rows)
+    # pg_auto_failover names the standby by node id, and lists it as ANY 1
+    check(rows == [["pgautofailover_standby_2", "streaming", "quorum"]],
+          "pg_stat_replication: %r" % rows)
     setting = env.psql(env.t["PG1"], "SHOW synchronous_standby_names", db="postgres")[0][0]
+    check(setting == "ANY 1 (pgautofailover_standby_2)", "synchronous_standby_names = %r" % setting)
     sc = env.psql(env.t["PG1"], "SHOW synchronous_commit", db="postgres")[0][0]
     check(sc == "on", "synchronous_commit = %s" % sc)
     rec = env.psql(env.t["PG2"], "SELECT pg_is_in_recovery()", db="postgres")[0][0]
     check(rec == "t", "pg2 is not a standby")
+    check(node_states(env) == [["pg1", "primary", "primary"], ["pg2", "secondary", "secondary"]],
+          "the monitor says %r" % node_states(env))
     vid = getattr(env, "cross_vid", None)
     check(vid, "no verification from the first test to look for")
     wait("%s VERIFIED on the standby" % vid, lambda: env.psql(
         env.t["PG2"], "SELECT status FROM verifications WHERE id = '%s'" % vid)
         == [["VERIFIED"]], timeout=10)
-    return ("pg2 streaming, sync (synchronous_standby_names = %s, synchronous_commit = on); "
-            "the first test's verification is VERIFIED on it" % setting)
+    return ("pg2 streaming, %s (synchronous_standby_names = %s, synchronous_commit = on); "
+            "the monitor: pg1 primary, pg2 secondary; the first test's verification is "
+            "VERIFIED on pg2" % (rows[0][2], setting))
+
+
+# ------------------------------------------------------------ failover
+
+class MailIndex:
+    """The codes of the caught mails, by recipient, read as they arrive."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.seen = set()
+        self.codes = {}
+        self.lock = threading.Lock()
+
+    def scan(self):
+        import email
+        import email.policy
+        for name in sorted(os.listdir(self.dir)):
+            if name in self.seen or not name.endswith(".eml") or name.startswith("."):
+                continue
+            self.seen.add(name)
+            with open(os.path.join(self.dir, name), "rb") as f:
+                m = email.message_from_bytes(f.read(), policy=email.policy.default)
+            code = re.search(r"^ {4}(\S+)\r?$", m.get_body(("plain",)).get_content(), re.M)
+            if code:
+                with self.lock:
+                    self.codes[str(m["X-Envelope-To"])] = code.group(1)
+
+    def wait(self, address, timeout=5.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if address in self.codes:
+                    return self.codes[address]
+            self.scan()
+            time.sleep(0.05)
+        return None
+
+
+class Load:
+    """Starts, and verifies of what started, through both hosts at once,
+    each answer recorded with when it was asked and answered."""
+
+    def __init__(self, env, key, threads=6):
+        self.env, self.key, self.threads = env, key, threads
+        self.mails = MailIndex(env.mail)
+        self.rec = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.pool = []
+
+    def ask(self, kind, host, method, path, body, vid=None):
+        t0 = time.time()
+        try:
+            st, answer = self.env.request(host, method, path, body, self.key, timeout=30)
+            code = answer["error"]["code"] if isinstance(answer, dict) and "error" in answer \
+                else None
+            if st == 201:
+                vid = answer["data"]["id"]
+        except Exception as e:  # noqa: BLE001 - no answer at all is recorded too
+            st, code, answer = -1, "%s: %s" % (type(e).__name__, e), None
+        r = {"kind": kind, "host": host, "t0": t0, "t1": time.time(), "status": st,
+             "code": code, "vid": vid}
+        with self.lock:
+            self.rec.append(r)
+        return r
+
+    def loop(self, i):
+        host, other = self.env.hosts[i % 2], self.env.hosts[(i + 1) % 2]
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            email = "load%d-%d-%s@example.com" % (i, n, os.urandom(3).hex())
+            r = self.ask("start", host, "POST", API, {"email": email})
+            if r["status"] != 201 or n % 2:
+                continue
+            code = self.mails.wait(email)
+            if code:  # through the other host
+                self.ask("verify", other, "POST", "%s/%s/verify" % (API, r["vid"]),
+                         {"code": code}, r["vid"])
+
+    def __enter__(self):
+        self.pool = [threading.Thread(target=self.loop, args=(i,)) for i in range(self.threads)]
+        for t in self.pool:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.pool:
+            t.join()
+
+    def ok_since(self, t):
+        with self.lock:
+            return [r for r in self.rec if r["t0"] >= t and r["status"] in (200, 201)]
+
+
+def primary(env):
+    rows = env.psql(env.t["MONITOR"], "SELECT primary_name FROM pgautofailover.get_primary()",
+                    db="pg_auto_failover", user="autoctl_node")
+    return rows[0][0] if rows else None
+
+
+def node_states(env):
+    return env.psql(env.t["MONITOR"], "SELECT nodename, reportedstate, goalstate"
+                    " FROM pgautofailover.node ORDER BY nodename",
+                    db="pg_auto_failover", user="autoctl_node")
+
+
+def crash_or_start(env, what, node):
+    p = subprocess.run([TOPOLOGY, what, env.dir, node], capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 0, "topology.sh %s %s: %s" % (what, node, p.stderr.strip()))
+
+
+def t_failover(env, _key):
+    """Kills the primary's machine while starts and verifies run through
+    both hosts; counts that nothing answered is lost."""
+    old = primary(env)
+    check(old in ("pg1", "pg2"), "the monitor names no primary: %r" % node_states(env))
+    new = "pg2" if old == "pg1" else "pg1"
+    check([new, "secondary", "secondary"] in node_states(env),
+          "%s is not a healthy standby: %r" % (new, node_states(env)))
+    # a tenant and key of their own, made just now: whatever a key needs
+    # (its request counter) must survive a failover that comes soon after
+    name = "failover-%s" % os.urandom(3).hex()
+    env.ctl("tenant", "create", "--name", name, "--webhook-url", env.t["HOOKS"])
+    env.ctl("tenant", "update", name, "--rate-per-key-per-minute", "1000000")
+    key = json.loads(env.ctl("key", "create", "--tenant", name, "--json"))["key"]
+    tenant_id = env.psql(env.t["PGB"], "SELECT id FROM tenants WHERE name = '%s'" % name)[0][0]
+    # an address's hourly limit is WAL-logged: it must survive
+    limited = new_address("limit-across")
+    for i in range(3):
+        st, body = start(env, env.hosts[i % 2], key, limited)
+        check(st == 201, "start %d of %s: %d %r" % (i, limited, st, body))
+    with Load(env, key) as load:
+        time.sleep(6)
+        before = len(load.ok_since(0))
+        check(before > 10, "only %d answers before the crash" % before)
+        t_crash = time.time()
+        crash_or_start(env, "crash", old)
+        wait("a new primary", lambda: primary(env) == new, timeout=60, step=0.2)
+        # load goes on until the new primary has served for a while
+        try:
+            wait("answers after the failover", lambda: len(load.ok_since(time.time() - 3)) > 10
+                 and load.ok_since(t_crash), timeout=60, step=0.2)
+        except Failed as e:
+            with load.lock:
+                seen = collections.Counter((r["status"], r["code"]) for r in load.rec
+                                           if r["t0"] > t_crash)
+            raise Failed("%s; answers since the crash: %r" % (e, dict(seen))) from None
+        time.sleep(5)
+    rec = load.rec
+    # every answer: a success, or 503 UNAVAILABLE; never a hang or another 5xx
+    bad = [r for r in rec if not (r["status"] in (200, 201) or
+                                  (r["status"] == 503 and r["code"] == "UNAVAILABLE"))]
+    check(not bad, "%d answers neither a success nor 503 UNAVAILABLE, e.g. %r" % (
+        len(bad), bad[:5]))
+    fails = [r for r in rec if r["status"] == 503]
+    slowest = max((r["t1"] - r["t0"] for r in fails), default=0)
+    # PgBouncer's query_wait_timeout is 2 s; a read may wait twice
+    check(slowest < 6, "a 503 took %.1f s" % slowest)
+    # the window: the longest time in which no request succeeded
+    oks = sorted(r["t1"] for r in rec if r["status"] in (200, 201))
+    check(oks and oks[-1] > t_crash, "nothing succeeded after the crash")
+    gaps = [(b - a, a) for a, b in zip(oks, oks[1:])]
+    window, since = max(gaps)
+    first_fail = min((r["t1"] for r in fails), default=t_crash) - t_crash
+    last_fail = max((r["t1"] for r in fails), default=t_crash) - t_crash
+    # what was answered is there, on the new primary
+    rows = env.psql(env.t["PGB"], "SELECT id, status FROM verifications WHERE tenant_id = %s"
+                    % tenant_id)
+    status = dict(rows)
+    started = [r["vid"] for r in rec if r["kind"] == "start" and r["status"] == 201]
+    verified = [r["vid"] for r in rec if r["kind"] == "verify" and r["status"] == 200]
+    lost_starts = [v for v in started if v not in status]
+    lost_verifies = [v for v in verified if status.get(v) != "VERIFIED"]
+    check(not lost_starts, "%d of %d started (201) are gone: %r" % (
+        len(lost_starts), len(started), lost_starts[:5]))
+    check(not lost_verifies, "%d of %d verified (200) are not VERIFIED: %r" % (
+        len(lost_verifies), len(verified), lost_verifies[:5]))
+    # every event of a committed change is delivered
+    def undelivered():
+        return env.psql(env.t["PGB"], "SELECT event_id FROM outbox WHERE tenant_id = %s"
+                        " AND state <> 'delivered'" % tenant_id)
+    wait("every event delivered", lambda: not undelivered(), timeout=90, step=0.5)
+    events = [r[0] for r in env.psql(env.t["PGB"], "SELECT event_id FROM outbox"
+                                     " WHERE tenant_id = %s" % tenant_id)]
+    got = {}
+    for h in env.webhooks():
+        got[h["headers"]["webhook-id"]] = got.get(h["headers"]["webhook-id"], 0) + 1
+    missing = [e for e in events if e not in got]
+    check(not missing, "%d of %d events never arrived: %r" % (len(missing), len(events),
+                                                             missing[:5]))
+    twice = sum(1 for e in events if got[e] > 1)
+    # the address's limit counted the starts before the crash
+    for i in range(2):
+        st, body = start(env, env.hosts[i % 2], key, limited)
+        check(st == 201, "start %d of %s after the failover: %d %r" % (4 + i, limited, st, body))
+    st, body = start(env, env.hosts[0], key, limited)
+    check(st == 429, "the 6th start of %s this hour: %d %r" % (limited, st, body))
+    n503 = len(fails)
+    env.failovers = getattr(env, "failovers", []) + [window]
+    return ("%s killed, %s promoted; %d starts answered 201, %d verifies answered 200, lost: 0 "
+            "and 0; %d answered 503 UNAVAILABLE (the slowest in %.1f s), no other error; "
+            "no success for %.1f s (from %.1f s after the crash; 503s from %.1f s to %.1f s); "
+            "%d events, all delivered (%d twice); the address limit kept its count"
+            % (old, new, len(started), len(verified), n503, slowest, window, since - t_crash,
+               first_fail, last_fail, len(events), twice))
+
+
+def t_rejoin(env, key):
+    """The crashed primary's machine comes back: its keeper rewinds it and
+    it follows the new primary, synchronously."""
+    now = primary(env)
+    old = "pg2" if now == "pg1" else "pg1"
+    t0 = time.time()
+    crash_or_start(env, "start", old)
+    want = sorted([[old, "secondary", "secondary"], [now, "primary", "primary"]])
+    wait("%s back as a standby" % old, lambda: node_states(env) == want, timeout=120, step=0.5)
+    took = time.time() - t0
+    hp = env.t["PG1" if now == "pg1" else "PG2"]
+    rows = env.psql(hp, "SELECT state, sync_state FROM pg_stat_replication", db="postgres")
+    check(rows and rows[0][1] in ("sync", "quorum"), "pg_stat_replication on %s: %r" % (now, rows))
+    # what the failover wrote reached it
+    other = env.t["PG1" if old == "pg1" else "PG2"]
+    count = "SELECT count(*) FROM verifications"
+    wait("the same verifications on %s" % old,
+         lambda: env.psql(other, count) == env.psql(hp, count), timeout=20)
+    return "%s rejoined as a %s standby of %s in %.1f s, with every verification" % (
+        old, rows[0][1], now, took)
 
 
 def inner(d):
@@ -353,6 +596,10 @@ def inner(d):
         "notifiers_are_woken_through_their_direct_listen": t_woken,
         "workers_go_through_pgbouncer": t_pgbouncer,
         "standby_is_synchronous": t_standby,
+        "failover_under_load": t_failover,
+        "old_primary_rejoins_as_standby": t_rejoin,
+        "second_failover_under_load": t_failover,
+        "old_primary_rejoins_again": t_rejoin,
     }
     for name in TESTS:
         if key is None:

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# tests/multihost/topology.sh up DIR | down DIR — mailproof on several
-# hosts, built on one machine from network namespaces (as root).
+# tests/multihost/topology.sh up DIR | down DIR | crash DIR NODE | start DIR NODE
+# — mailproof on several hosts, built on one machine from network
+# namespaces (as root); crash and start kill a PostgreSQL node (pg1, pg2)
+# and bring it back.
 #
 #   mp-ID-sw   the switch: a bridge, 10.231.0.1; the SMTP catcher (:2525),
 #              the webhook receiver (:8090), and the tests' client
 #   mp-ID-db   the database host, 10.231.0.10: PgBouncer (:6432, transaction
-#              pooling) in front of the primary
-#   mp-ID-pg1  PostgreSQL primary, 10.231.0.11:5432
-#   mp-ID-pg2  PostgreSQL standby, 10.231.0.12:5432 (streaming, synchronous)
+#              pooling) in front of the primary, kept there by
+#              contrib/pg_auto_failover/pgbouncer-follow-primary; the
+#              pg_auto_failover monitor (:5431)
+#   mp-ID-pg1  PostgreSQL under a pg_autoctl keeper, 10.231.0.11:5432: first
+#              the primary
+#   mp-ID-pg2  the same, 10.231.0.12:5433: first the synchronous standby
 #   mp-ID-a    app host A, 10.231.0.21: lighttpd :8080, mailproof-fcgi
 #              --listen (prefork), mailproof-notifier
 #   mp-ID-b    app host B, 10.231.0.22: the same
@@ -39,9 +44,9 @@ die() { printf 'topology.sh: %s\n' "$*" >&2; exit 1; }
 
 in_ns() { local ns=$1; shift; ip netns exec "mp-$ID-$ns" "$@"; }
 
-wait_for() {  # wait_for WHAT CMD...: up to 30 s
+wait_for() {  # wait_for WHAT CMD...: up to WAIT_S (30) seconds
   local what=$1; shift
-  for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  for _ in $(seq $((${WAIT_S:-30} * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   die "$what did not come up (logs in $DIR/*/log/)"
 }
 
@@ -81,43 +86,115 @@ net_up() {
 }
 
 # ---------------------------------------------------------------- PostgreSQL
-pg_conf() {  # pg_conf DATA IP: durable settings, streaming replication
+# pg_auto_failover: a monitor on the database host, and a keeper on each
+# PostgreSQL node that runs its postmaster and follows the monitor's
+# orders (see docs/scaling.md for why this and not Patroni).  Each node's
+# pg_autoctl runs as postgres with its own config and state under
+# PGROOT/NODE/, through PGROOT/NODE/autoctl, which also enters the node's
+# namespace: `PGROOT/pg1/autoctl show state` works from anywhere.
+MONITOR_PORT=5431
+
+pgaf_wrapper() {  # pgaf_wrapper NODE NS IP PORT
+  local n=$1 ns=$2 ip=$3 port=$4 d=$PGROOT/$1
+  mkdir -p "$d/config" "$d/share" "$d/run"
+  cat >"$d/autoctl" <<EOF
+#!/bin/sh
+# pg_autoctl of node $n, in namespace mp-$ID-$ns, as postgres
+exec ip netns exec mp-$ID-$ns setpriv --reuid=postgres --regid=postgres --init-groups \\
+  env -i PATH=$(pg_bindir):/usr/bin:/bin HOME=$d LANG=C.UTF-8 \\
+  XDG_CONFIG_HOME=$d/config XDG_DATA_HOME=$d/share XDG_RUNTIME_DIR=$d/run \\
+  PGDATA=$d/data PGHOST=$ip PGPORT=$port pg_autoctl "\$@"
+EOF
+  chmod 755 "$d/autoctl"
+  chown -R postgres: "$d"
+}
+
+pg_conf() {  # pg_conf DATA: durable settings; pg_autoctl adds its own
   cat >>"$1/postgresql.conf" <<EOF
-listen_addresses = '$2'
-port = 5432
-unix_socket_directories = ''	# TCP only: no socket to copy to the standby
+# one socket directory for the nodes of this machine, which differ by port
+# (pg_autoctl needs a socket; the standby's copy of this file names it too)
+unix_socket_directories = '$PGROOT/sock'
 max_connections = 100
 shared_buffers = 64MB
-# durable: a commit the client was told about is on disk, and on the standby
+# durable: a commit the client was told about is on disk, and on the
+# standby (pg_auto_failover sets synchronous_standby_names)
 fsync = on
 synchronous_commit = on
 full_page_writes = on
-wal_level = replica
-max_wal_senders = 5
-max_replication_slots = 5
-wal_log_hints = on
-hot_standby = on
 wal_compression = lz4
 EOF
-}
-
-pg1_up() {
-  local bin d=$PGROOT/pg1; bin=$(pg_bindir)
-  mkdir -p "$d"; chown postgres: "$d"; chmod 700 "$d"
-  as_pg "$bin/initdb" -D "$d" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-    --data-checksums >/dev/null
-  pg_conf "$d" "$NET.11"
-  cat >>"$d/pg_hba.conf" <<EOF
+  cat >>"$1/pg_hba.conf" <<EOF
 host all all $NET.0/24 trust
 host replication all $NET.0/24 trust
 EOF
-  touch "$DIR/db/log/pg1.log"; chown postgres: "$DIR/db/log/pg1.log"
-  in_ns pg1 runuser -u postgres -- "$bin/pg_ctl" -D "$d" -l "$DIR/db/log/pg1.log" -w -t 60 \
-    start >/dev/null
-  # the postmaster's pid file is PostgreSQL's own; point at it
-  ln -sf "$d/postmaster.pid" "$DIR/db/run/pg1.pidfile"
-  in_ns pg1 "$bin/psql" -h "$NET.11" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<'EOF' >/dev/null
-CREATE ROLE replicator LOGIN REPLICATION;
+}
+
+pg_initdb() {  # pg_initdb NODE
+  local d=$PGROOT/$1/data
+  mkdir -p "$d"; chown postgres: "$d"; chmod 700 "$d"
+  runuser -u postgres -- "$(pg_bindir)/initdb" -D "$d" -U postgres -A trust -E UTF8 \
+    --locale=C.UTF-8 --data-checksums >/dev/null
+  pg_conf "$d"
+}
+
+# What the monitor says of the nodes: "name reported/goal" lines.
+pgaf_states() {
+  in_ns sw "$(pg_bindir)/psql" -h "$NET.10" -p $MONITOR_PORT -U autoctl_node \
+    -d pg_auto_failover -qAtX -F ' ' -c \
+    "SELECT nodename, reportedstate || '/' || goalstate FROM pgautofailover.node ORDER BY nodename"
+}
+pgaf_settled() {  # pgaf_settled "pg1 primary/primary" "pg2 secondary/secondary"
+  [ "$(pgaf_states 2>/dev/null)" = "$(printf '%s\n' "$@")" ]
+}
+
+monitor_up() {
+  pgaf_wrapper monitor db "$NET.10" $MONITOR_PORT
+  pg_initdb monitor
+  "$PGROOT/monitor/autoctl" create monitor --pgport $MONITOR_PORT --hostname "$NET.10" \
+    --no-ssl --skip-pg-hba >>"$DIR/db/log/monitor.log" 2>&1 ||
+    die "pg_autoctl create monitor failed (log: $DIR/db/log/monitor.log)"
+  start_bg db monitor "$PGROOT/monitor/autoctl" run
+  wait_for "the pg_auto_failover monitor" pg_ready "$NET.10" $MONITOR_PORT
+  wait_for "the pgautofailover extension" pgaf_states
+  # Faster than the defaults (5 s checks, 20 s to call a node unhealthy,
+  # 30 s for a primary to demote): on one switch, a node that misses two
+  # 1-second checks is gone.  A keeper that loses the monitor and its
+  # standby demotes itself after network_partition_timeout (below), which
+  # is shorter than primary_demote_timeout: no two primaries.
+  in_ns sw "$(pg_bindir)/psql" -h "$NET.10" -p $MONITOR_PORT -U postgres -d pg_auto_failover \
+    -qAtX -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
+ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
+ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000;
+ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1;
+ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500;
+ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 3000;
+ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 5000;
+SELECT pg_reload_conf();
+EOF
+}
+
+monitor_uri() { echo "postgres://autoctl_node@$NET.10:$MONITOR_PORT/pg_auto_failover?sslmode=disable"; }
+
+node_up() {  # node_up NODE IP PORT: register NODE with the monitor, and run it
+  local n=$1 ip=$2 port=$3 a
+  pgaf_wrapper "$n" "$n" "$ip" "$port"
+  a=$PGROOT/$n/autoctl
+  "$a" create postgres --pgport "$port" --pghost "$ip" --listen "$ip" --hostname "$ip" \
+    --name "$n" --dbname mailproof --monitor "$(monitor_uri)" --no-ssl \
+    --skip-pg-hba >>"$DIR/db/log/$n.log" 2>&1 ||
+    die "pg_autoctl create postgres for $n failed (log: $DIR/db/log/$n.log)"
+  "$a" config set timeout.network_partition_timeout 3 >/dev/null
+  "$a" config set timeout.prepare_promotion_walreceiver 1 >/dev/null
+  start_bg db "$n" "$a" run
+}
+
+pg_up() {
+  monitor_up
+  pg_initdb pg1
+  node_up pg1 "$NET.11" 5432
+  wait_for "pg1 as the single primary" pgaf_settled "pg1 single/single"
+  wait_for "pg1 under its keeper" pg_ready "$NET.11" 5432
+  in_ns pg1 "$(pg_bindir)/psql" -h "$NET.11" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<'EOF' >/dev/null
 CREATE ROLE mailproof LOGIN;
 -- behind PgBouncer the session's SETs would leak between clients: the role
 -- carries them (mailproof's database_statement_timeout_ms = 0)
@@ -125,48 +202,25 @@ ALTER ROLE mailproof SET statement_timeout = '5s';
 ALTER ROLE mailproof SET lock_timeout = '3s';
 ALTER ROLE mailproof SET idle_in_transaction_session_timeout = '10s';
 ALTER ROLE mailproof SET search_path = public;
-CREATE DATABASE mailproof OWNER mailproof;
+ALTER DATABASE mailproof OWNER TO mailproof;
 EOF
 }
 
-pg2_up() {
-  local bin d=$PGROOT/pg2; bin=$(pg_bindir)
-  mkdir -p "$d"; chown postgres: "$d"; chmod 700 "$d"
-  # -R writes primary_conninfo and standby.signal; -C -S a slot, so the
-  # primary keeps the WAL the standby has not had yet
-  in_ns pg2 runuser -u postgres -- "$bin/pg_basebackup" -D "$d" -R -X stream -c fast -C -S pg2 \
-    -d "host=$NET.11 port=5432 user=replicator application_name=pg2" >/dev/null
-  # the copy carries pg1's settings: its own address, and its own name
-  sed -i "s/^listen_addresses = .*/listen_addresses = '$NET.12'/" "$d/postgresql.conf"
-  grep -q "application_name=pg2" "$d/postgresql.auto.conf" ||
-    echo "primary_conninfo = 'host=$NET.11 port=5432 user=replicator application_name=pg2'" \
-      >>"$d/postgresql.auto.conf"
-  touch "$DIR/db/log/pg2.log"; chown postgres: "$DIR/db/log/pg2.log"
-  in_ns pg2 runuser -u postgres -- "$bin/pg_ctl" -D "$d" -l "$DIR/db/log/pg2.log" -w -t 60 \
-    start >/dev/null
-  ln -sf "$d/postmaster.pid" "$DIR/db/run/pg2.pidfile"
-  # from now on a commit on pg1 waits until pg2 has flushed it (set only
-  # now: with no standby yet, every commit would wait for good)
-  in_ns pg1 "$bin/psql" -h "$NET.11" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
-    -c "ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (pg2)'" \
-    -c "SELECT pg_reload_conf()" >/dev/null
-  for _ in $(seq 150); do
-    [ "$(in_ns pg1 "$bin/psql" -h "$NET.11" -U postgres -d postgres -qAt -c \
-      "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'pg2'")" = sync ] &&
-      return 0
-    sleep 0.2
-  done
-  die "the standby is not streaming synchronously (logs in $DIR/db/log/)"
+# pg_standby_up: pg_autoctl makes pg2 from pg1 with pg_basebackup
+pg_standby_up() {
+  node_up pg2 "$NET.12" 5433
+  WAIT_S=120 wait_for "pg2 as a synchronous standby" \
+    pgaf_settled "pg1 primary/primary" "pg2 secondary/secondary"
 }
 
-pg_down() {  # pg_down NAME
-  local bin d=$PGROOT/$1 pid; bin=$(pg_bindir)
-  [ -f "$d/PG_VERSION" ] || return 0
-  if [ -f "$d/postmaster.pid" ]; then
-    pid=$(head -n 1 "$d/postmaster.pid")
-    runuser -u postgres -- "$bin/pg_ctl" -D "$d" -m immediate -w -t 20 stop >/dev/null 2>&1 ||
-      kill -KILL "$pid" 2>/dev/null || true
-  fi
+# pg_down NODE: its keeper stops its postmaster
+pg_down() {
+  local n=$1 d=$PGROOT/$1/data pid
+  stop_pid "$DIR/db/run/$n.pid"
+  [ -f "$d/postmaster.pid" ] || return 0
+  pid=$(head -n 1 "$d/postmaster.pid")
+  runuser -u postgres -- "$(pg_bindir)/pg_ctl" -D "$d" -m immediate -w -t 20 stop >/dev/null 2>&1 ||
+    kill -KILL "$pid" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- PgBouncer
@@ -193,10 +247,13 @@ pool_mode = transaction
 default_pool_size = 4
 reserve_pool_size = 0
 max_client_conn = 200
-; a dead server is found out quickly, and a client waits for one at most this
-query_wait_timeout = 10
-server_connect_timeout = 3
+; a dead server is found out quickly, and a client waits for one at most
+; this long: during a failover, mailproof answers 503 within seconds (and
+; under overload too, rather than queueing without end)
+query_wait_timeout = 2
+server_connect_timeout = 2
 server_login_retry = 1
+tcp_user_timeout = 3000
 ; mailproof sets nothing in the startup packet but application_name
 ignore_startup_parameters = extra_float_digits
 ; logs go to stderr: DIR/db/log/pgbouncer.log
@@ -208,6 +265,11 @@ EOF
   # in the foreground, so that its pid is ours; it drops root itself (-u)
   start_bg db pgbouncer pgbouncer -u postgres "$d/pgbouncer.ini"
   wait_for "PgBouncer" pg_ready "$NET.10" "$PGB_PORT"
+  # and keeps it on the primary that the monitor names
+  start_bg db follow setpriv --reuid=postgres --regid=postgres --init-groups \
+    env PATH="$(pg_bindir):/usr/bin:/bin" \
+    "$top/contrib/pg_auto_failover/pgbouncer-follow-primary" "$(monitor_uri)" \
+    "$d/pgbouncer.ini" mailproof "host=$NET.10 port=$PGB_PORT dbname=pgbouncer user=postgres"
 }
 
 # ---------------------------------------------------------------- app hosts
@@ -221,7 +283,7 @@ database_url = host=$NET.10 port=$PGB_PORT dbname=mailproof user=mailproof
 database_prepared = false
 database_statement_timeout_ms = 0
 # The notifier LISTENs on a direct connection to whichever node is primary.
-$([ "${LISTEN_DIRECT:-1}" = 1 ] || printf '# (LISTEN_DIRECT=0: through PgBouncer, which never delivers the notifications)\n# ')database_listen_url = host=$NET.11,$NET.12 port=5432 dbname=mailproof user=mailproof target_session_attrs=read-write
+$([ "${LISTEN_DIRECT:-1}" = 1 ] || printf '# (LISTEN_DIRECT=0: through PgBouncer, which never delivers the notifications)\n# ')database_listen_url = host=$NET.11,$NET.12 port=5432,5433 dbname=mailproof user=mailproof target_session_attrs=read-write
 secret_key = $SECRET_KEY
 public_base_url = http://$ip:$HTTP_PORT
 smtp_host = $NET.1
@@ -277,7 +339,8 @@ cmd_up() {
   SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
   local h
   for h in sw db a b; do mkdir -p "$DIR/$h"/{log,run}; done
-  mkdir -p "$DIR/sw/mail" "$PGROOT"
+  mkdir -p "$DIR/sw/mail" "$PGROOT/sock"
+  chown postgres: "$PGROOT/sock"
   chmod 755 "$DIR"/*/ "$DIR"/*/log
   cat >"$DIR/topology.env" <<EOF
 ID=$ID
@@ -287,7 +350,8 @@ NET=$NET
 SW_IP=$NET.1
 PGB=$NET.10:$PGB_PORT
 PG1=$NET.11:5432
-PG2=$NET.12:5432
+PG2=$NET.12:5433
+MONITOR=$NET.10:$MONITOR_PORT
 A=http://$NET.21:$HTTP_PORT
 B=http://$NET.22:$HTTP_PORT
 SMTP_PORT=$SMTP_PORT
@@ -301,14 +365,15 @@ EOF
     --dir "$DIR/sw/mail"
   start_bg sw hooks $PY "$top/tests/tools/webhook_catcher.py" --host "$NET.1" \
     --port "$HOOKS_PORT" --file "$DIR/sw/webhooks.jsonl"
-  say "PostgreSQL primary and synchronous standby"
-  pg1_up
+  say "pg_auto_failover: the monitor, and pg1"
+  pg_up
   app_conf a "$NET.21"
   app_conf b "$NET.22"
   MAILPROOF_CONFIG=$DIR/a/mailproof.conf \
     MAILPROOF_DATABASE_URL="host=$NET.11 port=5432 dbname=mailproof user=mailproof" \
     in_ns a "$BUILD/mailproofctl" migrate >/dev/null
-  pg2_up
+  say "pg_auto_failover: pg2, a synchronous standby"
+  pg_standby_up
   say "PgBouncer"
   pgb_up
   wait_for "SMTP catcher" port_open "$NET.1" "$SMTP_PORT"
@@ -327,10 +392,11 @@ cmd_down() {
   for h in a b; do
     for f in lighttpd notifier fcgi; do stop_pid "$DIR/$h/run/$f.pid"; done
   done
+  stop_pid "$DIR/db/run/follow.pid"
   stop_pid "$DIR/db/run/pgbouncer.pid"
   pg_down pg2
   pg_down pg1
-  rm -f "$DIR/db/run/"pg?.pidfile
+  pg_down monitor
   stop_pid "$DIR/sw/run/hooks.pid"
   stop_pid "$DIR/sw/run/smtp.pid"
   # anything else still inside a namespace of this run (a worker whose
@@ -350,13 +416,44 @@ cmd_down() {
   say "down: run $ID removed"
 }
 
+# crash DIR NODE: the machine of a PostgreSQL node dies: every process in
+# its namespace (the pg_autoctl keeper, the postmaster, its backends) gets
+# SIGKILL at once.  Its data directory stays, as a disk would.
+cmd_crash() {
+  # shellcheck disable=SC1091
+  . "$DIR/topology.env"
+  local pids
+  pids=$(ip netns pids "mp-$ID-$NODE")
+  [ -n "$pids" ] || die "nothing runs on $NODE"
+  # shellcheck disable=SC2086
+  kill -KILL $pids
+  rm -f "$DIR/db/run/$NODE.pid"
+  say "$NODE crashed: killed $(wc -w <<<"$pids") processes"
+}
+
+# start DIR NODE: the machine is back: its keeper starts again, and the
+# monitor tells it what to be (a crashed primary rejoins as a standby,
+# with pg_rewind).
+cmd_start() {
+  # shellcheck disable=SC1091
+  . "$DIR/topology.env"
+  [ -z "$(ip netns pids "mp-$ID-$NODE")" ] || die "$NODE is running"
+  start_bg db "$NODE" "$PGROOT/$NODE/autoctl" run
+  say "$NODE started: its keeper is pid $(cat "$DIR/db/run/$NODE.pid")"
+}
+
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 DIR=${2:-}
 [ -n "$DIR" ] || { usage; exit 2; }
 DIR=$(realpath -m "$DIR")
+NODE=${3:-}
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
+  crash|start)
+    case "$NODE" in pg1|pg2) ;; *) usage; exit 2 ;; esac
+    [ -f "$DIR/topology.env" ] || die "no topology in $DIR"
+    "cmd_$1" ;;
   *) usage; exit 2 ;;
 esac
