@@ -528,9 +528,14 @@ def t_failover(env, _key):
         len(lost_verifies), len(verified), lost_verifies[:5]))
     # every event of a committed change is delivered
     def undelivered():
-        return env.psql(env.t["PGB"], "SELECT event_id FROM outbox WHERE tenant_id = %s"
-                        " AND state <> 'delivered'" % tenant_id)
-    wait("every event delivered", lambda: not undelivered(), timeout=90, step=0.5)
+        return env.psql(env.t["PGB"], "SELECT event_id, state, attempts, run_at - now()"
+                        " FROM outbox WHERE tenant_id = %s AND state <> 'delivered'"
+                        % tenant_id)
+    try:
+        wait("every event delivered", lambda: not undelivered(), timeout=90, step=0.5)
+    except Failed as e:
+        left = undelivered()
+        raise Failed("%s: %d left, e.g. %r" % (e, len(left), left[:5])) from None
     events = [r[0] for r in env.psql(env.t["PGB"], "SELECT event_id FROM outbox"
                                      " WHERE tenant_id = %s" % tenant_id)]
     got = {}

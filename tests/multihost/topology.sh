@@ -292,6 +292,12 @@ smtp_starttls = no
 mail_journal = $DIR/$h/mail-journal
 mail_from = verify@mailproof.test
 mx_check = false
+# A start whose worker lost the database after its commit (a failover) has
+# its events held until a notifier settles its mail from the journal:
+# sooner than the defaults (60 s, and FAILED after twice that), so that
+# the failover test sees them delivered within its wait.
+smtp_timeout_ms = 5000
+sync_mail_settle_seconds = 15
 webhook_allow_private = true
 webhook_retry_base_ms = 1000
 log_level = info
@@ -313,16 +319,22 @@ app_up() {  # app_up HOST IP
   wait_for "lighttpd on $h" in_ns sw curl -fsS "http://$ip:$HTTP_PORT/healthz"
 }
 
-# Debian's PgBouncer (1.18 on Debian 12), without its system service: a
-# policy-rc.d keeps the package from starting it, as dev.sh does.
-install_pgbouncer() {
-  command -v pgbouncer >/dev/null && return 0
-  say "installing pgbouncer"
-  local prc=/usr/sbin/policy-rc.d had_prc=1
+# Debian's PgBouncer (1.18 on Debian 12) and pg_auto_failover (2.0), without
+# PgBouncer's system service: a policy-rc.d keeps the package from starting
+# it, as dev.sh does.
+CLUSTER_PACKAGES="pgbouncer pg-auto-failover-cli postgresql-15-auto-failover"
+install_cluster_packages() {
+  local missing="" p prc=/usr/sbin/policy-rc.d had_prc=1
+  for p in $CLUSTER_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  done
+  [ -n "$missing" ] || return 0
+  say "installing$missing"
   [ -e $prc ] || { had_prc=0; printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; }
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer \
-    >/dev/null || { [ $had_prc = 1 ] || rm -f $prc; die "could not install pgbouncer"; }
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+    >/dev/null || { [ $had_prc = 1 ] || rm -f $prc; die "could not install$missing"; }
   [ $had_prc = 1 ] || rm -f $prc
 }
 
@@ -330,7 +342,7 @@ install_pgbouncer() {
 cmd_up() {
   [ "$(id -u)" = 0 ] || die "needs root (ip netns)"
   [ ! -f "$DIR/topology.env" ] || die "$DIR already has a topology (down it first)"
-  install_pgbouncer
+  install_cluster_packages
   [ -x "$BUILD/mailproof-fcgi" ] || die "no $BUILD/mailproof-fcgi (build first)"
   mkdir -p "$DIR"; chmod 755 "$DIR"
   runuser -u postgres -- test -x "$DIR" || die "$DIR must be reachable by the postgres user"
