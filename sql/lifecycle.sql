@@ -41,7 +41,8 @@ $$ SELECT row_to_json(ROW(v.id, v.user_id, v.email, v.method, mp_status(v), v.at
        greatest(v.max_attempts - v.attempts, 0), v.max_attempts, mp_ts(v.expires_at),
        mp_ts(v.created_at), mp_ts(v.verified_at),
        ROW(v.delivery_status, v.delivery_attempts, v.smtp_code, v.smtp_reply,
-           mp_ts(v.sent_at))::mp_api_delivery,
+           mp_ts(v.sent_at), v.bounce_code, v.bounce_reason, v.bounce_source,
+           mp_ts(v.bounced_at))::mp_api_delivery,
        v.deliverability, v.disposable, v.link_views, v.metadata, v.locale,
        host(v.client_ip), v.user_agent, mp_ts(v.reported_at))::mp_api_verification) $$;
 
@@ -73,7 +74,7 @@ BEGIN
     IF NEW.attempts < 0 OR NEW.attempts > NEW.max_attempts
        OR NEW.max_attempts NOT BETWEEN 1 AND 10
        OR octet_length(NEW.secret_hash) <> 32
-       OR NEW.delivery_status NOT IN ('QUEUED', 'SENT', 'FAILED') THEN
+       OR NEW.delivery_status NOT IN ('QUEUED', 'SENT', 'FAILED', 'DELAYED', 'BOUNCED') THEN
         RAISE EXCEPTION 'verification %: attempts %/%, hash or delivery status out of range',
             NEW.id, NEW.attempts, NEW.max_attempts USING ERRCODE = 'check_violation';
     END IF;
@@ -97,6 +98,10 @@ BEGIN
         RAISE EXCEPTION 'verification %: illegal transition % -> %', NEW.id, OLD.status,
             NEW.status USING ERRCODE = 'check_violation';
     ELSE
+        -- a mail a delay notice was about arrived after all: it was verified
+        IF NEW.status = 'VERIFIED' AND NEW.delivery_status = 'DELAYED' THEN
+            NEW.delivery_status := 'SENT';
+        END IF;
         kind := CASE NEW.status WHEN 'VERIFIED' THEN 'email.verified'
                                 WHEN 'FAILED' THEN 'email.failed'
                                 WHEN 'EXPIRED' THEN 'email.expired'
@@ -1272,4 +1277,60 @@ BEGIN
     stored := c.stored;
     eff := c.eff;
     body := c.body;
+END $$;
+
+-- ------------------------------------------------------------ bounces
+
+-- What `mailproofctl bounce` read from a bounce for verification p_id:
+-- p_kind failed (a permanent failure), delayed, or delivered (a success
+-- notice); p_code its RFC 3463 status, p_reason its diagnostic, p_source
+-- DSN or TEXT.  A failure makes delivery BOUNCED, a PENDING verification
+-- FAILED (its email.failed event), puts the address on the tenant's
+-- suppression list and writes email.bounced, once; a VERIFIED one is left
+-- alone (the mail did arrive).  A delay makes a SENT or QUEUED delivery
+-- DELAYED, and a success notice a DELAYED one SENT again.  outcome:
+-- bounced, delayed, delivered, ignored (nothing to change), unknown (no
+-- such verification: purged, or never ours).
+CREATE OR REPLACE FUNCTION mp_bounce(p_id text, p_kind text, p_code text, p_reason text,
+    p_source text, OUT outcome text, OUT tenant_id bigint, OUT status text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v verifications;
+BEGIN
+    SELECT * INTO v FROM verifications x WHERE x.id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'unknown';
+        RETURN;
+    END IF;
+    tenant_id := v.tenant_id;
+    status := mp_status(v);
+    IF p_kind = 'failed' AND v.status <> 'VERIFIED' AND v.delivery_status <> 'BOUNCED' THEN
+        UPDATE verifications x SET delivery_status = 'BOUNCED', bounce_code = p_code,
+            bounce_reason = p_reason, bounce_source = p_source, bounced_at = now(),
+            status = CASE WHEN mp_status(x) = 'PENDING' THEN 'FAILED' ELSE x.status END,
+            updated_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        INSERT INTO suppressions AS s (tenant_id, email_norm, reason, note)
+        VALUES (v.tenant_id, v.email_norm, 'bounced', left(p_code || ' ' || p_reason, 200))
+        ON CONFLICT ON CONSTRAINT suppressions_pkey DO NOTHING;
+        -- once by construction: only the first failure finds it not BOUNCED
+        INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload)
+        VALUES (mp_event_id(v.id, 'email.bounced'), v.tenant_id, v.id, 'email.bounced',
+                mp_verification_json(v));
+        PERFORM mp_wake();
+        outcome := 'bounced';
+    ELSIF p_kind = 'delayed' AND v.delivery_status IN ('QUEUED', 'SENT', 'DELAYED')
+          AND v.status = 'PENDING' THEN
+        UPDATE verifications x SET delivery_status = 'DELAYED', bounce_code = p_code,
+            bounce_reason = p_reason, bounce_source = p_source, updated_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        outcome := 'delayed';
+    ELSIF p_kind = 'delivered' AND v.delivery_status = 'DELAYED' THEN
+        UPDATE verifications x SET delivery_status = 'SENT', updated_at = now()
+        WHERE x.id = p_id RETURNING * INTO v;
+        outcome := 'delivered';
+    ELSE
+        outcome := 'ignored';
+    END IF;
+    status := mp_status(v);
 END $$;

@@ -137,7 +137,9 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 		/* answered again later: whether the mail went is what was recorded */
 		delivery = json_string_value(json_object_get(json_object_get(v, "delivery"),
 							     "status"));
-		sent = delivery && strcmp(delivery, "SENT") == 0;
+		/* DELAYED and BOUNCED came after the relay had taken it */
+		sent = delivery && (strcmp(delivery, "SENT") == 0 || strcmp(delivery, "DELAYED") == 0 ||
+				    strcmp(delivery, "BOUNCED") == 0);
 	}
 	mail_hosted_url(cfg, id, url);
 	json_object_set_new(v, "sent", json_boolean(sent));

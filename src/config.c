@@ -19,6 +19,7 @@
 #include "datadir.h"
 #include "log.h"
 #include "util.h"
+#include "verp.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -70,6 +71,7 @@ static const struct key g_keys[] = {
 	INT(sync_mail_settle_seconds, "60", 5, 240),
 	STR(mail_from, "noreply@localhost"),
 	STR(mail_from_name, "mailproof"),
+	STR(bounce_address, ""),
 	STR(data_dir, ""),
 	DATA(template_dir, "templates"),
 	INT(default_expires_seconds, "900", 60, 2592000),
@@ -392,6 +394,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: key 'secret_key' is required (64 hexadecimal characters, "
 			 "for example from: head -c32 /dev/urandom | xxd -p -c64)",
 			 path ? path : "configuration");
+		goto fail;
+	}
+	if (cfg->bounce_address[0] && !verp_address_valid(cfg->bounce_address)) {
+		snprintf(err, errlen, "%s: key 'bounce_address': %s is not an address such as "
+			 "bounces@example.com (no '+': mailproof adds '+' and the verification)",
+			 path ? path : "configuration", cfg->bounce_address);
 		goto fail;
 	}
 	if (cfg->database_url[0] == '\0') {

@@ -42,6 +42,7 @@ struct config {
 	int sync_mail_settle_seconds;
 	char *mail_from;
 	char *mail_from_name;
+	char *bounce_address;	/* VERP envelope senders (verp.h); "" for none */
 	char *data_dir;		/* sql/, templates/, data/: set, or found (datadir.h) */
 	char *template_dir;
 	int default_expires_seconds;

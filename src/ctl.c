@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -275,6 +276,7 @@ static const char *const o_stats[] = { "tenant", NULL };
 static const char *const o_supp_list[] = { "tenant", NULL };
 static const char *const o_supp_add[] = { "tenant", "email", "expires", "note", NULL };
 static const char *const o_supp_remove[] = { "tenant", "email", NULL };
+static const char *const o_bounce[] = { "recipient", NULL };
 
 static const struct command g_commands[] = {
 	{ "migrate", NULL, "migrate [--sql-dir DIR]", o_migrate, NULL, NULL, cmd_migrate },
@@ -326,6 +328,7 @@ static const struct command g_commands[] = {
 	{ "suppression", "remove", "suppression remove --tenant NAME --email ADDR", o_supp_remove,
 	  "tenant", NULL, cmd_suppression_remove },
 	{ "stats", NULL, "stats [--tenant NAME]", o_stats, NULL, NULL, cmd_stats },
+	{ "bounce", NULL, "bounce [--recipient ADDR] < MESSAGE", o_bounce, NULL, NULL, cmd_bounce },
 };
 #define NCOMMANDS (sizeof g_commands / sizeof g_commands[0])
 
@@ -435,11 +438,18 @@ int main(int argc, char **argv)
 	c.config_arg = ctl_opt(&c, "config");
 	if (sodium_init() < 0)
 		return ctl_fail("libsodium could not be initialised");
-	if (config_load(config_path(c.config_arg), &c.cfg, err, sizeof err) < 0)
-		return ctl_fail("%s", err);
-	/* doctor reports an unreachable database as one of its findings */
+	if (config_load(config_path(c.config_arg), &c.cfg, err, sizeof err) < 0) {
+		ctl_fail("%s", err);
+		/* an MTA keeps the message until the configuration is fixed */
+		return cmd->run == cmd_bounce ? EX_CONFIG : 1;
+	}
+	/*
+	 * doctor reports an unreachable database as one of its findings; bounce
+	 * tells its MTA to try again (after it has read the message, which may
+	 * need no database at all)
+	 */
 	if ((c.conn = db_connect_once(&c.cfg, "mailproofctl", c.db_err, sizeof c.db_err)) == NULL &&
-	    cmd->run != cmd_doctor) {
+	    cmd->run != cmd_doctor && cmd->run != cmd_bounce) {
 		config_free(&c.cfg);
 		return ctl_fail("%s", c.db_err);
 	}

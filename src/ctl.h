@@ -100,5 +100,7 @@ int cmd_suppression_list(struct ctx *c);
 int cmd_suppression_add(struct ctx *c);
 int cmd_suppression_remove(struct ctx *c);
 int cmd_stats(struct ctx *c);
+/* ctl_bounce.c; its exit status is a sysexits.h one, for the MTA that runs it */
+int cmd_bounce(struct ctx *c);
 
 #endif

@@ -198,6 +198,11 @@ static const struct db_statement s_suppression_remove = { "suppression_remove", 
 	" SELECT EXISTS (SELECT 1 FROM t) AS tenant_found, (SELECT count(*) FROM d) AS removed",
 	"tenant_found removed" };
 
+/* $1 verification id, $2 failed|delayed|delivered, $3 status, $4 diagnostic, $5 DSN|TEXT. */
+static const struct db_statement s_bounce = { "bounce", 5, 0,
+	"SELECT outcome, tenant_id, status FROM mp_bounce($1, $2, $3, $4, $5)",
+	"outcome tenant_id status" };
+
 static const struct db_statement s_stats = { "stats", 1, 1,
 	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"
 	" SELECT 'verifications' AS kind, mp_status(v) AS state, count(*) AS count"
@@ -411,6 +416,19 @@ PGresult *db_admin_suppression_remove(PGconn *c, const char *tenant, const char 
 	const char *p[2] = { tenant, email };
 
 	return run(c, &s_suppression_remove, p, err, errlen);
+}
+
+PGresult *db_admin_bounce(PGconn *c, const char *id, const char *kind, const char *status,
+			  const char *diagnostic, const char *source, char *err, size_t errlen)
+{
+	const char *p[5] = { id, kind, status, diagnostic, source };
+
+	return run(c, &s_bounce, p, err, errlen);
+}
+
+const char *db_admin_bounce_outcome(const PGresult *r)
+{
+	return PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "unknown";
 }
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen)

@@ -198,6 +198,16 @@ PGresult *db_admin_suppression_remove(PGconn *c, const char *tenant, const char 
 
 PGresult *db_admin_stats(PGconn *c, const char *tenant, char *err, size_t errlen);
 
+/*
+ * Records what a bounce says of verification id (mp_bounce): kind failed,
+ * delayed or delivered, its RFC 3463 status and diagnostic, and whether it
+ * was a DSN or read from the TEXT.  One row; db_admin_bounce_outcome()
+ * tells what changed: bounced, delayed, delivered, ignored or unknown.
+ */
+PGresult *db_admin_bounce(PGconn *c, const char *id, const char *kind, const char *status,
+			  const char *diagnostic, const char *source, char *err, size_t errlen);
+const char *db_admin_bounce_outcome(const PGresult *r);
+
 /* The id of what was made or changed; -1 when there is no row. */
 long long db_admin_id(const PGresult *r);
 void db_admin_tenant(const PGresult *r, int i, struct db_admin_tenant *out);

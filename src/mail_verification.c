@@ -12,6 +12,7 @@
 #include "smtp.h"
 #include "template.h"
 #include "token.h"
+#include "verp.h"
 
 int mail_duration(const struct catalog *cat, int seconds, struct buf *out)
 {
@@ -238,13 +239,15 @@ void mail_verification_send(const struct config *cfg, const char *from,
 			    struct smtp_result *res)
 {
 	struct buf msg;
+	char envelope[320];
 
 	buf_init(&msg, MAIL_MAX_BYTES);
 	if (mail_verification_compose(cfg, from, vm, &msg) < 0) {
 		memset(res, 0, sizeof *res);
 		snprintf(res->reply, sizeof res->reply, "the message could not be built");
 	} else {
-		smtp_send(cfg, from, vm->email, msg.data, journal_key, res);
+		smtp_send(cfg, verp_sender(cfg, vm->id, from, envelope, sizeof envelope), vm->email,
+			  msg.data, journal_key, res);
 	}
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);

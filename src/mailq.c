@@ -18,6 +18,7 @@
 #include "outbox.h"
 #include "smtp.h"
 #include "token.h"
+#include "verp.h"
 #include "vstatus.h"
 
 /* Records an outcome: sent, final (no retry) and the retry delay. */
@@ -120,7 +121,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	struct db_mail_row j;
 	struct smtp_result res;
 	struct buf msg;
-	char kv[200];
+	char kv[200], envelope[320];
 	PGresult *tr;
 	int final, rc, failed;
 
@@ -154,7 +155,8 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, j.mail_from, j.email, msg.data, NULL, &res);
+	smtp_send(cfg, verp_sender(cfg, j.verification_id, j.mail_from, envelope, sizeof envelope),
+		  j.email, msg.data, NULL, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
