@@ -35,6 +35,7 @@ PACKAGES=(gcc clang make autoconf automake libtool pkgconf check
   postgresql lighttpd apache2 libapache2-mod-fcgid python3 python3-aiosmtpd curl procps
   valgrind openssl
   libapache2-mod-php php-cli php-curl php-sqlite3
+  postfix	# a private instance bounces for test_94_postfix_bounces (never the system's)
   iproute2)	# ip netns: tests/multihost, which .ci/run runs after the suite
 
 # install_packages [PKG...]: the PACKAGES above, or the ones named.
@@ -53,6 +54,8 @@ install_packages() {
   local prc=/usr/sbin/policy-rc.d had_prc=1
   [ -e $prc ] || { had_prc=0; printf '#!/bin/sh\nexit 101\n' >$prc; chmod +x $prc; }
   apt-get update -qq
+  # postfix would ask what kind of mail host this is: none (no main.cf)
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
   [ $had_prc = 1 ] || rm -f $prc
