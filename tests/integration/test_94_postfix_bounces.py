@@ -105,9 +105,14 @@ bounce_queue_lifetime = 10s
             f.write("mailproof-bounce unix - n n - 2 pipe\n"
                     "  flags=R user=nobody argv=%s --config %s bounce --recipient "
                     "${original_recipient}\n" % (os.path.join(env.build, "mailproofctl"), conf))
-        self.postfix("start")
         self.pidfile = os.path.join(self.dir, "queue", "pid", "master.pid")
-        env.wait("Postfix's master", lambda: os.path.exists(self.pidfile), timeout=20)
+        try:
+            self.postfix("start")
+            env.wait("Postfix's master", lambda: os.path.exists(self.pidfile), timeout=20)
+        except AssertionError:
+            subprocess.run([POSTFIX, "-c", self.etc, "stop"], capture_output=True, timeout=60)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     def postfix(self, what):
         # postfix(1) says why it failed only on a terminal, or in its log
