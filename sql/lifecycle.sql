@@ -1288,29 +1288,26 @@ END $$;
 -- FAILED (its email.failed event), puts the address on the tenant's
 -- suppression list and writes email.bounced, once; a VERIFIED one is left
 -- alone (the mail did arrive).  A delay makes a SENT or QUEUED delivery
--- DELAYED, and a success notice a DELAYED one SENT again.  outcome:
--- bounced, delayed, delivered, ignored (nothing to change), unknown (no
+-- DELAYED, and a success notice a DELAYED one SENT again.  Returns
+-- bounced, delayed, delivered, ignored (nothing to change) or unknown (no
 -- such verification: purged, or never ours).
 CREATE OR REPLACE FUNCTION mp_bounce(p_id text, p_kind text, p_code text, p_reason text,
-    p_source text, OUT outcome text, OUT tenant_id bigint, OUT status text)
+    p_source text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     v verifications;
 BEGIN
     SELECT * INTO v FROM verifications x WHERE x.id = p_id FOR UPDATE;
     IF NOT FOUND THEN
-        outcome := 'unknown';
-        RETURN;
+        RETURN 'unknown';
     END IF;
-    tenant_id := v.tenant_id;
-    status := mp_status(v);
     IF p_kind = 'failed' AND v.status <> 'VERIFIED' AND v.delivery_status <> 'BOUNCED' THEN
         UPDATE verifications x SET delivery_status = 'BOUNCED', bounce_code = p_code,
             bounce_reason = p_reason, bounce_source = p_source, bounced_at = now(),
             status = CASE WHEN mp_status(x) = 'PENDING' THEN 'FAILED' ELSE x.status END,
             updated_at = now()
         WHERE x.id = p_id RETURNING * INTO v;
-        INSERT INTO suppressions AS s (tenant_id, email_norm, reason, note)
+        INSERT INTO suppressions (tenant_id, email_norm, reason, note)
         VALUES (v.tenant_id, v.email_norm, 'bounced', left(p_code || ' ' || p_reason, 200))
         ON CONFLICT ON CONSTRAINT suppressions_pkey DO NOTHING;
         -- once by construction: only the first failure finds it not BOUNCED
@@ -1318,19 +1315,17 @@ BEGIN
         VALUES (mp_event_id(v.id, 'email.bounced'), v.tenant_id, v.id, 'email.bounced',
                 mp_verification_json(v));
         PERFORM mp_wake();
-        outcome := 'bounced';
+        RETURN 'bounced';
     ELSIF p_kind = 'delayed' AND v.delivery_status IN ('QUEUED', 'SENT', 'DELAYED')
           AND v.status = 'PENDING' THEN
         UPDATE verifications x SET delivery_status = 'DELAYED', bounce_code = p_code,
             bounce_reason = p_reason, bounce_source = p_source, updated_at = now()
-        WHERE x.id = p_id RETURNING * INTO v;
-        outcome := 'delayed';
+        WHERE x.id = p_id;
+        RETURN 'delayed';
     ELSIF p_kind = 'delivered' AND v.delivery_status = 'DELAYED' THEN
         UPDATE verifications x SET delivery_status = 'SENT', updated_at = now()
-        WHERE x.id = p_id RETURNING * INTO v;
-        outcome := 'delivered';
-    ELSE
-        outcome := 'ignored';
+        WHERE x.id = p_id;
+        RETURN 'delivered';
     END IF;
-    status := mp_status(v);
+    RETURN 'ignored';
 END $$;

@@ -84,6 +84,14 @@ static const char *kind_word(enum dsn_kind k)
 	return k == DSN_FAILED ? "failed" : k == DSN_DELAYED ? "delayed" : "delivered";
 }
 
+/* How the bounce was read: DSN or TEXT; NULL when it is none. */
+static const char *source(const struct dsn *d)
+{
+	if (d->kind != DSN_FAILED && d->kind != DSN_DELAYED && d->kind != DSN_DELIVERED)
+		return NULL;
+	return d->guessed ? "TEXT" : "DSN";
+}
+
 static int report(const struct ctx *c, const char *id, const struct dsn *d, const char *outcome)
 {
 	json_t *o;
@@ -96,8 +104,7 @@ static int report(const struct ctx *c, const char *id, const struct dsn *d, cons
 	o = json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s}", "verificationId", id[0] ? id : NULL,
 		      "kind", dsn_kind_name(d->kind), "status", d->status[0] ? d->status : NULL,
 		      "diagnostic", d->diagnostic[0] ? d->diagnostic : NULL,
-		      "source", d->kind == DSN_FAILED || d->kind == DSN_DELAYED ||
-		      d->kind == DSN_DELIVERED ? (d->guessed ? "TEXT" : "DSN") : NULL,
+		      "source", source(d),
 		      "outcome", outcome);
 	return o ? ctl_print_json(o) : 1;
 }
@@ -150,7 +157,7 @@ int cmd_bounce(struct ctx *c)
 		goto out;
 	}
 	r = db_admin_bounce(c->conn, id, kind_word(d.kind), d.status, d.diagnostic,
-			    d.guessed ? "TEXT" : "DSN", err, sizeof err);
+			    source(&d), err, sizeof err);
 	if (r == NULL) {
 		log_errx("bounce: %s: %s; the MTA will try again", id, err);
 		rc = EX_TEMPFAIL;

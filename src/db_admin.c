@@ -200,8 +200,7 @@ static const struct db_statement s_suppression_remove = { "suppression_remove", 
 
 /* $1 verification id, $2 failed|delayed|delivered, $3 status, $4 diagnostic, $5 DSN|TEXT. */
 static const struct db_statement s_bounce = { "bounce", 5, 0,
-	"SELECT outcome, tenant_id, status FROM mp_bounce($1, $2, $3, $4, $5)",
-	"outcome tenant_id status" };
+	"SELECT mp_bounce($1, $2, $3, $4, $5) AS outcome", "outcome" };
 
 static const struct db_statement s_stats = { "stats", 1, 1,
 	"WITH t AS (SELECT id FROM tenants WHERE $1::text IS NULL OR name = $1)"

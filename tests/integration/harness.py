@@ -366,6 +366,17 @@ class Master:
         """POST a start; returns (status, parsed answer)."""
         return self.post(key, "/v1/verifications/email", body, timeout)
 
+    def start_and_resend(self, key):
+        """A start for a new address, then (its cooldown passed) a resend,
+        each checked; returns the verification's id."""
+        st, body = self.start(key, {"email": self.env.new_address()})
+        check(st == 201, "start: %d %r" % (st, body))
+        vid = body["data"]["id"]
+        self.env.past_cooldown(vid)
+        st, body = self.post(key, "/v1/verifications/email/%s/resend" % vid, {})
+        check(st == 200, "resend: %d %r" % (st, body))
+        return vid
+
     def stop(self):
         import signal
         self.proc.send_signal(signal.SIGTERM)

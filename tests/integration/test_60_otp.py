@@ -632,12 +632,7 @@ def test_a_same_code_resend_in_queue_mode_leaves_one_mail_queued(env):
     m = Master(env, mail_delivery="queue")
     vid = None
     try:
-        st, body = m.start(key, {"email": env.new_address()})
-        check(st == 201, "start: %d %r" % (st, body))
-        vid = body["data"]["id"]
-        env.past_cooldown(vid)
-        st, body = m.post(key, "/v1/verifications/email/%s/resend" % vid, {})
-        check(st == 200, "resend: %d %r" % (st, body))
+        vid = m.start_and_resend(key)
         queued = env.psql("SELECT count(*) FROM mail_jobs WHERE verification_id = :'p1'"
                           " AND state = 'pending'", vid)
         check(queued == [["1"]], "mails queued for the one code: %r" % queued)
