@@ -74,7 +74,8 @@ BEGIN
     IF NEW.attempts < 0 OR NEW.attempts > NEW.max_attempts
        OR NEW.max_attempts NOT BETWEEN 1 AND 10
        OR octet_length(NEW.secret_hash) <> 32
-       OR NEW.delivery_status NOT IN ('QUEUED', 'SENT', 'FAILED', 'DELAYED', 'BOUNCED') THEN
+       OR NEW.delivery_status NOT IN ('QUEUED', 'SENT', 'FAILED', 'DELAYED', 'BOUNCED',
+                                      'HANDED_OVER') THEN
         RAISE EXCEPTION 'verification %: attempts %/%, hash or delivery status out of range',
             NEW.id, NEW.attempts, NEW.max_attempts USING ERRCODE = 'check_violation';
     END IF;
@@ -82,9 +83,12 @@ BEGIN
         -- (the id's characters are tok_random_id()'s: a regular expression
         -- here cost more than all the other checks together)
         IF NEW.status <> 'PENDING' OR length(NEW.id) <> 29 OR left(NEW.id, 3) <> 'ev_'
-           OR NEW.method NOT IN ('OTP', 'MAGIC_LINK')
-           OR NEW.token_format NOT IN ('numeric', 'alpha', 'alphanumeric')
-           OR NEW.code_length NOT BETWEEN 4 AND 12
+           OR NEW.method NOT IN ('OTP', 'MAGIC_LINK', 'CODE_AND_LINK')
+           OR NEW.token_format NOT IN ('numeric', 'alpha', 'alphanumeric', 'hex')
+           OR NEW.code_length NOT BETWEEN 4 AND 12 AND NEW.token_format <> 'hex'
+           OR NEW.code_length <> 64 AND NEW.token_format = 'hex'
+           OR NEW.delivery_channel NOT IN ('smtp', 'none', 'webhook')
+           OR (NEW.link_hash IS NULL) <> (NEW.method <> 'CODE_AND_LINK')
            OR NEW.ttl_seconds NOT BETWEEN 60 AND 2592000
            OR NEW.deliverability NOT IN ('DELIVERABLE', 'UNDELIVERABLE', 'UNKNOWN') THEN
             RAISE EXCEPTION 'verification %: a new verification out of range', NEW.id
@@ -451,6 +455,7 @@ CREATE OR REPLACE FUNCTION mp_start(
     p_fail_day integer, p_quota integer, p_locale text, p_client_ip inet, p_user_agent text,
     p_client_ip_hour integer, p_client_net_hour integer, p_client_addr_day integer,
     p_require_client_ip boolean, p_sealed_code bytea, p_resend_policy text, p_report_hash bytea,
+    p_delivery text, p_link_hash bytea, p_custom_hash bytea,
     OUT outcome text, OUT retry_after integer, OUT body text, OUT replay_status integer,
     OUT limit_max integer)
 LANGUAGE plpgsql AS $$
@@ -510,8 +515,20 @@ BEGIN
     END IF;
 
     -- also locks the address until the commit: one start at a time per
-    -- address, so superseding below is exact
+    -- address, so superseding below is exact, and so is the check of a
+    -- code the application chose
     lim := mp_address_allows(p_tenant, norm, p_per_hour, p_fail_day);
+    IF lim.outcome IS NULL AND p_custom_hash IS NOT NULL
+       AND EXISTS (SELECT 1 FROM verifications x WHERE x.tenant_id = p_tenant
+                   AND x.email_norm = norm AND x.expires_at > now() AND x.status = 'PENDING'
+                   AND x.custom_code_hash = p_custom_hash) THEN
+        lim.outcome := 'custom_code_in_use';
+    END IF;
+    IF lim.outcome IS NULL AND p_delivery = 'webhook'
+       AND (SELECT t.webhook_url IS NULL OR t.webhook_disabled_at IS NOT NULL
+            FROM tenants t WHERE t.id = p_tenant) THEN
+        lim.outcome := 'no_webhook';
+    END IF;
     IF lim.outcome IS NULL AND p_client_ip IS NOT NULL THEN
         lim := mp_client_allows(p_tenant, p_client_ip, norm, p_client_ip_hour, p_client_net_hour,
                                 p_client_addr_day);
@@ -534,7 +551,7 @@ BEGIN
     WHERE s.tenant_id = p_tenant AND s.email_norm = norm AND s.expires_at > now()
       AND s.status = 'PENDING' AND s.user_id IS NOT DISTINCT FROM p_user_id;
 
-    IF p_sealed_secret IS NULL THEN
+    IF p_delivery = 'smtp' AND p_sealed_secret IS NULL THEN
         -- sync mode: the worker sends the mail now, and the event waits to
         -- tell how that went (see mp_verification_written)
         PERFORM set_config('mailproof.hold_initiated', 'on', true);
@@ -542,18 +559,37 @@ BEGIN
     INSERT INTO verifications (id, tenant_id, api_key_id, email, email_norm, user_id, method,
         token_format, code_length, secret_hash, max_attempts, expires_at, ttl_seconds,
         redirect_url, subject, verification_line, metadata, delivery_status, deliverability,
-        disposable, locale, client_ip, user_agent, sealed_code, report_hash)
+        disposable, locale, client_ip, user_agent, sealed_code, report_hash, delivery_channel,
+        link_hash, custom_code_hash)
     VALUES (p_id, p_tenant, p_key, p_email, norm, p_user_id, p_method, p_token_format,
         p_code_length, p_secret_hash, p_max_attempts, now() + p_ttl * interval '1 second',
-        p_ttl, p_redirect_url, p_subject, p_line, p_metadata, 'QUEUED', p_deliverability,
+        p_ttl, p_redirect_url, p_subject, p_line, p_metadata,
+        CASE WHEN p_delivery = 'none' THEN 'HANDED_OVER' ELSE 'QUEUED' END, p_deliverability,
         p_disposable, p_locale, p_client_ip, p_user_agent,
-        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END, p_report_hash)
+        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END, p_report_hash,
+        p_delivery, p_link_hash, p_custom_hash)
     RETURNING * INTO v;
-    IF p_sealed_secret IS NOT NULL THEN
+    IF p_delivery = 'webhook' THEN
+        PERFORM mp_deliver_event(v, p_sealed_code);
+    ELSIF p_delivery = 'smtp' AND p_sealed_secret IS NOT NULL THEN
         INSERT INTO mail_jobs (verification_id, sealed_secret) VALUES (v.id, p_sealed_secret);
     END IF;
     outcome := 'created';
     body := mp_verification_json(v)::text;
+END $$;
+
+-- The verification.deliver event of v's new code or link (delivery
+-- webhook), one per start or resend: p_sealed, the sealed secret, stays in
+-- the row until the notifier has delivered the event or given up on it,
+-- which wipe it (DB_OUTBOX_*).
+CREATE OR REPLACE FUNCTION mp_deliver_event(v verifications, p_sealed bytea) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload, sealed_secret)
+    VALUES (mp_event_id(v.id, 'verification.deliver') || '_'
+                || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+            v.tenant_id, v.id, 'verification.deliver', mp_verification_json(v), p_sealed);
+    PERFORM mp_wake();
 END $$;
 
 -- A new code and expiry for a PENDING verification of p_tenant: the old
@@ -567,7 +603,7 @@ END $$;
 --          cooldown | rate_failed | rate_email
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea, p_sealed_code bytea,
-    p_cooldown integer, p_policy text,
+    p_cooldown integer, p_policy text, p_link_hash bytea,
     OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text,
     OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
@@ -611,17 +647,25 @@ BEGIN
         -- the code sent before, again: it keeps working, and so do its
         -- attempts; only the time left starts again
         UPDATE verifications x SET expires_at = now() + x.ttl_seconds * interval '1 second',
-            updated_at = now(), delivery_status = 'QUEUED', last_mail_at = now()
+            updated_at = now(), last_mail_at = now(),
+            delivery_status = CASE WHEN x.delivery_channel = 'none' THEN 'HANDED_OVER'
+                                   ELSE 'QUEUED' END
         WHERE x.id = p_id RETURNING * INTO v;
         sealed_code := v.sealed_code;
     ELSE
         UPDATE verifications x SET secret_hash = p_secret_hash, attempts = 0,
             expires_at = now() + x.ttl_seconds * interval '1 second', updated_at = now(),
-            delivery_status = 'QUEUED', last_mail_at = now(),
+            last_mail_at = now(), link_hash = p_link_hash, custom_code_hash = NULL,
+            delivery_status = CASE WHEN x.delivery_channel = 'none' THEN 'HANDED_OVER'
+                                   ELSE 'QUEUED' END,
             sealed_code = CASE WHEN p_policy = 'same_code' THEN p_sealed_code END
         WHERE x.id = p_id RETURNING * INTO v;
     END IF;
-    IF p_sealed_secret IS NOT NULL THEN
+    IF v.delivery_channel = 'webhook' THEN
+        PERFORM mp_deliver_event(v, coalesce(sealed_code, p_sealed_code));
+    ELSIF v.delivery_channel = 'none' THEN
+        NULL;   -- the code is in the answer
+    ELSIF p_sealed_secret IS NOT NULL THEN
         -- a mail still queued for an old code is dropped by the notifier:
         -- its code no longer matches secret_hash; one still waiting with
         -- this same code would be a second copy of the new mail
@@ -668,13 +712,14 @@ BEGIN
         verified_at = CASE WHEN x.secret_hash IN (p_hash, p_hash_prev)
                            THEN now() END,
         updated_at = now()
-    WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP'
-      AND x.status = 'PENDING' AND x.expires_at > now() AND x.attempts < x.max_attempts
+    WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant)
+      AND x.method <> 'MAGIC_LINK' AND x.status = 'PENDING' AND x.expires_at > now() AND x.attempts < x.max_attempts
     RETURNING * INTO v;
     IF NOT FOUND THEN
         -- no such verification, or one that takes no code: say which
         SELECT * INTO v FROM verifications x
-        WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant) AND x.method = 'OTP';
+        WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant)
+          AND x.method <> 'MAGIC_LINK';
         IF FOUND THEN
             stored := v.status;
             eff := mp_status(v);
@@ -701,9 +746,16 @@ DECLARE
 BEGIN
     SELECT x.id INTO vid FROM verifications x
     WHERE x.method = 'MAGIC_LINK' AND x.secret_hash = p_hash;
+    IF NOT FOUND THEN
+        -- the link of a mail with a code and a link
+        SELECT x.id INTO vid FROM verifications x WHERE x.link_hash = p_hash;
+    END IF;
     IF NOT FOUND AND p_hash_prev IS NOT NULL THEN
         SELECT x.id INTO vid FROM verifications x
         WHERE x.method = 'MAGIC_LINK' AND x.secret_hash = p_hash_prev;
+        IF NOT FOUND THEN
+            SELECT x.id INTO vid FROM verifications x WHERE x.link_hash = p_hash_prev;
+        END IF;
     END IF;
     RETURN vid;
 END $$;
@@ -720,7 +772,8 @@ BEGIN
     -- the hash again: a resend may have replaced the token meanwhile
     UPDATE verifications x SET link_views = x.link_views + 1
     WHERE x.id = mp_link_id(p_hash, p_hash_prev)
-      AND x.secret_hash IN (p_hash, p_hash_prev) RETURNING * INTO v;
+      AND (x.secret_hash IN (p_hash, p_hash_prev) OR x.link_hash IN (p_hash, p_hash_prev))
+    RETURNING * INTO v;
     IF FOUND THEN
         id := v.id;
         eff := mp_status(v);
@@ -739,7 +792,8 @@ DECLARE
     v verifications;
 BEGIN
     SELECT * INTO v FROM verifications x WHERE x.id = mp_link_id(p_hash, p_hash_prev)
-      AND x.secret_hash IN (p_hash, p_hash_prev) FOR UPDATE;
+      AND (x.secret_hash IN (p_hash, p_hash_prev) OR x.link_hash IN (p_hash, p_hash_prev))
+    FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
     END IF;
@@ -872,10 +926,10 @@ BEGIN
 END $$;
 
 -- Whether v waits for the outcome of a mail that a worker sends itself
--- (sync mode): queued, with no job for the notifier.
+-- (sync mode): mailed, queued, with no job for the notifier.
 CREATE OR REPLACE FUNCTION mp_mail_unrecorded(v verifications) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT v.delivery_status = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM mail_jobs j
+    SELECT v.delivery_status = 'QUEUED' AND v.delivery_channel = 'smtp' AND NOT EXISTS (SELECT 1 FROM mail_jobs j
         WHERE j.verification_id = v.id AND j.state IN ('pending', 'sending')) $$;
 
 -- Sync-mode mails sent at least p_age seconds ago whose outcome no worker
@@ -1134,6 +1188,13 @@ END $$;
 -- request asked for, when mailproof has it, else NULL for the tenant's
 -- default (or English).  Returns the tenant (for the idempotency record),
 -- its sender override and the locale used.
+-- Whether API key p_key holds verifications:deliver, which a start or
+-- resend needs to see a code, choose it, or have it sent to a webhook.
+-- Asked only of such a request: the others pay nothing for it.
+CREATE OR REPLACE FUNCTION mp_may_deliver(p_key bigint) RETURNS boolean
+LANGUAGE sql STABLE AS
+$$ SELECT 'verifications:deliver' = ANY (a.scopes) FROM api_keys a WHERE a.id = p_key $$;
+
 CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_email text, p_user_id text, p_method text, p_token_format text,
     p_code_length integer, p_secret_hash bytea, p_max_attempts integer, p_ttl integer,
@@ -1142,7 +1203,8 @@ CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit i
     p_per_hour integer, p_fail_day integer, p_refusal text, p_locale text, p_client_ip inet,
     p_user_agent text, p_client_ip_hour integer, p_client_net_hour integer,
     p_client_addr_day integer, p_require_client_ip boolean, p_sealed_code bytea,
-    p_resend_policy text, p_report_hash bytea,
+    p_resend_policy text, p_report_hash bytea, p_delivery text, p_link_hash bytea,
+    p_custom_hash bytea,
     OUT auth text, OUT retry_after integer, OUT tenant_id bigint, OUT mail_from text,
     OUT outcome text, OUT body text, OUT replay_status integer, OUT locale text,
     OUT limit_max integer)
@@ -1155,6 +1217,10 @@ BEGIN
     auth := a.auth;
     retry_after := a.retry_after;
     IF a.auth <> 'ok' THEN
+        RETURN;
+    END IF;
+    IF (p_delivery <> 'smtp' OR p_custom_hash IS NOT NULL) AND NOT mp_may_deliver(a.key_id) THEN
+        auth := 'scope:verifications:deliver';
         RETURN;
     END IF;
     tenant_id := a.tenant_id;
@@ -1172,7 +1238,8 @@ BEGIN
                   coalesce(a.client_net_hour, p_client_net_hour),
                   coalesce(a.client_addr_day, p_client_addr_day),
                   coalesce(a.require_client_ip, p_require_client_ip), p_sealed_code,
-                  coalesce(a.resend_policy, p_resend_policy), p_report_hash);
+                  coalesce(a.resend_policy, p_resend_policy), p_report_hash, p_delivery,
+                  p_link_hash, p_custom_hash);
     outcome := s.outcome;
     retry_after := s.retry_after;
     body := s.body;
@@ -1209,7 +1276,8 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_api_mail_info(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, OUT auth text, OUT retry_after integer, OUT known boolean, OUT email text,
     OUT method text, OUT token_format text, OUT code_length integer, OUT subject text,
-    OUT line text, OUT ttl integer, OUT mail_from text, OUT locale text)
+    OUT line text, OUT ttl integer, OUT mail_from text, OUT locale text,
+    OUT delivery_channel text)
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
@@ -1222,8 +1290,9 @@ BEGIN
     END IF;
     mail_from := a.mail_from;
     SELECT true, v.email, v.method, v.token_format, v.code_length, v.subject,
-           v.verification_line, v.ttl_seconds, v.locale
-    INTO known, email, method, token_format, code_length, subject, line, ttl, locale
+           v.verification_line, v.ttl_seconds, v.locale, v.delivery_channel
+    INTO known, email, method, token_format, code_length, subject, line, ttl, locale,
+         delivery_channel
     FROM verifications v WHERE v.id = p_id AND v.tenant_id = a.tenant_id;
     known := coalesce(known, false);
 END $$;
@@ -1232,6 +1301,7 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
     p_sealed_secret bytea, p_sealed_code bytea, p_cooldown integer, p_policy text,
+    p_link_hash bytea, p_deliver boolean,
     OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
     OUT body text, OUT tenant_id bigint, OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
@@ -1246,9 +1316,14 @@ BEGIN
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;
+    -- (p_deliver: the verification's code is handed over, not mailed)
+    IF p_deliver AND NOT mp_may_deliver(a.key_id) THEN
+        auth := 'scope:verifications:deliver';
+        RETURN;
+    END IF;
     r := mp_resend(a.tenant_id, p_id, p_secret_hash, coalesce(a.per_hour, p_per_hour),
                    p_fail_day, p_sealed_secret, p_sealed_code, p_cooldown,
-                   coalesce(a.resend_policy, p_policy));
+                   coalesce(a.resend_policy, p_policy), p_link_hash);
     outcome := r.outcome;
     retry_after := r.retry_after;
     status := r.status;

@@ -70,6 +70,12 @@ static const struct refusal {
 			    "addresses at disposable mail domains are not accepted" },
 	[VO_UNDELIVERABLE] = { 422, "UNDELIVERABLE_EMAIL",
 			       "the address's domain does not receive mail" },
+	[VO_CUSTOM_CODE_IN_USE] = { 409, "CUSTOM_CODE_IN_USE",
+				    "this address has a PENDING verification with this customCode; "
+				    "choose another code" },
+	[VO_NO_WEBHOOK] = { 422, "WEBHOOK_NOT_CONFIGURED",
+			    "delivery webhook needs this account's webhook URL, set and enabled "
+			    "(mailproofctl tenant set --webhook-url)" },
 };
 
 static void internal_error(struct request *rq)
@@ -118,11 +124,12 @@ static void answer_refusal(struct request *rq, enum verify_outcome o,
 /*
  * The answer to a start or resend that stored its verification: ok_status
  * (201 or 200) with the verification, "sent" and "hostedVerifyUrl" added,
- * or 502 EMAIL_SEND_FAILED naming it.  Returns the envelope text (caller
- * frees) and sets *status; NULL when the verification cannot be read.
+ * and with secrets the code or link handed over (delivery none); or 502
+ * EMAIL_SEND_FAILED naming it.  Returns the envelope text (caller frees
+ * and wipes) and sets *status; NULL when the verification cannot be read.
  */
 static char *sent_answer(const struct config *cfg, enum verify_outcome o,
-			 const struct verify_result *res, int ok_status, int *status)
+			 const struct verify_result *res, int ok_status, int secrets, int *status)
 {
 	json_t *v = res->verification ? json_loads(res->verification, 0, NULL) : NULL, *d;
 	char url[MAIL_URL_MAX];
@@ -152,8 +159,14 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 		json_object_set_new(v, "resendAvailableAt", json_string(at));
 	}
 	method = json_string_value(json_object_get(v, "method"));
-	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "OTP") == 0
+	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "MAGIC_LINK") != 0
 						  ? json_string(url) : json_null());
+	if (secrets && res->handed_over) {
+		json_object_set_new(v, "code", res->handed.code[0] ? json_string(res->handed.code)
+								   : json_null());
+		json_object_set_new(v, "link", res->handed.link[0] ? json_string(res->handed.link)
+								   : json_null());
+	}
 	if (o == VO_OK) {
 		*status = ok_status;
 		return jsonx_ok(v);
@@ -175,22 +188,27 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 static void answer_sent(struct request *rq, const struct verify_ctx *ctx, enum verify_outcome o,
 			const struct verify_result *res, int ok_status, const char *idem_key)
 {
-	char *text;
+	char *text, *kept = NULL;
 	int status;
 
 	if (o != VO_OK && o != VO_SEND_FAILED) {
 		answer_refusal(rq, o, res);
 		return;
 	}
-	if ((text = sent_answer(rq->cfg, o, res, ok_status, &status)) == NULL) {
+	if ((text = sent_answer(rq->cfg, o, res, ok_status, 1, &status)) == NULL) {
 		internal_error(rq);
 		return;
 	}
-	if (idem_key)
-		verify_remember(ctx, res->tenant, idem_key, status, text);
+	/* a code handed over is shown once: its replay has the answer without it */
+	if (idem_key && res->handed_over)
+		kept = sent_answer(rq->cfg, o, res, ok_status, 0, &status);
+	if (idem_key && (kept || !res->handed_over))
+		verify_remember(ctx, res->tenant, idem_key, status, kept ? kept : text);
 	request_reply(rq, status, "application/json",
 		      res->recovered ? "Idempotent-Replayed: true\r\n" : NULL, text, strlen(text));
+	sodium_memzero(text, strlen(text));
 	free(text);
+	free(kept);
 }
 
 /* The answer to a right code: what the verification now is. */
@@ -297,21 +315,106 @@ static int text_field(json_t *body, const char *name, size_t maxlen, const char 
 	return got;
 }
 
+/*
+ * Checks a customCode against its format: 4 to 12 characters of it (any
+ * letter case, spaces and hyphens dropped, as a typed code is), kept in
+ * code normalized.  0, or -1 with msg.
+ */
+static int custom_code(const char *given, struct verify_start_req *sr, char *msg, size_t msglen)
+{
+	char code[API_CODE_INPUT_MAX + 1];
+	size_t n;
+	int rc = -1;
+
+	snprintf(code, sizeof code, "%s", given);
+	verify_normalize_code(code);
+	n = strlen(code);
+	if (n < 4 || n > TOKEN_CODE_MAX || strspn(code, sr->alphabet) != n) {
+		snprintf(msg, msglen, "'customCode' must be 4 to %d characters of tokenFormat %s (%s)",
+			 TOKEN_CODE_MAX, sr->token_format, sr->alphabet);
+	} else {
+		memcpy(sr->custom_code, code, n + 1);
+		sr->code_length = (int)n;
+		rc = 0;
+	}
+	sodium_memzero(code, sizeof code);
+	return rc;
+}
+
+/*
+ * The method, format and code of a start: method (NULL: OTP), format
+ * (NULL: numeric) and custom (a customCode, or NULL) as the body gave
+ * them.  0, or -1 with msg.
+ */
+static int parse_method(json_t *body, const char *method, const char *format,
+			const char *custom, struct verify_start_req *sr, char *msg, size_t msglen)
+{
+	static const struct {
+		const char *name, *alphabet;
+	} formats[] = {
+		{ "numeric", TOKEN_FORMAT_NUMERIC }, { "alpha", TOKEN_FORMAT_ALPHA },
+		{ "alphanumeric", TOKEN_FORMAT_ALNUM }, { "hex", NULL },
+	};
+	size_t i;
+
+	if (method == NULL || strcmp(method, "OTP") == 0) {
+		sr->kind = SECRET_CODE;
+	} else if (strcmp(method, "MAGIC_LINK") == 0) {
+		sr->kind = SECRET_LINK;
+	} else if (strcmp(method, "CODE_AND_LINK") == 0) {
+		sr->kind = SECRET_CODE_AND_LINK;
+	} else {
+		snprintf(msg, msglen, "'method' must be OTP, MAGIC_LINK or CODE_AND_LINK");
+		return -1;
+	}
+	if (!(sr->kind & SECRET_LINK) && json_object_get(body, "redirectUrl")) {
+		snprintf(msg, msglen, "'redirectUrl' is for the MAGIC_LINK and CODE_AND_LINK methods "
+			 "only");
+		return -1;
+	}
+	if (!(sr->kind & SECRET_CODE) && (json_object_get(body, "tokenFormat") ||
+					  json_object_get(body, "codeLength") || custom)) {
+		snprintf(msg, msglen, "'tokenFormat', 'codeLength' and 'customCode' are for the OTP "
+			 "and CODE_AND_LINK methods only");
+		return -1;
+	}
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(format ? format : "numeric", formats[i].name) == 0)
+			break;
+	if (i == sizeof formats / sizeof formats[0]) {
+		snprintf(msg, msglen, "'tokenFormat' must be numeric, alpha, alphanumeric or hex");
+		return -1;
+	}
+	sr->token_format = formats[i].name;
+	sr->alphabet = formats[i].alphabet;
+	if (sr->alphabet == NULL) {
+		/* hex: 32 random bytes, whatever codeLength says */
+		sr->code_length = TOKEN_HEX_CODE_LEN;
+		if (custom) {
+			snprintf(msg, msglen, "'customCode' is for tokenFormat numeric, alpha or "
+				 "alphanumeric");
+			return -1;
+		}
+	}
+	return custom ? custom_code(custom, sr, msg, msglen) : 0;
+}
+
 int api_verification_parse_start(struct request *rq, struct verify_start_req *sr, char **metadata)
 {
 	static const char *const fields[] = {
 		"email", "userId", "method", "redirectUrl", "tokenFormat", "codeLength",
 		"expiresInSeconds", "maxAttempts", "subject", "verificationLine", "metadata",
-		"locale", "clientIp", "userAgent", NULL
+		"locale", "clientIp", "userAgent", "delivery", "customCode", NULL
 	};
 	const struct config *cfg = rq->cfg;
 	const char *method = "OTP", *format = "numeric", *redirect = NULL, *idem, *locale = NULL;
-	const char *client_ip = NULL;
+	const char *client_ip = NULL, *custom = NULL;
 	json_t *body = rq->json, *meta;
 	char msg[200], *canon;
 
 	memset(sr, 0, sizeof *sr);
 	*metadata = NULL;
+	sr->delivery = "smtp";
 	sr->code_length = cfg->default_code_length;
 	sr->expires_seconds = cfg->default_expires_seconds;
 	sr->max_attempts = cfg->default_max_attempts;
@@ -340,7 +443,9 @@ int api_verification_parse_start(struct request *rq, struct verify_start_req *sr
 	    text_field(body, "verificationLine", 500, &sr->verification_line, msg, sizeof msg) < 0 ||
 	    jsonx_get_string(body, "locale", 64, &locale, msg, sizeof msg) < 0 ||
 	    jsonx_get_string(body, "clientIp", UTIL_IP_MAX - 1, &client_ip, msg, sizeof msg) < 0 ||
-	    text_field(body, "userAgent", 512, &sr->user_agent, msg, sizeof msg) < 0)
+	    text_field(body, "userAgent", 512, &sr->user_agent, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "delivery", 16, &sr->delivery, msg, sizeof msg) < 0 ||
+	    jsonx_get_string(body, "customCode", 64, &custom, msg, sizeof msg) < 0)
 		goto bad;
 	if (client_ip && util_ip_canonical(client_ip, sr->client_ip) < 0) {
 		snprintf(msg, sizeof msg, "'clientIp' must be an IPv4 or IPv6 address, such as "
@@ -351,34 +456,14 @@ int api_verification_parse_start(struct request *rq, struct verify_start_req *sr
 		snprintf(msg, sizeof msg, "'locale' must be a BCP 47 language tag, such as de or pt-BR");
 		goto bad;
 	}
-	if (method == NULL)
-		method = "OTP";
-	if (strcmp(method, "OTP") != 0 && strcmp(method, "MAGIC_LINK") != 0) {
-		snprintf(msg, sizeof msg, "'method' must be OTP or MAGIC_LINK");
+	if (parse_method(body, method, format, custom, sr, msg, sizeof msg) < 0)
 		goto bad;
-	}
-	sr->magic_link = strcmp(method, "MAGIC_LINK") == 0;
-	if (!sr->magic_link && json_object_get(body, "redirectUrl")) {
-		snprintf(msg, sizeof msg, "'redirectUrl' is for the MAGIC_LINK method only");
-		goto bad;
-	}
-	if (sr->magic_link && (json_object_get(body, "tokenFormat") ||
-			       json_object_get(body, "codeLength"))) {
-		snprintf(msg, sizeof msg, "'tokenFormat' and 'codeLength' are for the OTP method only");
-		goto bad;
-	}
 	sr->redirect_url = redirect;
-	if (format == NULL || strcmp(format, "numeric") == 0) {
-		sr->token_format = "numeric";
-		sr->alphabet = TOKEN_FORMAT_NUMERIC;
-	} else if (strcmp(format, "alpha") == 0) {
-		sr->token_format = "alpha";
-		sr->alphabet = TOKEN_FORMAT_ALPHA;
-	} else if (strcmp(format, "alphanumeric") == 0) {
-		sr->token_format = "alphanumeric";
-		sr->alphabet = TOKEN_FORMAT_ALNUM;
-	} else {
-		snprintf(msg, sizeof msg, "'tokenFormat' must be numeric, alpha or alphanumeric");
+	if (sr->delivery == NULL)
+		sr->delivery = "smtp";
+	if (strcmp(sr->delivery, "smtp") != 0 && strcmp(sr->delivery, "none") != 0 &&
+	    strcmp(sr->delivery, "webhook") != 0) {
+		snprintf(msg, sizeof msg, "'delivery' must be smtp, none or webhook");
 		goto bad;
 	}
 	meta = json_object_get(body, "metadata");
@@ -437,6 +522,7 @@ void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTE
 		answer_sent(rq, &ctx, o, &res, 201, sr.idem_key);
 		verify_result_free(&res);
 	}
+	sodium_memzero(sr.custom_code, sizeof sr.custom_code);
 	free(metadata);
 }
 

@@ -7,8 +7,11 @@
 struct request;
 struct verify_start_req;
 
-/* Longest code text accepted before normalization; codes are 4-12 long. */
-#define API_CODE_INPUT_MAX 64
+/*
+ * Longest code text accepted before normalization: codes are 4-12 long, or
+ * 64 hex digits, which may come pasted with spaces.
+ */
+#define API_CODE_INPUT_MAX 128
 
 void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);

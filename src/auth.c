@@ -112,7 +112,8 @@ void auth_refused(struct request *rq, const struct db_auth *key)
 		break;
 	case DB_KEY_SCOPE:
 		request_error(rq, 403, "SCOPE_REQUIRED", "the API key lacks the scope this route needs",
-			      json_pack("{s:s}", "scope", scope_name(rq->auth.scopes)), NULL);
+			      json_pack("{s:s}", "scope", key->scope[0] ? key->scope :
+					scope_name(rq->auth.scopes)), NULL);
 		break;
 	default:
 		request_error(rq, 401, "UNAUTHORIZED", key->outcome == DB_KEY_REVOKED ?

@@ -387,7 +387,7 @@ int cmd_key_create(struct ctx *c)
 		scopes = "verifications:write,verifications:check,verifications:read";
 	if (scope_parse(scopes, &bits) < 0)
 		return ctl_fail("key create: --scopes: use a comma list of verifications:write, "
-			    "verifications:check, verifications:read");
+			    "verifications:check, verifications:read, verifications:deliver");
 	scope_format(bits, names, sizeof names);
 	snprintf(arr, sizeof arr, "{%s}", names);
 	token_api_key(key);

@@ -2,6 +2,7 @@
 #include "db_api.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db.h"
@@ -12,7 +13,7 @@ static enum db_key key_of(const char *word)
 {
 	return strcmp(word, "ok") == 0 ? DB_KEY_OK :
 	       strcmp(word, "limited") == 0 ? DB_KEY_LIMITED :
-	       strcmp(word, "scope") == 0 ? DB_KEY_SCOPE :
+	       strncmp(word, "scope", 5) == 0 && (word[5] == '\0' || word[5] == ':') ? DB_KEY_SCOPE :
 	       strcmp(word, "revoked") == 0 ? DB_KEY_REVOKED : DB_KEY_INVALID;
 }
 
@@ -23,6 +24,9 @@ int db_auth(const PGresult *r, struct db_auth *out)
 	if (PQntuples(r) < 1 || c < 0 || rc < 0)
 		return -1;
 	out->outcome = key_of(PQgetvalue(r, 0, c));
+	out->scope[0] = '\0';
+	if (out->outcome == DB_KEY_SCOPE && PQgetvalue(r, 0, c)[5] == ':')
+		snprintf(out->scope, sizeof out->scope, "%s", PQgetvalue(r, 0, c) + 6);
 	out->retry_after = (int)db_get_int(r, 0, rc, 1, 60, 60);
 	return 0;
 }

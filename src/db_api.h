@@ -16,6 +16,8 @@ enum db_key { DB_KEY_OK, DB_KEY_LIMITED, DB_KEY_SCOPE, DB_KEY_REVOKED, DB_KEY_IN
 struct db_auth {
 	enum db_key outcome;
 	int retry_after;	/* seconds, when limited */
+	char scope[32];		/* DB_KEY_SCOPE: the scope the request needs beyond the
+				   route's ("scope:NAME"), else "" */
 };
 int db_auth(const PGresult *r, struct db_auth *out);
 

@@ -41,7 +41,7 @@ int db_hosted_info(const PGresult *r, struct db_hosted_info *out)
 	if (PQntuples(r) != 1)
 		return -1;
 	out->eff = vstatus_of(PQgetvalue(r, 0, 0));
-	out->otp = strcmp(PQgetvalue(r, 0, 1), "OTP") == 0;
+	out->otp = strcmp(PQgetvalue(r, 0, 1), "MAGIC_LINK") != 0;
 	out->format = PQgetvalue(r, 0, 2);
 	out->locale = PQgetvalue(r, 0, 3);
 	db_mail_brand(r, 0, 4, &out->brand);

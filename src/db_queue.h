@@ -26,18 +26,17 @@ struct db_event_row {
 	int disabled;			/* webhooks off after a 410 */
 	const char *tenant_id;
 	const char *secret_previous;	/* a rotated-out secret that still signs, or "" */
+	const char *sealed_code;	/* verification.deliver: the code or link, sealed
+					   (hex); NULL once wiped, and for other events */
+	const char *verification_id;	/* NULL for an event of no verification */
 };
 
-struct db_mail_row {
-	const char *id;			/* mail job */
-	const char *verification_id;
+/* What a verification's mail is written from (MAIL_OF_COLS of db_sql.h). */
+struct db_mail_of {
 	const char *email;
-	int attempt;			/* this one, from 1 */
 	const char *status;		/* the verification's, as of now */
 	const char *mail_from;		/* the tenant's, "" for the default */
-	const char *sealed_secret;	/* hex, NULL for a job that holds its message */
-	const char *sealed_message;	/* hex */
-	int link;			/* a magic link, not a code */
+	const char *method;		/* OTP, MAGIC_LINK or CODE_AND_LINK */
 	const char *subject;		/* NULL for the default */
 	const char *verification_line;	/* NULL for the default */
 	int ttl_seconds;
@@ -45,6 +44,28 @@ struct db_mail_row {
 	const char *locale;
 	struct mail_brand brand;
 };
+
+/*
+ * Points vm at what m says of verification id; its code and link are the
+ * caller's (secret_mail()).
+ */
+void db_mail_of_verification(const struct db_mail_of *m, const char *id,
+			     struct mail_verification *vm);
+
+struct db_mail_row {
+	const char *id;			/* mail job */
+	const char *verification_id;
+	int attempt;			/* this one, from 1 */
+	const char *sealed_secret;	/* hex, NULL for a job that holds its message */
+	const char *sealed_message;	/* hex */
+	struct db_mail_of m;
+};
+
+/*
+ * DB_DELIVER_INFO: what a verification.deliver event's mail is written
+ * from.  0, or -1 when there is no such verification (purged).
+ */
+int db_deliver_info(const PGresult *r, struct db_mail_of *out);
 
 /* DB_SYNC_UNRECORDED: a sync-mode mail whose outcome no worker recorded. */
 struct db_unrecorded_row {

@@ -60,36 +60,40 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * metadata, $17 the sealed secret in queue mode, $18 deliverability, $19
 	 * disposable, $20 and $21 the idempotency key and body hash, $22 mails
 	 * per address and hour, $23 wrong codes per address and day, $24 a
-	 * refusal (disposable or undeliverable) or NULL.  Then: tenant, its
-	 * sender override, outcome, body, replayed status.
+	 * refusal (disposable or undeliverable) or NULL, ... $35 delivery
+	 * (smtp, none, webhook), $36 the link token's hash beside a code, $37
+	 * the hash of a customCode.  Then: tenant, its sender override,
+	 * outcome, body, replayed status.
 	 */
-	[DB_API_START] = { "api_start", 34, 0,
+	[DB_API_START] = { "api_start", 37, 0,
 		"SELECT auth, retry_after, tenant_id, mail_from, outcome, body, replay_status, locale,"
 		" limit_max"
 		" FROM mp_api_start(" AUTH ", $4, $5, $6, $7, $8, $9::int, $10::bytea, $11::int,"
 		" $12::int, $13, $14, $15, $16::jsonb, $17::bytea, $18, $19::bool, $20, $21::bytea,"
 		" $22::int, $23::int, $24, $25, $26::inet, $27, $28::int, $29::int, $30::int,"
-		" $31::bool, $32::bytea, $33, $34::bytea)",
+		" $31::bool, $32::bytea, $33, $34::bytea, $35, $36::bytea, $37::bytea)",
 		"auth retry_after tenant_id mail_from outcome body replay_status locale limit_max" },
 
 	/* $4 id.  Then: known, email, method, format, length, subject, line, lifetime, sender. */
 	[DB_API_MAIL_INFO] = { "api_mail_info", 4, 0,
 		"SELECT auth, retry_after, known, email, method, token_format, code_length, subject,"
-		" line, ttl, mail_from, locale FROM mp_api_mail_info(" AUTH ", $4)",
+		" line, ttl, mail_from, locale, delivery_channel FROM mp_api_mail_info(" AUTH ", $4)",
 		"auth retry_after known email method token_format code_length subject line ttl mail_from"
-		" locale" },
+		" locale delivery_channel" },
 
 	/*
 	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
 	 * the sealed secret in queue mode, $9 it in any mode (kept under
-	 * same_code), $10 the cooldown, $11 the policy.  Then: outcome, status,
+	 * same_code), $10 the cooldown, $11 the policy, $12 the new link token's
+	 * hash beside a code, $13 whether the code is handed over (the key
+	 * needs verifications:deliver).  Then: outcome, status,
 	 * eff, body, and the code sealed before when it is mailed again (hex).
 	 */
-	[DB_API_RESEND] = { "api_resend", 11, 0,
+	[DB_API_RESEND] = { "api_resend", 13, 0,
 		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id, limit_max,"
 		" coalesce(encode(sealed_code, 'hex'), '') AS sealed_code"
 		" FROM mp_api_resend(" AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea, $9::bytea,"
-		" $10::int, $11)",
+		" $10::int, $11, $12::bytea, $13::bool)",
 		"auth retry_after outcome status eff body tenant_id limit_max sealed_code" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
@@ -184,14 +188,16 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"  coalesce(t.webhook_url, '') AS url, t.webhook_secret AS secret,"
 		"  t.webhook_disabled_at IS NOT NULL AS disabled, t.id AS tenant_id,"
 		"  CASE WHEN t.webhook_secret_previous_until > now()"
-		"   THEN t.webhook_secret_previous ELSE '' END AS secret_previous",
+		"   THEN t.webhook_secret_previous ELSE '' END AS secret_previous,"
+		"  encode(o.sealed_secret, 'hex') AS sealed_code, o.verification_id",
 		"id event_id type payload created_at attempt url secret disabled tenant_id"
-		" secret_previous" },
+		" secret_previous sealed_code verification_id" },
 
 	/* $1 id, $2 HTTP status. */
 	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,
 		"UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL,"
-		"  last_status = $2::int, last_error = NULL WHERE id = $1::bigint", NULL },
+		"  last_status = $2::int, last_error = NULL, sealed_secret = NULL"
+		" WHERE id = $1::bigint", NULL },
 
 	/*
 	 * A failed attempt: $1 id, $2 delay ms, $3 HTTP status or NULL, $4 what
@@ -201,6 +207,7 @@ const struct db_statement db_statements[DB__COUNT] = {
 	[DB_OUTBOX_RETRY] = { "outbox_retry", 5, 0,
 		"UPDATE outbox SET locked_until = NULL, last_status = $3::int, last_error = $4,"
 		"  state = CASE WHEN attempts >= $5::int THEN 'dead' ELSE 'pending' END,"
+		"  sealed_secret = CASE WHEN attempts >= $5::int THEN NULL ELSE sealed_secret END,"
 		"  run_at = now() + $2::int * interval '1 millisecond'"
 		" WHERE id = $1::bigint RETURNING state", "state" },
 
@@ -212,20 +219,32 @@ const struct db_statement db_statements[DB__COUNT] = {
 	/* No more attempts: $1 id, $2 'dead' or 'skipped', $3 HTTP status or NULL, $4 why. */
 	[DB_OUTBOX_GIVE_UP] = { "outbox_give_up", 4, 0,
 		"UPDATE outbox SET state = $2, locked_until = NULL, last_status = $3::int,"
-		"  last_error = $4 WHERE id = $1::bigint", NULL },
+		"  last_error = $4, sealed_secret = NULL WHERE id = $1::bigint", NULL },
 
 	/* The endpoint answered 410 Gone: $1 tenant. */
 	[DB_TENANT_DISABLE_WEBHOOK] = { "tenant_disable_webhook", 1, 0,
 		"UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, now())"
 		" WHERE id = $1::bigint", NULL },
 
+	/* What a verification.deliver event of verification $1 writes its mail from. */
+	[DB_DELIVER_INFO] = { "deliver_info", 1, 1,
+		"SELECT " MAIL_OF_COLS
+		" FROM verifications v, tenants t WHERE v.id = $1 AND t.id = v.tenant_id",
+		MAIL_OF_NAMES },
+
+	/*
+	 * How a verification.deliver event of verification $1 went: $2 it
+	 * reached the endpoint (SENT), else it never will (FAILED, and a
+	 * PENDING verification fails); $3 what happened.  See mp_mail_record().
+	 */
+	[DB_DELIVER_RESULT] = { "deliver_result", 3, 0,
+		"SELECT (mp_mail_record($1, $2::bool, true, NULL, $3, true)).id", "id" },
+
 	/*
 	 * $1 batch, $2 lease ms, $3 the notifier's name.  Returns job id,
-	 * verification id, address,
-	 * attempts, effective status, the tenant's sender override, the sealed
-	 * secret (hex; NULL for a job of version 3, which carries its whole
-	 * sealed message instead), the sealed message, method, subject, line,
-	 * lifetime, and the keyed hash of the verification's current secret.
+	 * verification id, attempts, the sealed secret (hex; NULL for a job of
+	 * version 3, which carries its whole sealed message instead), the
+	 * sealed message, and what the mail is written from (MAIL_OF_COLS).
 	 */
 	[DB_MAILQ_CLAIM] = { "mailq_claim", 3, 0,
 		"UPDATE mail_jobs j SET state = 'sending', attempts = j.attempts + 1,"
@@ -236,14 +255,10 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"       ORDER BY run_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED) due,"
 		"  verifications v, tenants t"
 		" WHERE j.id = due.id AND v.id = j.verification_id AND t.id = v.tenant_id"
-		" RETURNING j.id, v.id AS verification_id, v.email, j.attempts AS attempt,"
-		"  mp_status(v) AS status, coalesce(t.mail_from, '') AS mail_from,"
+		" RETURNING j.id, v.id AS verification_id, j.attempts AS attempt,"
 		"  encode(j.sealed_secret, 'hex') AS sealed_secret,"
-		"  encode(j.sealed_message, 'hex') AS sealed_message, v.method, v.subject,"
-		"  v.verification_line, v.ttl_seconds, encode(v.secret_hash, 'hex') AS secret_hash,"
-		"  v.locale, " MAIL_BRAND_COLS,
-		"id verification_id email attempt status mail_from sealed_secret sealed_message"
-		" method subject verification_line ttl_seconds secret_hash locale " MAIL_BRAND_NAMES },
+		"  encode(j.sealed_message, 'hex') AS sealed_message, " MAIL_OF_COLS,
+		"id verification_id attempt sealed_secret sealed_message " MAIL_OF_NAMES },
 
 	/* The templates of tenant $1 (tenant_templates), all of them: a few at most. */
 	[DB_TENANT_TEMPLATES] = { "tenant_templates", 1, 1,

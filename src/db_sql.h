@@ -17,6 +17,19 @@
 	" AS custom"
 #define MAIL_BRAND_NAMES "brand support accent logo_type logo tenant custom"
 
+/*
+ * What a verification's mail is written from, as stored, of verification
+ * v and its tenant t: address, effective status, the tenant's sender
+ * override, method, subject, line, lifetime, the keyed hash of its
+ * current secret, language and brand.  db_mail_of() decodes them.
+ */
+#define MAIL_OF_COLS \
+	"v.email, mp_status(v) AS status, coalesce(t.mail_from, '') AS mail_from, v.method," \
+	" v.subject, v.verification_line, v.ttl_seconds," \
+	" encode(v.secret_hash, 'hex') AS secret_hash, v.locale, " MAIL_BRAND_COLS
+#define MAIL_OF_NAMES "email status mail_from method subject verification_line ttl_seconds" \
+	" secret_hash locale " MAIL_BRAND_NAMES
+
 enum db_stmt {
 	DB_PING,
 	DB_API_GET,
@@ -42,6 +55,8 @@ enum db_stmt {
 	DB_OUTBOX_RELEASE,
 	DB_OUTBOX_GIVE_UP,
 	DB_TENANT_DISABLE_WEBHOOK,
+	DB_DELIVER_INFO,
+	DB_DELIVER_RESULT,
 	DB_MAILQ_CLAIM,
 	DB_MAIL_BRAND,
 	DB_TENANT_TEMPLATES,

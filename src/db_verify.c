@@ -24,7 +24,7 @@ int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
 	if (PQgetvalue(r, 0, 2)[0] != 't')
 		return -1;
 	out->email = PQgetvalue(r, 0, 3);
-	out->link = strcmp(PQgetvalue(r, 0, 4), "MAGIC_LINK") == 0;
+	out->method = PQgetvalue(r, 0, 4);
 	out->format = PQgetvalue(r, 0, 5);
 	out->code_length = (int)db_get_int(r, 0, 6, 4, TOKEN_CODE_MAX, 6);
 	out->subject = db_get_text(r, 0, 7);
@@ -32,6 +32,7 @@ int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
 	out->ttl_seconds = (int)db_get_int(r, 0, 9, 60, 2592000, 60);
 	out->mail_from = PQgetvalue(r, 0, 10);
 	out->locale = PQgetvalue(r, 0, 11);
+	out->channel = PQgetvalue(r, 0, 12);
 	return 0;
 }
 

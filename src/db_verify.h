@@ -35,14 +35,15 @@ void db_verify_start(const PGresult *r, struct db_verify_start *out);
 /* DB_API_MAIL_INFO: what a resend needs to write its mail. */
 struct db_verify_mail_info {
 	const char *email;
-	int link;			/* a magic link, not a code */
-	const char *format;		/* numeric, alpha or alphanumeric; "" for a link */
+	const char *method;		/* OTP, MAGIC_LINK or CODE_AND_LINK */
+	const char *format;		/* numeric, alpha, alphanumeric or hex; "" for a link */
 	int code_length;		/* 6 when unreadable */
 	const char *subject;		/* NULL for the default */
 	const char *line;		/* NULL for the default */
 	int ttl_seconds;
 	const char *mail_from;		/* the tenant's sender override, "" for none */
 	const char *locale;		/* the verification's language */
+	const char *channel;		/* delivery: smtp, none or webhook */
 };
 /* 0, or -1 when the key's tenant has no such verification. */
 int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out);

@@ -98,8 +98,9 @@ static int letter_write(const struct config *cfg, const struct mail_verification
 			struct letter *l)
 {
 	const struct mail_brand *b = vm->brand;
-	const char *kind = vm->link ? "link" : "otp", *dir = catalog_get(&l->cat, "language.dir");
-	char minutes[16], hosted[MAIL_URL_MAX], report[MAIL_URL_MAX], key[32], name[16], err[512];
+	const char *kind = vm->code && vm->link ? "code_and_link" : vm->link ? "link" : "otp";
+	const char *dir = catalog_get(&l->cat, "language.dir");
+	char minutes[16], hosted[MAIL_URL_MAX], report[MAIL_URL_MAX], key[32], name[32], err[512];
 	int found;
 
 	snprintf(minutes, sizeof minutes, "%d", (vm->ttl_seconds + 59) / 60);
@@ -202,6 +203,21 @@ int mail_verification_part(const struct config *cfg, const struct mail_verificat
 		    &l.text;
 		rc = buf_append(out, b->data ? b->data : "", b->len);
 	}
+	letter_free(&l);
+	return rc;
+}
+
+int mail_verification_parts(const struct config *cfg, const struct mail_verification *vm,
+			    struct buf *subject, struct buf *text, struct buf *html)
+{
+	struct letter l;
+	int rc = -1;
+
+	if (letter_make(cfg, vm, &l) == 0 &&
+	    buf_append(subject, l.subject.data ? l.subject.data : "", l.subject.len) == 0 &&
+	    buf_append(text, l.text.data ? l.text.data : "", l.text.len) == 0 &&
+	    buf_append(html, l.html.data ? l.html.data : "", l.html.len) == 0)
+		rc = 0;
 	letter_free(&l);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * What a verification's mail says: the templates of template_dir (otp.txt,
- * otp.html, link.txt, link.html) with the words of the verification's
+ * otp.html, link.txt, link.html, code_and_link.txt, code_and_link.html) with the words of the verification's
  * language (catalog.h) and the brand of the tenant that asks, composed as
  * MIME by mail.c.  A template sees {{code}}, {{link}}, {{expires}} (a
  * duration in words, "15 minutes"), {{expires_minutes}},
@@ -39,8 +39,8 @@ struct mail_brand {
 struct mail_verification {
 	const char *id;
 	const char *email;
-	const char *code;		/* OTP, else NULL */
-	const char *link;		/* MAGIC_LINK, else NULL */
+	const char *code;		/* OTP and CODE_AND_LINK, else NULL */
+	const char *link;		/* MAGIC_LINK and CODE_AND_LINK, else NULL */
 	const char *subject;		/* NULL: the catalogue's */
 	const char *verification_line;	/* NULL: the catalogue's */
 	int ttl_seconds;
@@ -70,6 +70,14 @@ int mail_verification_compose(const struct config *cfg, const char *from,
  */
 int mail_verification_part(const struct config *cfg, const struct mail_verification *vm,
 			   const char *part, struct buf *out);
+
+/*
+ * The subject, text and HTML of vm's mail, as mail_verification_compose()
+ * writes them, appended to subject, text and html (a verification.deliver
+ * event's).  0, or -1 (logged).  The caller wipes text and html.
+ */
+int mail_verification_parts(const struct config *cfg, const struct mail_verification *vm,
+			    struct buf *subject, struct buf *text, struct buf *html);
 
 /*
  * Composes the mail of vm (see mail_verification_compose()) and sends it

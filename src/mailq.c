@@ -16,6 +16,7 @@
 #include "mail_verification.h"
 #include "mailjournal.h"
 #include "outbox.h"
+#include "secret.h"
 #include "smtp.h"
 #include "token.h"
 #include "verp.h"
@@ -50,29 +51,6 @@ static int unseal(const struct config *cfg, const char *vid, const char *hex, st
 }
 
 /*
- * True when secret (a code, or a magic link token) is still the one of
- * verification vid, whose current keyed hash is hash_hex: a resend replaces
- * it, and a mail queued before must not be sent then.
- */
-static int secret_current(const struct config *cfg, const char *vid, int link, const char *secret,
-			  const char *hash_hex)
-{
-	unsigned char stored[TOKEN_HASH_BYTES], h[TOKEN_HASH_BYTES];
-
-	if (sodium_hex2bin(stored, sizeof stored, hash_hex, strlen(hash_hex), NULL, NULL, NULL) != 0)
-		return 0;
-	token_hash(cfg->secret_key, link ? "link" : "otp", link ? secret : vid, link ? NULL : secret,
-		 h);
-	if (token_hash_equal(h, stored))
-		return 1;
-	if (!cfg->have_secret_key_previous)
-		return 0;
-	token_hash(cfg->secret_key_previous, link ? "link" : "otp", link ? secret : vid,
-		 link ? NULL : secret, h);
-	return token_hash_equal(h, stored);
-}
-
-/*
  * The message of claimed job j into msg: written now from the sealed code
  * or link token, or (a job queued by version 3) the sealed message itself.
  * Returns 0, 1 when a resend has replaced the job's secret (no message),
@@ -82,37 +60,24 @@ static int message(const struct config *cfg, const struct db_mail_row *j, struct
 {
 	const char *vid = j->verification_id;
 	struct mail_verification vm;
-	char url[MAIL_URL_MAX];
-	struct buf secret;
+	struct secret s;
 	int rc = -1;
 
 	if (j->sealed_secret == NULL)
 		return unseal(cfg, vid, j->sealed_message, msg);
-	buf_init(&secret, 256);
-	if (unseal(cfg, vid, j->sealed_secret, &secret) < 0)
+	if (secret_open(cfg, vid, secret_kind(j->m.method), j->sealed_secret, &s) < 0) {
+		log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
 		goto out;
-	if (!secret_current(cfg, vid, j->link, secret.data, j->secret_hash)) {
+	}
+	if (!secret_current(&s, j->m.secret_hash)) {
 		rc = 1;
 		goto out;
 	}
-	vm.id = vid;
-	vm.email = j->email;
-	vm.code = j->link ? NULL : secret.data;
-	vm.link = NULL;
-	if (j->link) {
-		mail_link_url(cfg, secret.data, url);
-		vm.link = url;
-	}
-	vm.subject = j->subject;
-	vm.verification_line = j->verification_line;
-	vm.ttl_seconds = j->ttl_seconds;
-	vm.locale = j->locale;
-	vm.brand = &j->brand;
-	rc = mail_verification_compose(cfg, j->mail_from, &vm, msg);
-	sodium_memzero(url, sizeof url);
+	db_mail_of_verification(&j->m, vid, &vm);
+	secret_mail(&s, &vm);
+	rc = mail_verification_compose(cfg, j->m.mail_from, &vm, msg);
 out:
-	sodium_memzero(secret.data, secret.len);
-	buf_free(&secret);
+	secret_wipe(&s);
 	return rc;
 }
 
@@ -126,13 +91,13 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	int final, rc, failed;
 
 	db_mail_row(r, i, &j);
-	if (vstatus_of(j.status) != VS_PENDING) {
+	if (vstatus_of(j.m.status) != VS_PENDING) {
 		/* canceled, expired or failed meanwhile: nothing to send */
-		log_info("verification %s: %s, queued mail dropped", j.verification_id, j.status);
+		log_info("verification %s: %s, queued mail dropped", j.verification_id, j.m.status);
 		record(db, j.id, 0, 1, 0, "not sent: the verification is no longer pending", 0);
 		return;
 	}
-	if ((tr = db_mail_templates(db, &j.brand, &failed)) == NULL && failed) {
+	if ((tr = db_mail_templates(db, &j.m.brand, &failed)) == NULL && failed) {
 		/* its lease runs out and the job is claimed again */
 		log_warnx("verification %s: the tenant's templates could not be read",
 			  j.verification_id);
@@ -140,7 +105,7 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 	}
 	buf_init(&msg, MAIL_MAX_BYTES);
 	rc = message(cfg, &j, &msg);
-	db_mail_templates_free(&j.brand, tr);
+	db_mail_templates_free(&j.m.brand, tr);
 	if (rc != 0) {
 		if (rc > 0) {
 			const char *p[1] = { j.id };
@@ -155,12 +120,12 @@ static void send_one(struct db *db, const struct config *cfg, PGresult *r, int i
 		buf_free(&msg);
 		return;
 	}
-	smtp_send(cfg, verp_sender(cfg, j.verification_id, j.mail_from, envelope, sizeof envelope),
-		  j.email, msg.data, NULL, &res);
+	smtp_send(cfg, verp_sender(cfg, j.verification_id, j.m.mail_from, envelope, sizeof envelope),
+		  j.m.email, msg.data, NULL, &res);
 	sodium_memzero(msg.data, msg.len);
 	buf_free(&msg);
 	final = res.ok || !res.temporary || j.attempt >= cfg->mail_max_attempts;
-	snprintf(kv, sizeof kv, "verification=%s tenant=%s", j.verification_id, j.brand.tenant_id);
+	snprintf(kv, sizeof kv, "verification=%s tenant=%s", j.verification_id, j.m.brand.tenant_id);
 	if (res.ok)
 		log_kv(LOG_LVL_INFO, kv, "verification %s: queued mail attempt %d sent (%d %s)",
 		       j.verification_id, j.attempt, res.code, res.reply);

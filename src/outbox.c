@@ -10,11 +10,13 @@
 #include "config.h"
 #include "db.h"
 #include "db_queue.h"
+#include "deliver.h"
 #include "lease.h"
 #include "log.h"
 #include "webhook.h"
 
-#define BODY_MAX (64 * 1024)
+/* a verification.deliver event carries a whole mail, a tenant's templates up to 64 KiB each */
+#define BODY_MAX (512 * 1024)
 
 long long outbox_backoff_ms(int base_ms, int attempt)
 {
@@ -40,14 +42,51 @@ static int run(struct db *db, enum db_stmt s, const char *const *params)
 	return 0;
 }
 
-static void give_up(struct db *db, const char *id, const char *state, int status,
+/*
+ * No more attempts for event e: state dead or skipped.  A
+ * verification.deliver event's code then never reaches the application:
+ * its delivery fails.
+ */
+static void give_up(struct db *db, const struct db_event_row *e, const char *state, int status,
 		    const char *why)
 {
 	char st[16];
-	const char *p[4] = { id, state, status ? st : NULL, why };
+	const char *p[4] = { e->id, state, status ? st : NULL, why };
 
 	snprintf(st, sizeof st, "%d", status);
-	run(db, DB_OUTBOX_GIVE_UP, p);
+	if (run(db, DB_OUTBOX_GIVE_UP, p) == 0 && strcmp(e->type, DELIVER_EVENT) == 0)
+		deliver_result(db, e, 0, why);
+}
+
+/*
+ * The body of event e into body: 0, 1 when there is nothing to send (the
+ * event is settled), or -1 when the database failed (its lease runs out
+ * and it is tried again).
+ */
+static int event_body(struct db *db, const struct config *cfg, const struct db_event_row *e,
+		      struct buf *body)
+{
+	char why[160];
+
+	if (strcmp(e->type, DELIVER_EVENT) != 0) {
+		if (webhook_body(e->type, e->created_at, e->payload, body) == 0)
+			return 0;
+		give_up(db, e, "dead", 0, "the event is too large to send");
+		return 1;
+	}
+	switch (deliver_body(db, cfg, e, body, why)) {
+	case DELIVER_BODY:
+		return 0;
+	case DELIVER_STALE:
+		log_info("event %s (%s): %s", e->event_id, e->type, why);
+		run(db, DB_OUTBOX_GIVE_UP, (const char *[4]){ e->id, "skipped", NULL, why });
+		return 1;
+	case DELIVER_FAILED:
+		give_up(db, e, "dead", 0, why);
+		return 1;
+	default:
+		return -1;
+	}
 }
 
 /* Delivers claimed row i of r and records the outcome. */
@@ -60,11 +99,11 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 
 	db_event_row(r, i, &e);
 	if (e.url[0] == '\0') {
-		give_up(db, e.id, "skipped", 0, "the tenant has no webhook_url");
+		give_up(db, &e, "skipped", 0, "the tenant has no webhook_url");
 		return;
 	}
 	if (e.disabled) {
-		give_up(db, e.id, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
+		give_up(db, &e, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
 			"set the webhook_url again to enable them");
 		return;
 	}
@@ -73,26 +112,33 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		log_errx("event %s: the webhook secret of tenant %s cannot be opened: it was sealed "
 			 "under another secret_key (during a rotation, set the old one as "
 			 "secret_key_previous)", e.event_id, e.tenant_id);
-		give_up(db, e.id, "dead", 0, "the tenant's webhook secret cannot be opened "
+		give_up(db, &e, "dead", 0, "the tenant's webhook secret cannot be opened "
 			"(secret_key changed without secret_key_previous?)");
 		return;
 	}
 	buf_init(&body, BODY_MAX);
-	if (webhook_body(e.type, e.created_at, e.payload, &body) < 0) {
-		give_up(db, e.id, "dead", 0, "the event is too large to send");
-		buf_free(&body);
-		return;
-	}
-	webhook_send(cfg, e.url, secret, previous, e.event_id, body.data, &res);
+	if (event_body(db, cfg, &e, &body) == 0)
+		webhook_send(cfg, e.url, secret, previous, e.event_id, body.data, &res);
+	else
+		res.status = -1;
 	sodium_memzero(secret, sizeof secret);
 	sodium_memzero(previous, sizeof previous);
+	/* a verification.deliver event's holds a code */
+	sodium_memzero(body.data, body.len);
 	buf_free(&body);
+	if (res.status < 0)
+		return;
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];
 		const char *p[2] = { e.id, st };
 		snprintf(st, sizeof st, "%d", res.status);
 		log_info("event %s (%s): delivered, %d", e.event_id, e.type, res.status);
-		run(db, DB_OUTBOX_DELIVERED, p);
+		if (run(db, DB_OUTBOX_DELIVERED, p) == 0 && strcmp(e.type, DELIVER_EVENT) == 0) {
+			char reply[64];
+			snprintf(reply, sizeof reply, "handed to the webhook endpoint (HTTP %d)",
+				 res.status);
+			deliver_result(db, &e, 1, reply);
+		}
 		return;
 	}
 	if (res.status == 410) {
@@ -100,7 +146,7 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		log_warnx("event %s: the endpoint answered 410 Gone; disabling webhooks of tenant %s",
 			  e.event_id, t[0]);
 		run(db, DB_TENANT_DISABLE_WEBHOOK, t);
-		give_up(db, e.id, "dead", 410, "410 Gone: webhooks disabled for the tenant");
+		give_up(db, &e, "dead", 410, "410 Gone: webhooks disabled for the tenant");
 		return;
 	}
 	{
@@ -123,6 +169,9 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		char host[256], kv[400];
 		webhook_url_host(e.url, host, sizeof host);
 		snprintf(kv, sizeof kv, "event=%s tenant=%s host=%s", e.event_id, e.tenant_id, host);
+		if (db_retry_dead(u) && strcmp(e.type, DELIVER_EVENT) == 0)
+			deliver_result(db, &e, 0, "the webhook endpoint did not take the code: "
+				       "its event is dead");
 		if (db_retry_dead(u))
 			log_kv(LOG_LVL_ERROR, kv, "event %s (%s) to %s: attempt %d failed (%s); no "
 			       "attempts left, dead", e.event_id, e.type, host, e.attempt, res.error);

@@ -25,12 +25,12 @@ static int preview_mail(const struct config *cfg, const char *name, const char *
 	vm.ttl_seconds = 900;
 	vm.locale = locale;
 	vm.brand = brand;
-	if (strncmp(name, "link.", 5) == 0) {
+	if (strncmp(name, "otp.", 4) != 0) {
 		mail_link_url(cfg, SAMPLE_TOKEN, link);
 		vm.link = link;
-	} else {
-		vm.code = "123456";
 	}
+	if (strncmp(name, "link.", 5) != 0)
+		vm.code = "123456";
 	if (mail_verification_part(cfg, &vm, strcmp(dot, ".subject") == 0 ? "subject" :
 					      strcmp(dot, ".html") == 0 ? "html" : "text", out) < 0) {
 		snprintf(err, errlen, "%s could not be rendered (see the log line above)", name);

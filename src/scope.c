@@ -5,13 +5,14 @@
 #include <string.h>
 
 static const char *const scope_names[] = {
-	"verifications:write", "verifications:check", "verifications:read", NULL
+	"verifications:write", "verifications:check", "verifications:read",
+	"verifications:deliver", NULL
 };
 
 const char *scope_name(unsigned bit)
 {
 	return bit == SCOPE_WRITE ? scope_names[0] : bit == SCOPE_CHECK ? scope_names[1] :
-	       scope_names[2];
+	       bit == SCOPE_DELIVER ? scope_names[3] : scope_names[2];
 }
 
 int scope_parse(const char *list, unsigned *out)

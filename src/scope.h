@@ -10,7 +10,8 @@
 #define SCOPE_WRITE 1u
 #define SCOPE_CHECK 2u
 #define SCOPE_READ 4u
-#define SCOPE_ALL (SCOPE_WRITE | SCOPE_CHECK | SCOPE_READ)
+/* Codes handed to the application (delivery none, webhook, customCode): only when granted. */
+#define SCOPE_DELIVER 8u
 
 /* The name of one scope bit ("verifications:read" for anything else). */
 const char *scope_name(unsigned bit);

@@ -10,7 +10,7 @@
 struct kind {
 	const char *name;
 	const char *vars;	/* space separated */
-	const char *needs;	/* a placeholder, or markup, it must have; NULL for none */
+	const char *needs[2];	/* placeholders, or markup, it must have; NULL for none */
 };
 
 #define MAIL_VARS "link expires expires_minutes verification_line subject brand support " \
@@ -18,22 +18,26 @@ struct kind {
 #define PAGE_VARS "title class message brand support logo accent_color lang dir"
 
 static const struct kind g_kinds[] = {
-	{ "otp.txt", "code " MAIL_VARS, "{{code}}" },
-	{ "otp.html", "code " MAIL_VARS, "{{code}}" },
-	{ "otp.subject", "brand expires", NULL },
-	{ "link.txt", MAIL_VARS, "{{link}}" },
-	{ "link.html", MAIL_VARS, "{{link}}" },
-	{ "link.subject", "brand expires", NULL },
-	{ "page.html", PAGE_VARS " style content", "{{content}}" },
-	{ "page.css", "accent_color", NULL },
-	{ "page-otp.html", PAGE_VARS " inputmode", "name=\"code\"" },
-	{ "page-link.html", PAGE_VARS, "<form" },
-	{ "page-report.html", PAGE_VARS, "<form" },
-	{ "page-message.html", PAGE_VARS, "{{message}}" },
+	{ "otp.txt", "code " MAIL_VARS, { "{{code}}" } },
+	{ "otp.html", "code " MAIL_VARS, { "{{code}}" } },
+	{ "otp.subject", "brand expires", { NULL } },
+	{ "link.txt", MAIL_VARS, { "{{link}}" } },
+	{ "link.html", MAIL_VARS, { "{{link}}" } },
+	{ "link.subject", "brand expires", { NULL } },
+	{ "code_and_link.txt", "code " MAIL_VARS, { "{{code}}", "{{link}}" } },
+	{ "code_and_link.html", "code " MAIL_VARS, { "{{code}}", "{{link}}" } },
+	{ "code_and_link.subject", "brand expires", { NULL } },
+	{ "page.html", PAGE_VARS " style content", { "{{content}}" } },
+	{ "page.css", "accent_color", { NULL } },
+	{ "page-otp.html", PAGE_VARS " inputmode", { "name=\"code\"" } },
+	{ "page-link.html", PAGE_VARS, { "<form" } },
+	{ "page-report.html", PAGE_VARS, { "<form" } },
+	{ "page-message.html", PAGE_VARS, { "{{message}}" } },
 };
 
 const char template_check_names[] = "otp.txt otp.html otp.subject link.txt link.html "
-				    "link.subject page.html page.css page-otp.html "
+				    "link.subject code_and_link.txt code_and_link.html "
+				    "code_and_link.subject page.html page.css page-otp.html "
 				    "page-link.html page-report.html page-message.html";
 
 static const struct kind *kind_of(const char *name)
@@ -253,8 +257,10 @@ int template_check(const char *name, const char *body, size_t len, const struct 
 		snprintf(err, errlen, "page.css must not have \"<\" (it could end its <style>)");
 		return -1;
 	}
-	if (k->needs && strstr(body, k->needs) == NULL) {
-		snprintf(err, errlen, "%s must have %s", name, k->needs);
+	if ((k->needs[0] && strstr(body, k->needs[0]) == NULL) ||
+	    (k->needs[1] && strstr(body, k->needs[1]) == NULL)) {
+		snprintf(err, errlen, "%s must have %s%s%s", name, k->needs[0],
+			 k->needs[1] ? " and " : "", k->needs[1] ? k->needs[1] : "");
 		return -1;
 	}
 	if (nlen > 5 && strcmp(name + nlen - 5, ".html") == 0 && check_html(body, why, sizeof why) < 0) {

@@ -1,6 +1,7 @@
 /* See token.h.  All randomness is libsodium's (getrandom underneath). */
 #include "token.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -97,6 +98,32 @@ void token_code(const char *alphabet, int len, char out[TOKEN_CODE_MAX + 1])
 	sodium_memzero(draw, sizeof draw);
 }
 
+void token_hex_code(char out[TOKEN_HEX_CODE_LEN + 1])
+{
+	unsigned char raw[TOKEN_HEX_CODE_LEN / 2];
+
+	token_random(raw, sizeof raw);
+	sodium_bin2hex(out, TOKEN_HEX_CODE_LEN + 1, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+}
+
+void token_code_hash(const unsigned char key[32], const char *id, const char *code,
+		     unsigned char out[TOKEN_HASH_BYTES])
+{
+	char upper[TOKEN_HEX_CODE_LEN + 1];
+	size_t i, n = strlen(code);
+
+	/* longer than any code: it matches none, whatever its case */
+	if (n > TOKEN_HEX_CODE_LEN) {
+		token_hash(key, "otp", id, code, out);
+		return;
+	}
+	for (i = 0; i <= n; i++)
+		upper[i] = (char)toupper((unsigned char)code[i]);
+	token_hash(key, "otp", id, upper, out);
+	sodium_memzero(upper, sizeof upper);
+}
+
 int token_random_id(const char *prefix, char *out, size_t outlen)
 {
 	unsigned char raw[16];
@@ -157,6 +184,15 @@ void token_hash_hex(const unsigned char key[32], const char *domain, const char 
 	unsigned char h[TOKEN_HASH_BYTES];
 
 	token_hash(key, domain, part1, part2, h);
+	token_hex(h, out);
+}
+
+void token_code_hash_hex(const unsigned char key[32], const char *id, const char *code,
+			 char out[TOKEN_HASH_HEX_LEN])
+{
+	unsigned char h[TOKEN_HASH_BYTES];
+
+	token_code_hash(key, id, code, h);
 	token_hex(h, out);
 }
 

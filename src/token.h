@@ -20,6 +20,8 @@
 #define TOKEN_FORMAT_ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define TOKEN_FORMAT_ALNUM "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 #define TOKEN_CODE_MAX 12
+/* tokenFormat hex: 64 lower-case hex digits of 32 random bytes, codeLength ignored. */
+#define TOKEN_HEX_CODE_LEN 64
 
 /*
  * n random bytes.  After token_pool_enable() (the FastCGI worker calls it) they
@@ -36,6 +38,18 @@ void token_random(void *out, size_t n);
  * one draw of random bytes for the whole code.
  */
 void token_code(const char *alphabet, int len, char out[TOKEN_CODE_MAX + 1]);
+
+/* A hex code: out needs TOKEN_HEX_CODE_LEN + 1. */
+void token_hex_code(char out[TOKEN_HEX_CODE_LEN + 1]);
+
+/*
+ * The keyed hash under which the code of verification id is stored and
+ * checked ("otp" of the id and the code): of the code in upper case, the
+ * form verify_normalize_code() checks, so that a hex code mailed in lower
+ * case verifies as typed.  A longer text, which is no code, matches none.
+ */
+void token_code_hash(const unsigned char key[32], const char *id, const char *code,
+		     unsigned char out[TOKEN_HASH_BYTES]);
 
 /* Crockford base32 of n bytes, big-endian, zero bits padded at the end. */
 int token_base32(const unsigned char *in, size_t n, char *out, size_t outlen);
@@ -89,6 +103,9 @@ void token_report(const unsigned char key[32], const char *id, char out[TOKEN_RE
 #define TOKEN_HASH_HEX_LEN (2 + 2 * TOKEN_HASH_BYTES + 1)
 void token_hash_hex(const unsigned char key[32], const char *domain, const char *part1,
 		    const char *part2, char out[TOKEN_HASH_HEX_LEN]);
+/* token_code_hash() as that literal. */
+void token_code_hash_hex(const unsigned char key[32], const char *id, const char *code,
+			 char out[TOKEN_HASH_HEX_LEN]);
 /* Any hash (or TOKEN_HASH_BYTES of bytes) as that literal. */
 void token_hex(const unsigned char hash[TOKEN_HASH_BYTES], char out[TOKEN_HASH_HEX_LEN]);
 

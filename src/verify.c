@@ -26,10 +26,8 @@
 #include "smtp.h"
 #include "util.h"
 
-#define TOKEN_LEN 43		/* base64url of 32 bytes */
 #define PREFIXES_MAX 64		/* redirect prefixes of a tenant that are read */
 
-/* A new secret: an OTP code, or a magic link token and its link. */
 /*
  * How long a worker tries to record the outcome of a mail it sent, while
  * the database is away, and how often (config.h: CONFIG_SYNC_SETTLE_MIN
@@ -37,13 +35,6 @@
  */
 #define VERIFY_RECORD_RETRY_MS 4000
 #define VERIFY_RECORD_STEP_MS 250
-
-struct verify_secret {
-	char code[TOKEN_CODE_MAX + 1];
-	char token[TOKEN_LEN + 1];
-	char link[MAIL_URL_MAX];
-	char hash[TOKEN_HASH_HEX_LEN];	/* what is stored: the keyed hash */
-};
 
 /* The outcome words of mp_start() and mp_resend() in sql/lifecycle.sql. */
 static const struct {
@@ -67,6 +58,8 @@ static const struct {
 	{ "quota", VO_QUOTA },
 	{ "disposable", VO_DISPOSABLE },
 	{ "undeliverable", VO_UNDELIVERABLE },
+	{ "custom_code_in_use", VO_CUSTOM_CODE_IN_USE },
+	{ "no_webhook", VO_NO_WEBHOOK },
 	{ "not_found", VO_NOT_FOUND },
 };
 
@@ -102,7 +95,7 @@ void verify_normalize_code(char *code)
 	char *w = code;
 
 	for (char *r = code; *r; r++)
-		if (*r != ' ' && *r != '-')
+		if (!isspace((unsigned char)*r) && *r != '-')
 			*w++ = (char)toupper((unsigned char)*r);
 	*w = '\0';
 }
@@ -113,6 +106,7 @@ void verify_result_free(struct verify_result *res)
 	free(res->replay);
 	res->verification = NULL;
 	res->replay = NULL;
+	secret_wipe(&res->handed);
 }
 
 enum verify_outcome verify_refusal(enum verification_status stored, enum verification_status eff)
@@ -202,12 +196,12 @@ enum verify_outcome verify_code(const struct verify_ctx *ctx, const char *id, co
 	PGresult *r;
 
 	memset(res, 0, sizeof *res);
-	token_hash_hex(ctx->cfg->secret_key, "otp", id, code, h1);
+	token_code_hash_hex(ctx->cfg->secret_key, id, code, h1);
 	p[0] = id;
 	p[1] = h1;
 	p[2] = NULL;
 	if (ctx->cfg->have_secret_key_previous) {
-		token_hash_hex(ctx->cfg->secret_key_previous, "otp", id, code, h2);
+		token_code_hash_hex(ctx->cfg->secret_key_previous, id, code, h2);
 		p[2] = h2;
 	}
 	if ((o = run(ctx, ctx->key != NULL, s, params, &r, res)) != VO_OK)
@@ -230,90 +224,6 @@ enum verify_outcome verify_code(const struct verify_ctx *ctx, const char *id, co
 		break;
 	}
 	PQclear(r);
-	return o;
-}
-
-/*
- * A new secret for verification id: an OTP code of alphabet and length, or
- * (alphabet NULL) a magic link token, only ever in the mail, and its link.
- */
-static void secret_new(const struct config *cfg, const char *id, const char *alphabet,
-		       int length, struct verify_secret *s)
-{
-	unsigned char raw[32];
-
-	s->code[0] = '\0';
-	s->token[0] = '\0';
-	s->link[0] = '\0';
-	if (alphabet) {
-		token_code(alphabet, length, s->code);
-		token_hash_hex(cfg->secret_key, "otp", id, s->code, s->hash);
-		return;
-	}
-	token_random(raw, sizeof raw);
-	sodium_bin2base64(s->token, sizeof s->token, raw, sizeof raw,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof raw);
-	mail_link_url(cfg, s->token, s->link);
-	token_hash_hex(cfg->secret_key, "link", s->token, NULL, s->hash);
-}
-
-static void secret_wipe(struct verify_secret *s)
-{
-	sodium_memzero(s, sizeof *s);
-}
-
-/*
- * Queue mode: seals the code or token of verification id into sealed (a
- * bytea literal) for the notifier, which writes the mail when it sends it.
- */
-static enum verify_outcome secret_seal(const struct config *cfg, const char *id,
-				       const struct verify_secret *s, struct buf *sealed)
-{
-	const char *secret = s->code[0] ? s->code : s->token;
-
-	if (token_seal(cfg->secret_key, secret, strlen(secret), sealed) < 0) {
-		log_errx("verification %s: could not seal its code", id);
-		return VO_ERROR;
-	}
-	return VO_OK;
-}
-
-/*
- * Under resend_policy same_code: s becomes the code (link is 0) or link
- * token sent before, from what was kept of it (sealed, hex), with its hash
- * as stored, for the mail journal.
- */
-static enum verify_outcome secret_reopen(const struct config *cfg, const char *id, int link,
-					 const char *hex, struct verify_secret *s)
-{
-	enum verify_outcome o = VO_ERROR;
-	const unsigned char *key;
-	struct buf b;
-	int which;
-
-	buf_init(&b, 256);
-	if ((which = token_unseal_any(cfg->secret_key, CONFIG_PREVIOUS_KEY(cfg), hex, &b)) < 0 ||
-	    b.len >= (link ? sizeof s->token : sizeof s->code)) {
-		log_errx("verification %s: the code kept for a resend cannot be opened "
-			 "(secret_key changed?)", id);
-		goto out;
-	}
-	/* sealed and hashed at the start under the same key: the hash as stored */
-	key = which == 0 ? cfg->secret_key : cfg->secret_key_previous;
-	secret_wipe(s);
-	if (link) {
-		memcpy(s->token, b.data, b.len + 1);
-		mail_link_url(cfg, s->token, s->link);
-		token_hash_hex(key, "link", s->token, NULL, s->hash);
-	} else {
-		memcpy(s->code, b.data, b.len + 1);
-		token_hash_hex(key, "otp", id, s->code, s->hash);
-	}
-	o = VO_OK;
-out:
-	sodium_memzero(b.data, b.len);
-	buf_free(&b);
 	return o;
 }
 
@@ -400,18 +310,32 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
 }
 
 /*
- * The mail of a stored start or resend: in queue mode the verification as
- * stored (stored_json), its mail waiting for the notifier; else the mail
- * sent now (from: the tenant's sender) and its outcome.  mails: those of
- * the verification recorded before (a start has none).
+ * The code or link of a stored start or resend, on its way (channel: its
+ * delivery): handed to the application in the answer (none); in an event
+ * (webhook) or in queue mode, waiting for the notifier, with the
+ * verification as stored (stored_json); else mailed now (from: the
+ * tenant's sender), with the outcome.  mails: those of the verification
+ * recorded before (a start has none).
  */
-static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *from,
-				   const struct mail_verification *vm, const char *secret_hash,
-				   int mails, const char *stored_json, struct verify_result *res)
+static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *channel,
+				   const char *from, const struct mail_verification *vm,
+				   const struct secret *secret, int mails, const char *stored_json,
+				   struct verify_result *res)
 {
-	if (ctx->cfg->mail_delivery == MAIL_QUEUE)
+	if (strcmp(channel, "none") == 0) {
+		res->handed = *secret;
+		res->handed_over = 1;
+	}
+	if (ctx->cfg->mail_delivery == MAIL_QUEUE || strcmp(channel, "smtp") != 0)
 		return keep(res, vm->id, stored_json, VO_OK);
-	return mail_and_record(ctx, from, vm, secret_hash, mails, res);
+	return mail_and_record(ctx, from, vm, secret->hash, mails, res);
+}
+
+/* A method's name as stored. */
+static const char *method_name(enum secret_kind kind)
+{
+	return kind == SECRET_LINK ? "MAGIC_LINK" : kind == SECRET_CODE_AND_LINK ? "CODE_AND_LINK" :
+	       "OTP";
 }
 
 /* The mails recorded before a resend's (delivery.attempts of json), for its journal key. */
@@ -484,13 +408,15 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	char id[40], idem[TOKEN_HASH_HEX_LEN], len[8], ttl[16], att[8], per_hour[16], fail_day[16];
 	char suggested[DELIVERABILITY_DOMAIN_MAX + 1], cip_hour[16], cnet_hour[16], caddr_day[16];
 	char report[TOKEN_REPORT_LEN + 1], report_hash[TOKEN_HASH_HEX_LEN];
-	const char *params[AUTH_PARAMS + 31], **p = params + AUTH_PARAMS;
+	char custom_hash[TOKEN_HASH_HEX_LEN], norm[320];
+	const char *params[AUTH_PARAMS + 34], **p = params + AUTH_PARAMS;
 	const char *domain = strchr(sr->email, '@') + 1, *refusal = NULL;
 	const struct config *cfg = ctx->cfg;
 	enum deliverability deliverable = DELIVERABILITY_UNKNOWN;
-	int disposable, queued = cfg->mail_delivery == MAIL_QUEUE;
+	int disposable, link = sr->kind & SECRET_LINK, code = sr->kind & SECRET_CODE;
+	int queued = cfg->mail_delivery == MAIL_QUEUE && strcmp(sr->delivery, "smtp") == 0;
 	struct mail_verification vm;
-	struct verify_secret secret;
+	struct secret secret;
 	struct db_verify_start st;
 	enum verify_outcome o;
 	struct buf sealed;
@@ -498,7 +424,8 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 
 	memset(res, 0, sizeof *res);
 	token_random_id("ev_", id, sizeof id);
-	secret_new(cfg, id, sr->magic_link ? NULL : sr->alphabet, sr->code_length, &secret);
+	secret_new(cfg, id, sr->kind, sr->alphabet, sr->code_length, sr->alphabet == NULL,
+		   sr->custom_code[0] ? sr->custom_code : NULL, &secret);
 	buf_init(&sealed, 1024);
 	if ((cfg->mx_check || sr->redirect_url) && (o = pre_start(ctx, sr->redirect_url, res)) != VO_OK)
 		goto out;
@@ -512,8 +439,17 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 		 cfg->reject_undeliverable)
 		refusal = "undeliverable";
 	/* kept under resend_policy same_code, and queued in queue mode */
-	if ((o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
+	if (secret_seal(cfg, id, &secret, &sealed) < 0) {
+		o = VO_ERROR;
 		goto out;
+	}
+	if (sr->custom_code[0]) {
+		/* not bound to the id: the same code of another verification of the address */
+		snprintf(norm, sizeof norm, "%s", sr->email);
+		for (char *c = norm; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		token_hash_hex(cfg->secret_key, "custom-code", norm, sr->custom_code, custom_hash);
+	}
 	token_hex(sr->idem_hash, idem);
 	snprintf(len, sizeof len, "%d", sr->code_length);
 	snprintf(ttl, sizeof ttl, "%d", sr->expires_seconds);
@@ -523,13 +459,13 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	p[0] = id;
 	p[1] = sr->email;
 	p[2] = sr->user_id;
-	p[3] = sr->magic_link ? "MAGIC_LINK" : "OTP";
-	p[4] = sr->magic_link ? NULL : sr->token_format;
-	p[5] = sr->magic_link ? NULL : len;
+	p[3] = method_name(sr->kind);
+	p[4] = code ? sr->token_format : NULL;
+	p[5] = code ? len : NULL;
 	p[6] = secret.hash;
 	p[7] = att;
 	p[8] = ttl;
-	p[9] = sr->magic_link ? sr->redirect_url : NULL;
+	p[9] = link ? sr->redirect_url : NULL;
 	p[10] = sr->subject;
 	p[11] = sr->verification_line;
 	p[12] = sr->metadata;
@@ -556,6 +492,9 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	token_report(cfg->secret_key, id, report);
 	token_hash_hex(cfg->secret_key, "report", report, NULL, report_hash);
 	p[30] = report_hash;
+	p[31] = sr->delivery;
+	p[32] = secret.link_hash[0] ? secret.link_hash : NULL;
+	p[33] = sr->custom_code[0] ? custom_hash : NULL;
 	if ((o = run(ctx, 1, DB_API_START, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_start(r, &st);
@@ -569,14 +508,13 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	metrics_outcome(METRICS_STARTED);
 	vm.id = id;
 	vm.email = sr->email;
-	vm.code = sr->magic_link ? NULL : secret.code;
-	vm.link = sr->magic_link ? secret.link : NULL;
+	secret_mail(&secret, &vm);
 	vm.subject = sr->subject;
 	vm.verification_line = sr->verification_line;
 	vm.ttl_seconds = sr->expires_seconds;
 	vm.locale = st.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, st.mail_from, &vm, secret.hash, 0, st.body, res);
+	o = deliver(ctx, sr->delivery, st.mail_from, &vm, &secret, 0, st.body, res);
 out:
 	PQclear(r);
 	secret_wipe(&secret);
@@ -601,11 +539,12 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	char kv[200];
 	char per_hour[16], fail_day[16], cooldown[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
-	const char *params[AUTH_PARAMS + 8], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 10], **p = params + AUTH_PARAMS;
 	const struct config *cfg = ctx->cfg;
-	int queued = cfg->mail_delivery == MAIL_QUEUE;
+	int queued = 0;
+	enum secret_kind kind;
 	struct mail_verification vm;
-	struct verify_secret secret;
+	struct secret secret;
 	struct db_verify_mail_info mi;
 	struct db_verify_resend rs;
 	enum verify_outcome o;
@@ -621,12 +560,16 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 		o = VO_NOT_FOUND;
 		goto out;
 	}
-	secret_new(cfg, id, mi.link ? NULL :
+	kind = secret_kind(mi.method);
+	queued = cfg->mail_delivery == MAIL_QUEUE && strcmp(mi.channel, "smtp") == 0;
+	secret_new(cfg, id, kind,
 		   strcmp(mi.format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
 		   strcmp(mi.format, "alphanumeric") == 0 ? TOKEN_FORMAT_ALNUM : TOKEN_FORMAT_NUMERIC,
-		   mi.code_length, &secret);
-	if ((o = secret_seal(cfg, id, &secret, &sealed)) != VO_OK)
+		   mi.code_length, strcmp(mi.format, "hex") == 0, NULL, &secret);
+	if (secret_seal(cfg, id, &secret, &sealed) < 0) {
+		o = VO_ERROR;
 		goto out;
+	}
 	snprintf(per_hour, sizeof per_hour, "%d", cfg->rate_per_email_per_hour);
 	snprintf(cooldown, sizeof cooldown, "%d", cfg->resend_cooldown_seconds);
 	snprintf(fail_day, sizeof fail_day, "%d", cfg->failed_attempts_per_email_per_day);
@@ -638,6 +581,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	p[5] = sealed.data;
 	p[6] = cooldown;
 	p[7] = cfg->resend_policy == RESEND_SAME_CODE ? "same_code" : "new_code";
+	p[8] = secret.link_hash[0] ? secret.link_hash : NULL;
+	p[9] = strcmp(mi.channel, "smtp") != 0 ? "true" : "false";
 	if ((o = run(ctx, 1, DB_API_RESEND, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_resend(r, &rs);
@@ -647,22 +592,27 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	res->limit_max = rs.limit_max;
 	if (o != VO_OK)
 		goto out;
-	if (rs.sealed_code[0] && (o = secret_reopen(cfg, id, mi.link, rs.sealed_code, &secret)) != VO_OK)
+	/* sealed and hashed at the start under the same key: the hash as stored */
+	if (rs.sealed_code[0] && secret_open(cfg, id, kind, rs.sealed_code, &secret) < 0) {
+		log_errx("verification %s: the code kept for a resend cannot be opened "
+			 "(secret_key changed?)", id);
+		o = VO_ERROR;
 		goto out;
+	}
 	verify_kv(ctx, id, rs.tenant, kv);
 	log_kv(LOG_LVL_INFO, kv, "verification %s: %s%s", id,
-	       rs.sealed_code[0] ? "the same code again" : "new code", queued ? ", mail queued" : "");
+	       rs.sealed_code[0] ? "the same code again" : "new code",
+	       queued ? ", mail queued" : strcmp(mi.channel, "smtp") != 0 ? ", not mailed" : "");
 	vm.id = id;
 	vm.email = mi.email;
-	vm.code = secret.code[0] ? secret.code : NULL;
-	vm.link = secret.code[0] ? NULL : secret.link;
+	secret_mail(&secret, &vm);
 	vm.subject = mi.subject;
 	vm.verification_line = mi.line;
 	vm.ttl_seconds = mi.ttl_seconds;
 	vm.locale = mi.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, mi.mail_from, &vm, secret.hash, queued ? 0 : mails_before(rs.body),
-		    rs.body, res);
+	o = deliver(ctx, mi.channel, mi.mail_from, &vm, &secret,
+		    queued ? 0 : mails_before(rs.body), rs.body, res);
 out:
 	secret_wipe(&secret);
 	buf_free(&sealed);

@@ -11,6 +11,7 @@
 
 #include "db_api.h"
 #include "locale.h"
+#include "secret.h"
 #include "token.h"
 #include "util.h"
 #include "vstatus.h"
@@ -35,12 +36,14 @@ struct verify_ctx {
 /* A validated start request (api_verification.c checks every field). */
 struct verify_start_req {
 	const char *email;
-	int magic_link;			/* method MAGIC_LINK, else OTP */
-	const char *redirect_url;	/* MAGIC_LINK only; NULL: the hosted result page */
+	enum secret_kind kind;		/* of method: OTP, MAGIC_LINK, CODE_AND_LINK */
+	const char *redirect_url;	/* with a link only; NULL: the hosted result page */
 	const char *user_id;		/* NULL when absent */
-	const char *alphabet;		/* TOKEN_FORMAT_* */
+	const char *alphabet;		/* TOKEN_FORMAT_*; NULL for hex */
 	const char *token_format;	/* its name */
-	int code_length;
+	int code_length;		/* TOKEN_HEX_CODE_LEN for hex */
+	char custom_code[TOKEN_CODE_MAX + 1];	/* customCode, normalized; "" when absent */
+	const char *delivery;		/* smtp, none or webhook */
 	int expires_seconds;
 	int max_attempts;
 	const char *subject;		/* NULL: the default */
@@ -64,8 +67,9 @@ int verify_locale(const struct config *cfg, const char *tag, char out[LOCALE_TAG
 int verify_id_valid(const char *id);
 
 /*
- * Normalizes a submitted code in place: drops spaces and hyphens, upper-
- * cases letters (codes are checked case-insensitively).
+ * Normalizes a submitted code in place: drops white space (what a pasted
+ * code brings along) and hyphens, upper-cases letters (codes are checked
+ * case-insensitively).
  */
 void verify_normalize_code(char *code);
 
@@ -97,6 +101,8 @@ enum verify_outcome {
 	VO_QUOTA,
 	VO_DISPOSABLE,
 	VO_UNDELIVERABLE,
+	VO_CUSTOM_CODE_IN_USE,	/* customCode: the address has a PENDING verification with it */
+	VO_NO_WEBHOOK,		/* delivery webhook, but the tenant has no endpoint */
 	VO_KEY_REFUSED,		/* the API key may not do this; key says why */
 	VO_UNAVAILABLE,		/* the database cannot be reached */
 	VO_ERROR,		/* anything else, logged where it failed */
@@ -116,6 +122,8 @@ struct verify_result {
 	int replay_status;	/* and its status */
 	struct db_auth key;	/* VO_KEY_REFUSED */
 	char tenant[24];	/* a start's tenant, for verify_remember() */
+	int handed_over;	/* VO_OK of delivery none: the code or link is in handed, */
+	struct secret handed;	/* for the answer only; wiped by verify_result_free() */
 };
 
 void verify_result_free(struct verify_result *res);

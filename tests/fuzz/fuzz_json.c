@@ -10,6 +10,7 @@
  * time on the JSON (see json.dict).
  */
 #include "fuzz.h"
+#include "fuzz_start.h"
 
 #include "api_verification.h"
 #include "jsonx.h"
@@ -29,18 +30,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int clean_text(const char *s)
-{
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 static void start(struct request *rq)
 {
 	struct verify_start_req sr;
-	char *metadata = NULL, canon[LOCALE_TAG_MAX];
+	char *metadata = NULL;
 	json_t *m;
 
 	if (api_verification_parse_start(rq, &sr, &metadata) < 0) {
@@ -48,20 +41,8 @@ static void start(struct request *rq)
 		free(metadata);
 		return;
 	}
-	FUZZ_ASSERT(mail_address_valid(sr.email), sr.email, strlen(sr.email));
-	FUZZ_ASSERT(clean_text(sr.user_id) && clean_text(sr.subject) &&
-		    clean_text(sr.verification_line), NULL, 0);
-	FUZZ_ASSERT(sr.user_id == NULL || strlen(sr.user_id) <= 4 * 128, NULL, 0);
-	FUZZ_ASSERT(sr.code_length >= 4 && sr.code_length <= 12, NULL, 0);
-	FUZZ_ASSERT(sr.max_attempts >= 1 && sr.max_attempts <= 10, NULL, 0);
-	FUZZ_ASSERT(sr.expires_seconds >= 60 && sr.expires_seconds <= 2592000, NULL, 0);
-	FUZZ_ASSERT(sr.alphabet && sr.token_format, NULL, 0);
-	FUZZ_ASSERT(sr.magic_link || sr.redirect_url == NULL, NULL, 0);
-	FUZZ_ASSERT(sr.locale[0] == '\0' || (locale_canonical(sr.locale, canon) == 0 &&
-					     strcmp(canon, sr.locale) == 0), sr.locale,
-		    strlen(sr.locale));
+	fuzz_check_start(&sr);
 	if (sr.metadata) {
-		FUZZ_ASSERT(strlen(sr.metadata) <= 2048, NULL, 0);
 		m = json_loads(sr.metadata, 0, NULL);
 		FUZZ_ASSERT(json_is_object(m), sr.metadata, strlen(sr.metadata));
 		json_decref(m);

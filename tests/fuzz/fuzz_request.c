@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
+#include "fuzz_start.h"
 
 #include "api.h"
 #include "api_verification.h"
@@ -42,36 +43,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int has_controls(const char *s)
-{
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* The start body, as api_verification_start() takes it; what it accepts must hold. */
 static void parse_start(struct request *rq)
 {
 	struct verify_start_req sr;
-	char *metadata = NULL, canon[LOCALE_TAG_MAX];
+	char *metadata = NULL;
 
 	if (api_verification_parse_start(rq, &sr, &metadata) == 0) {
 		FUZZ_ASSERT(rq->status == 0, NULL, 0);
-		FUZZ_ASSERT(mail_address_valid(sr.email), sr.email, strlen(sr.email));
-		FUZZ_ASSERT(!has_controls(sr.user_id) && !has_controls(sr.subject) &&
-			    !has_controls(sr.verification_line), NULL, 0);
-		FUZZ_ASSERT(sr.code_length >= 4 && sr.code_length <= 12, NULL, 0);
-		FUZZ_ASSERT(sr.max_attempts >= 1 && sr.max_attempts <= 10, NULL, 0);
-		FUZZ_ASSERT(sr.expires_seconds >= 60 && sr.expires_seconds <= 2592000, NULL, 0);
-		FUZZ_ASSERT(sr.alphabet && sr.token_format, NULL, 0);
-		FUZZ_ASSERT(sr.magic_link || sr.redirect_url == NULL, NULL, 0);
-		FUZZ_ASSERT(sr.locale[0] == '\0' || (locale_canonical(sr.locale, canon) == 0 &&
-						     strcmp(canon, sr.locale) == 0),
-			    sr.locale, strlen(sr.locale));
-		FUZZ_ASSERT(sr.metadata == NULL || strlen(sr.metadata) <= 2048, NULL, 0);
-		FUZZ_ASSERT(sr.idem_key == NULL || (strlen(sr.idem_key) >= 1 &&
-						    strlen(sr.idem_key) <= 255), NULL, 0);
+		fuzz_check_start(&sr);
 	} else {
 		FUZZ_ASSERT(rq->status == 400, NULL, 0);
 	}
@@ -98,7 +78,7 @@ static void parse_list(struct request *rq)
 	if (api_verification_parse_list(rq, &lq) == 0) {
 		FUZZ_ASSERT(lq.limit >= 1 && lq.limit <= 100, NULL, 0);
 		for (size_t i = 0; i < 5; i++)
-			FUZZ_ASSERT(!has_controls(lq.q[i]), lq.q[i], strlen(lq.q[i]));
+			FUZZ_ASSERT(fuzz_no_controls(lq.q[i]), lq.q[i], strlen(lq.q[i]));
 		FUZZ_ASSERT((lq.q[3] == NULL) == (lq.q[4] == NULL), NULL, 0);
 		FUZZ_ASSERT(lq.q[4] == NULL || verify_id_valid(lq.q[4]), NULL, 0);
 	} else {
@@ -120,7 +100,7 @@ static void parse_form(struct request *rq)
 	}
 	if (request_form(rq, "code", code, sizeof code) == 1) {
 		verify_normalize_code(code);
-		FUZZ_ASSERT(!has_controls(code), code, strlen(code));
+		FUZZ_ASSERT(fuzz_no_controls(code), code, strlen(code));
 	}
 }
 

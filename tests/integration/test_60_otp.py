@@ -116,7 +116,7 @@ def test_every_validation_error_of_the_start_body(env):
         {"email": "a@example.com", "userId": "u" * 129},
         {"email": "a@example.com", "method": "SMS"},
         {"email": "a@example.com", "method": "OTP", "redirectUrl": "https://x.example/"},
-        {"email": "a@example.com", "tokenFormat": "hex"},
+        {"email": "a@example.com", "tokenFormat": "base64"},
         {"email": "a@example.com", "codeLength": 3}, {"email": "a@example.com", "codeLength": 13},
         {"email": "a@example.com", "codeLength": "6"}, {"email": "a@example.com", "codeLength": 6.5},
         {"email": "a@example.com", "expiresInSeconds": 59},

@@ -134,10 +134,13 @@ final class Client
      * POST /v1/verifications/email; answer 201.
      *
      * @param string $email   the address to prove
-     * @param array  $options the body fields: `userId`, `method` (OTP|MAGIC_LINK),
-     *   `redirectUrl`, `tokenFormat` (numeric|alpha|alphanumeric), `codeLength`,
-     *   `expiresInSeconds`, `maxAttempts`, `subject`, `verificationLine`, `metadata`
-     *   (array), `locale`, `clientIp`, `userAgent` (any other key is sent as is); and
+     * @param array  $options the body fields: `userId`, `method`
+     *   (OTP|MAGIC_LINK|CODE_AND_LINK), `redirectUrl`, `tokenFormat`
+     *   (numeric|alpha|alphanumeric|hex), `codeLength`, `expiresInSeconds`, `maxAttempts`,
+     *   `subject`, `verificationLine`, `metadata` (array), `locale`, `clientIp`,
+     *   `userAgent`, `delivery` (smtp|none|webhook) and `customCode` (these two need a key
+     *   with verifications:deliver; with none the answer has `code` and `link`, once:
+     *   docs/delivery.md) (any other key is sent as is); and
      *   `idempotencyKey`, sent as the Idempotency-Key header: a repeat with the same key
      *   and body replays the first answer and mails nothing, so the client retries such
      *   a start safely
