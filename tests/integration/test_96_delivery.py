@@ -316,6 +316,19 @@ def test_code_and_link_code_first(env):
     check(st == 303 and "verified=false" in h["location"], "the link no longer works: %r" % h)
 
 
+def test_code_and_link_code_on_the_hosted_page(env):
+    _, key = tenant(env, "cal-hosted")
+    vid, code, link, _ = code_and_link(env, key, customCode="2468-1357", delivery="smtp")
+    check(code == "24681357", "a custom code in a code-and-link mail: %r" % code)
+    form = urllib.parse.urlencode({"code": code}).encode()
+    st, _, page = env.request("POST", "/v1/hosted/" + vid, raw_body=form,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 200 and "Email address confirmed" in page, "typed on the hosted page: %d" % st)
+    st, _, page = env.request("GET", urllib.parse.urlsplit(link).path)
+    check(st == 200 and "This email address is confirmed" in page,
+          "the link now only says it is confirmed: %d" % st)
+
+
 def test_code_and_link_share_the_attempts(env):
     _, key = tenant(env, "cal-tries")
     vid, code, link, _ = code_and_link(env, key, maxAttempts=2)
