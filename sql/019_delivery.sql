@@ -16,6 +16,9 @@ ALTER TABLE verifications
 CREATE UNIQUE INDEX verifications_code_and_link ON verifications (link_hash)
     WHERE link_hash IS NOT NULL;
 ALTER TABLE outbox ADD COLUMN sealed_secret bytea;
+-- the events still holding a code, to skip them when it is replaced or
+-- can no longer be used: few, and only those
+CREATE INDEX outbox_sealed ON outbox (verification_id) WHERE sealed_secret IS NOT NULL;
 
 DROP FUNCTION IF EXISTS mp_start(bigint, bigint, text, text, text, text, text, integer, bytea,
     integer, integer, text, text, text, jsonb, bytea, text, boolean, text, bytea, integer,

@@ -12,9 +12,11 @@
 -- * Every row written to verifications passes mp_verification_written(),
 --   the one place that checks a row and its transition (a status only
 --   leaves PENDING, for VERIFIED, FAILED, EXPIRED or CANCELED) and the one
---   writer of events: the event of the new status, in the same
---   transaction, at most one of a kind per verification.  It then wakes a
---   sleeping notifier (mp_wake).
+--   writer of the events of a status: the event of the new status, in the
+--   same transaction, at most one of a kind per verification.  It then
+--   wakes a sleeping notifier (mp_wake).  The events that are no status's
+--   are written where they happen: email.reported (mp_report),
+--   email.bounced (mp_bounce), verification.deliver (mp_deliver_event).
 -- * mp_api_*() are what the HTTP API calls: each first authenticates the
 --   API key (mp_authorize), then does its work, in one round trip.
 -- * PL/pgSQL keeps its plans for the session, and each query here is
@@ -105,6 +107,17 @@ BEGIN
         -- a mail a delay notice was about arrived after all: it was verified
         IF NEW.status = 'VERIFIED' AND NEW.delivery_status = 'DELAYED' THEN
             NEW.delivery_status := 'SENT';
+        END IF;
+        -- no code is kept sealed past the time it can be used
+        NEW.sealed_code := NULL;
+        IF NEW.delivery_channel = 'webhook' THEN
+            PERFORM mp_deliver_events_skip(NEW.id, 'not sent: the verification is '
+                                                   || NEW.status);
+            -- a code that never reached the application
+            IF NEW.delivery_status = 'QUEUED' AND NEW.status <> 'VERIFIED' THEN
+                NEW.delivery_status := 'FAILED';
+                NEW.smtp_reply := 'not sent: the verification is ' || NEW.status;
+            END IF;
         END IF;
         kind := CASE NEW.status WHEN 'VERIFIED' THEN 'email.verified'
                                 WHEN 'FAILED' THEN 'email.failed'
@@ -439,13 +452,20 @@ END $$;
 
 -- ------------------------------------------------------------ transitions
 
--- Starts a verification for tenant p_tenant, in language p_locale: idempotency, the address's
--- limits, the quota, superseding (a PENDING verification of the same
--- address and userId becomes CANCELED), the row, its event and, in queue
--- mode, its mail job (p_sealed_secret: the sealed code or link token).
+-- Starts a verification for tenant p_tenant, in language p_locale:
+-- idempotency, the address's limits, the quota, superseding (a PENDING
+-- verification of the same address and userId becomes CANCELED), the row,
+-- its event and its code's way out (p_delivery): in queue mode its mail
+-- job (p_sealed_secret: the sealed code or link token), with delivery
+-- webhook its verification.deliver event (p_sealed_code), with none
+-- nothing.  p_custom_hash: the keyed hash of a customCode, bound to the
+-- address.  Under resend_policy same_code the sealed code is kept for a
+-- resend (smtp delivery only: a code handed to the application is not
+-- kept).
 -- outcome: created | replay | recovered | idem_conflict | idem_in_progress |
 --          client_ip_required | suppressed | rate_failed | rate_email |
---          rate_client_ip | rate_client_network | rate_client_addresses | quota
+--          rate_client_ip | rate_client_network | rate_client_addresses | quota |
+--          no_webhook | custom_code_in_use
 CREATE OR REPLACE FUNCTION mp_start(
     p_tenant bigint, p_key bigint, p_id text, p_email text, p_user_id text,
     p_method text, p_token_format text, p_code_length integer, p_secret_hash bytea,
@@ -513,22 +533,25 @@ BEGIN
         outcome := 'suppressed';
         RETURN;
     END IF;
+    -- refusals that must not count against the address's limits: before them.
+    -- (Two concurrent starts with the same customCode may both pass; each
+    -- is checked by its own id, and one may supersede the other.)
+    IF p_delivery = 'webhook' AND NOT mp_webhook_set(p_tenant) THEN
+        outcome := 'no_webhook';
+    ELSIF p_custom_hash IS NOT NULL
+          AND EXISTS (SELECT 1 FROM verifications x WHERE x.tenant_id = p_tenant
+                      AND x.email_norm = norm AND x.expires_at > now()
+                      AND x.status = 'PENDING' AND x.custom_code_hash = p_custom_hash) THEN
+        outcome := 'custom_code_in_use';
+    END IF;
+    IF outcome IS NOT NULL THEN
+        DELETE FROM idempotency_keys k WHERE k.tenant_id = p_tenant AND k.key = p_idem_key;
+        RETURN;
+    END IF;
 
     -- also locks the address until the commit: one start at a time per
-    -- address, so superseding below is exact, and so is the check of a
-    -- code the application chose
+    -- address, so superseding below is exact
     lim := mp_address_allows(p_tenant, norm, p_per_hour, p_fail_day);
-    IF lim.outcome IS NULL AND p_custom_hash IS NOT NULL
-       AND EXISTS (SELECT 1 FROM verifications x WHERE x.tenant_id = p_tenant
-                   AND x.email_norm = norm AND x.expires_at > now() AND x.status = 'PENDING'
-                   AND x.custom_code_hash = p_custom_hash) THEN
-        lim.outcome := 'custom_code_in_use';
-    END IF;
-    IF lim.outcome IS NULL AND p_delivery = 'webhook'
-       AND (SELECT t.webhook_url IS NULL OR t.webhook_disabled_at IS NOT NULL
-            FROM tenants t WHERE t.id = p_tenant) THEN
-        lim.outcome := 'no_webhook';
-    END IF;
     IF lim.outcome IS NULL AND p_client_ip IS NOT NULL THEN
         lim := mp_client_allows(p_tenant, p_client_ip, norm, p_client_ip_hour, p_client_net_hour,
                                 p_client_addr_day);
@@ -566,8 +589,8 @@ BEGIN
         p_ttl, p_redirect_url, p_subject, p_line, p_metadata,
         CASE WHEN p_delivery = 'none' THEN 'HANDED_OVER' ELSE 'QUEUED' END, p_deliverability,
         p_disposable, p_locale, p_client_ip, p_user_agent,
-        CASE WHEN p_resend_policy = 'same_code' THEN p_sealed_code END, p_report_hash,
-        p_delivery, p_link_hash, p_custom_hash)
+        CASE WHEN p_resend_policy = 'same_code' AND p_delivery = 'smtp' THEN p_sealed_code END,
+        p_report_hash, p_delivery, p_link_hash, p_custom_hash)
     RETURNING * INTO v;
     IF p_delivery = 'webhook' THEN
         PERFORM mp_deliver_event(v, p_sealed_code);
@@ -579,17 +602,50 @@ BEGIN
 END $$;
 
 -- The verification.deliver event of v's new code or link (delivery
--- webhook), one per start or resend: p_sealed, the sealed secret, stays in
--- the row until the notifier has delivered the event or given up on it,
--- which wipe it (DB_OUTBOX_*).
+-- webhook), one per start or resend, its id numbered by its outbox row:
+-- p_sealed, the sealed secret, stays in the row until the notifier has
+-- delivered the event or given up on it (mp_deliver_result), or the
+-- verification leaves PENDING or gets a new code (mp_deliver_events_skip).
 CREATE OR REPLACE FUNCTION mp_deliver_event(v verifications, p_sealed bytea) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint := nextval('outbox_id_seq');
 BEGIN
-    INSERT INTO outbox (event_id, tenant_id, verification_id, type, payload, sealed_secret)
-    VALUES (mp_event_id(v.id, 'verification.deliver') || '_'
-                || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
-            v.tenant_id, v.id, 'verification.deliver', mp_verification_json(v), p_sealed);
+    INSERT INTO outbox (id, event_id, tenant_id, verification_id, type, payload, sealed_secret)
+    VALUES (n, mp_event_id(v.id, 'verification.deliver') || '_' || n, v.tenant_id, v.id,
+            'verification.deliver', mp_verification_json(v), p_sealed);
     PERFORM mp_wake();
+END $$;
+
+-- The verification.deliver events of verification p_id still waiting with
+-- their code: skipped, the code wiped (p_why says why).  One being sent
+-- now finishes, and mp_deliver_result ignores it when its code is no
+-- longer the verification's.
+CREATE OR REPLACE FUNCTION mp_deliver_events_skip(p_id text, p_why text) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE outbox o SET state = 'skipped', sealed_secret = NULL, last_error = p_why
+    WHERE o.verification_id = p_id AND o.sealed_secret IS NOT NULL AND o.state = 'pending' $$;
+
+-- Whether tenant p_tenant's webhooks can be delivered: a URL, not disabled
+-- after a 410.
+CREATE OR REPLACE FUNCTION mp_webhook_set(p_tenant bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT t.webhook_url IS NOT NULL AND t.webhook_disabled_at IS NULL
+    FROM tenants t WHERE t.id = p_tenant $$;
+
+-- How the verification.deliver event p_event of verification p_id ended,
+-- in the transaction that ends it (DB_OUTBOX_*): delivered (p_sent), or
+-- given up.  When p_hash, the keyed hash of the event's code, is still the
+-- verification's (NULL: whatever it is), its delivery becomes SENT, or
+-- FAILED and a PENDING verification FAILED; p_reply says how.  Returns
+-- whether it was recorded.
+CREATE OR REPLACE FUNCTION mp_deliver_result(p_id text, p_sent boolean, p_reply text,
+    p_hash bytea) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM verifications x WHERE x.id = p_id
+        AND (p_hash IS NULL OR x.secret_hash = p_hash) FOR UPDATE;
+    RETURN FOUND AND (mp_mail_record(p_id, p_sent, true, NULL, p_reply, true)).id IS NOT NULL;
 END $$;
 
 -- A new code and expiry for a PENDING verification of p_tenant: the old
@@ -599,8 +655,11 @@ END $$;
 -- Under p_policy same_code a verification that kept its sealed code is
 -- mailed that code again (sealed_code: for the mail), and p_secret_hash
 -- is not used.  Within p_cooldown seconds of the last mail, nothing.
+-- The new code goes the start's way (delivery_channel): mailed, handed
+-- over in the answer (none), or in a new verification.deliver event
+-- (webhook; the waiting ones, of the old code, are skipped).
 -- outcome: resent | not_found | refused (see status, eff) | suppressed |
---          cooldown | rate_failed | rate_email
+--          cooldown | rate_failed | rate_email | no_webhook
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea, p_sealed_code bytea,
     p_cooldown integer, p_policy text, p_link_hash bytea,
@@ -627,6 +686,10 @@ BEGIN
                AND x.email_norm = v.email_norm
                AND (x.expires_at IS NULL OR x.expires_at > now())) THEN
         outcome := 'suppressed';
+        RETURN;
+    END IF;
+    IF v.delivery_channel = 'webhook' AND NOT mp_webhook_set(p_tenant) THEN
+        outcome := 'no_webhook';
         RETURN;
     END IF;
     -- too soon after the last mail: refused before it counts
@@ -658,11 +721,13 @@ BEGIN
             last_mail_at = now(), link_hash = p_link_hash, custom_code_hash = NULL,
             delivery_status = CASE WHEN x.delivery_channel = 'none' THEN 'HANDED_OVER'
                                    ELSE 'QUEUED' END,
-            sealed_code = CASE WHEN p_policy = 'same_code' THEN p_sealed_code END
+            sealed_code = CASE WHEN p_policy = 'same_code' AND x.delivery_channel = 'smtp'
+                               THEN p_sealed_code END
         WHERE x.id = p_id RETURNING * INTO v;
     END IF;
     IF v.delivery_channel = 'webhook' THEN
-        PERFORM mp_deliver_event(v, coalesce(sealed_code, p_sealed_code));
+        PERFORM mp_deliver_events_skip(p_id, 'not sent: a resend replaced its code');
+        PERFORM mp_deliver_event(v, p_sealed_code);
     ELSIF v.delivery_channel = 'none' THEN
         NULL;   -- the code is in the answer
     ELSIF p_sealed_secret IS NOT NULL THEN
@@ -713,7 +778,8 @@ BEGIN
                            THEN now() END,
         updated_at = now()
     WHERE x.id = p_id AND (p_tenant IS NULL OR x.tenant_id = p_tenant)
-      AND x.method <> 'MAGIC_LINK' AND x.status = 'PENDING' AND x.expires_at > now() AND x.attempts < x.max_attempts
+      AND x.method <> 'MAGIC_LINK' AND x.status = 'PENDING' AND x.expires_at > now()
+      AND x.attempts < x.max_attempts
     RETURNING * INTO v;
     IF NOT FOUND THEN
         -- no such verification, or one that takes no code: say which
@@ -929,8 +995,9 @@ END $$;
 -- (sync mode): mailed, queued, with no job for the notifier.
 CREATE OR REPLACE FUNCTION mp_mail_unrecorded(v verifications) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT v.delivery_status = 'QUEUED' AND v.delivery_channel = 'smtp' AND NOT EXISTS (SELECT 1 FROM mail_jobs j
-        WHERE j.verification_id = v.id AND j.state IN ('pending', 'sending')) $$;
+    SELECT v.delivery_status = 'QUEUED' AND v.delivery_channel = 'smtp'
+        AND NOT EXISTS (SELECT 1 FROM mail_jobs j
+                        WHERE j.verification_id = v.id AND j.state IN ('pending', 'sending')) $$;
 
 -- Sync-mode mails sent at least p_age seconds ago whose outcome no worker
 -- recorded: starts, whose verification.initiated event is still held back
@@ -1181,13 +1248,6 @@ BEGIN
     END IF;
 END $$;
 
--- POST /v1/verifications/email: see mp_start.  p_per_hour is the
--- configured per-address limit (a tenant's own overrides it).  p_refusal
--- (disposable | undeliverable), when set, is the outcome once the key is
--- known to be good: nothing is started.  p_locale is the language the
--- request asked for, when mailproof has it, else NULL for the tenant's
--- default (or English).  Returns the tenant (for the idempotency record),
--- its sender override and the locale used.
 -- Whether API key p_key holds verifications:deliver, which a start or
 -- resend needs to see a code, choose it, or have it sent to a webhook.
 -- Asked only of such a request: the others pay nothing for it.
@@ -1195,6 +1255,13 @@ CREATE OR REPLACE FUNCTION mp_may_deliver(p_key bigint) RETURNS boolean
 LANGUAGE sql STABLE AS
 $$ SELECT 'verifications:deliver' = ANY (a.scopes) FROM api_keys a WHERE a.id = p_key $$;
 
+-- POST /v1/verifications/email: see mp_start.  p_per_hour is the
+-- configured per-address limit (a tenant's own overrides it).  p_refusal
+-- (disposable | undeliverable), when set, is the outcome once the key is
+-- known to be good: nothing is started.  p_locale is the language the
+-- request asked for, when mailproof has it, else NULL for the tenant's
+-- default (or English).  Returns the tenant (for the idempotency record),
+-- its sender override and the locale used.
 CREATE OR REPLACE FUNCTION mp_api_start(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_email text, p_user_id text, p_method text, p_token_format text,
     p_code_length integer, p_secret_hash bytea, p_max_attempts integer, p_ttl integer,
@@ -1301,7 +1368,7 @@ END $$;
 CREATE OR REPLACE FUNCTION mp_api_resend(p_key bytea, p_key_prev bytea, p_limit integer,
     p_id text, p_secret_hash bytea, p_per_hour integer, p_fail_day integer,
     p_sealed_secret bytea, p_sealed_code bytea, p_cooldown integer, p_policy text,
-    p_link_hash bytea, p_deliver boolean,
+    p_link_hash bytea,
     OUT auth text, OUT retry_after integer, OUT outcome text, OUT status text, OUT eff text,
     OUT body text, OUT tenant_id bigint, OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
@@ -1316,8 +1383,10 @@ BEGIN
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;
-    -- (p_deliver: the verification's code is handed over, not mailed)
-    IF p_deliver AND NOT mp_may_deliver(a.key_id) THEN
+    -- a code handed to the application, or to its webhook, needs the scope
+    IF (SELECT x.delivery_channel FROM verifications x
+        WHERE x.id = p_id AND x.tenant_id = a.tenant_id) <> 'smtp'
+       AND NOT mp_may_deliver(a.key_id) THEN
         auth := 'scope:verifications:deliver';
         RETURN;
     END IF;

@@ -75,7 +75,7 @@ static const struct refusal {
 				    "choose another code" },
 	[VO_NO_WEBHOOK] = { 422, "WEBHOOK_NOT_CONFIGURED",
 			    "delivery webhook needs this account's webhook URL, set and enabled "
-			    "(mailproofctl tenant set --webhook-url)" },
+			    "(mailproofctl tenant update --webhook-url)" },
 };
 
 static void internal_error(struct request *rq)
@@ -245,7 +245,7 @@ void api_verification_get(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_
 }
 
 int api_verification_parse_verify(struct request *rq, const char *path_id, const char **id,
-				  char code[API_CODE_INPUT_MAX + 1])
+				  char code[VERIFY_CODE_INPUT_MAX + 1])
 {
 	static const char *const path_fields[] = { "code", NULL };
 	static const char *const body_fields[] = { "verificationId", "code", NULL };
@@ -266,14 +266,14 @@ int api_verification_parse_verify(struct request *rq, const char *path_id, const
 			goto bad;
 		}
 	}
-	switch (jsonx_get_string(rq->json, "code", API_CODE_INPUT_MAX, &text, msg, sizeof msg)) {
+	switch (jsonx_get_string(rq->json, "code", VERIFY_CODE_INPUT_MAX, &text, msg, sizeof msg)) {
 	case -1:
 		goto bad;
 	case 0:
 		snprintf(msg, sizeof msg, "'code' is required");
 		goto bad;
 	}
-	snprintf(code, API_CODE_INPUT_MAX + 1, "%s", text);
+	snprintf(code, VERIFY_CODE_INPUT_MAX + 1, "%s", text);
 	verify_normalize_code(code);
 	if (code[0] == '\0') {
 		snprintf(msg, sizeof msg, "'code' must not be empty");
@@ -289,7 +289,7 @@ void api_verification_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUT
 {
 	const struct verify_ctx ctx = { rq->cfg, rq->db, &rq->auth, rq->request_id };
 	const char *id;
-	char code[API_CODE_INPUT_MAX + 1];
+	char code[VERIFY_CODE_INPUT_MAX + 1];
 	struct verify_result res;
 	enum verify_outcome o;
 
@@ -322,7 +322,7 @@ static int text_field(json_t *body, const char *name, size_t maxlen, const char 
  */
 static int custom_code(const char *given, struct verify_start_req *sr, char *msg, size_t msglen)
 {
-	char code[API_CODE_INPUT_MAX + 1];
+	char code[VERIFY_CODE_INPUT_MAX + 1];
 	size_t n;
 	int rc = -1;
 

@@ -3,15 +3,10 @@
 #define MAILPROOF_API_VERIFICATION_H
 
 #include "router.h"
+#include "verify.h"
 
 struct request;
-struct verify_start_req;
 
-/*
- * Longest code text accepted before normalization: codes are 4-12 long, or
- * 64 hex digits, which may come pasted with spaces.
- */
-#define API_CODE_INPUT_MAX 128
 
 void api_verification_start(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
 void api_verification_list(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX]);
@@ -42,7 +37,7 @@ int api_verification_parse_start(struct request *rq, struct verify_start_req *sr
  * normalized code.
  */
 int api_verification_parse_verify(struct request *rq, const char *path_id, const char **id,
-				  char code[API_CODE_INPUT_MAX + 1]);
+				  char code[VERIFY_CODE_INPUT_MAX + 1]);
 
 /* The query of a list: its filters as the statement's parameters, and the page size. */
 struct api_list_query {

@@ -85,15 +85,14 @@ const struct db_statement db_statements[DB__COUNT] = {
 	 * See mp_resend(): $4 id, $5 new hash, $6 per hour, $7 fails a day, $8
 	 * the sealed secret in queue mode, $9 it in any mode (kept under
 	 * same_code), $10 the cooldown, $11 the policy, $12 the new link token's
-	 * hash beside a code, $13 whether the code is handed over (the key
-	 * needs verifications:deliver).  Then: outcome, status,
+	 * hash beside a code.  Then: outcome, status,
 	 * eff, body, and the code sealed before when it is mailed again (hex).
 	 */
-	[DB_API_RESEND] = { "api_resend", 13, 0,
+	[DB_API_RESEND] = { "api_resend", 12, 0,
 		"SELECT auth, retry_after, outcome, status, eff, body, tenant_id, limit_max,"
 		" coalesce(encode(sealed_code, 'hex'), '') AS sealed_code"
 		" FROM mp_api_resend(" AUTH ", $4, $5::bytea, $6::int, $7::int, $8::bytea, $9::bytea,"
-		" $10::int, $11, $12::bytea, $13::bool)",
+		" $10::int, $11, $12::bytea)",
 		"auth retry_after outcome status eff body tenant_id limit_max sealed_code" },
 
 	/* $4 id.  Then: stored and effective status before, the verification after. */
@@ -193,33 +192,61 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"id event_id type payload created_at attempt url secret disabled tenant_id"
 		" secret_previous sealed_code verification_id" },
 
-	/* $1 id, $2 HTTP status. */
-	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 2, 0,
-		"UPDATE outbox SET state = 'delivered', delivered_at = now(), locked_until = NULL,"
-		"  last_status = $2::int, last_error = NULL, sealed_secret = NULL"
-		" WHERE id = $1::bigint", NULL },
+	/*
+	 * $1 id, $2 HTTP status; a verification.deliver event's code is wiped,
+	 * and in the same transaction its delivery recorded as SENT ($3 how, $4
+	 * the keyed hash of its code: see mp_deliver_result()).
+	 */
+	[DB_OUTBOX_DELIVERED] = { "outbox_delivered", 4, 0,
+		"WITH o AS (UPDATE outbox SET state = 'delivered', delivered_at = now(),"
+		"  locked_until = NULL, last_status = $2::int, last_error = NULL, sealed_secret = NULL"
+		"  WHERE id = $1::bigint RETURNING verification_id, type)"
+		" SELECT mp_deliver_result(o.verification_id, true, $3, $4::bytea) FROM o"
+		" WHERE o.type = 'verification.deliver'", NULL },
 
 	/*
 	 * A failed attempt: $1 id, $2 delay ms, $3 HTTP status or NULL, $4 what
 	 * went wrong, $5 webhook_max_attempts.  The row is dead once it has
-	 * had all its attempts.  Returns the new state.
+	 * had all its attempts; a dead verification.deliver event's code is
+	 * wiped and its delivery recorded as FAILED ($6 how, $7 the keyed hash
+	 * of its code).  Returns the new state.
 	 */
-	[DB_OUTBOX_RETRY] = { "outbox_retry", 5, 0,
-		"UPDATE outbox SET locked_until = NULL, last_status = $3::int, last_error = $4,"
+	[DB_OUTBOX_RETRY] = { "outbox_retry", 7, 0,
+		"WITH o AS (UPDATE outbox SET locked_until = NULL, last_status = $3::int,"
+		"  last_error = $4,"
 		"  state = CASE WHEN attempts >= $5::int THEN 'dead' ELSE 'pending' END,"
 		"  sealed_secret = CASE WHEN attempts >= $5::int THEN NULL ELSE sealed_secret END,"
 		"  run_at = now() + $2::int * interval '1 millisecond'"
-		" WHERE id = $1::bigint RETURNING state", "state" },
+		"  WHERE id = $1::bigint RETURNING state, verification_id, type)"
+		" SELECT o.state, CASE WHEN o.state = 'dead' AND o.type = 'verification.deliver'"
+		"  THEN mp_deliver_result(o.verification_id, false, $6, $7::bytea) END AS recorded"
+		" FROM o",
+		"state recorded" },
 
 	/* A claimed event not tried (the notifier is stopping): due again at once. */
 	[DB_OUTBOX_RELEASE] = { "outbox_release", 1, 0,
 		"UPDATE outbox SET state = 'pending', attempts = attempts - 1, locked_until = NULL"
 		" WHERE id = $1::bigint AND state = 'sending'", NULL },
 
-	/* No more attempts: $1 id, $2 'dead' or 'skipped', $3 HTTP status or NULL, $4 why. */
-	[DB_OUTBOX_GIVE_UP] = { "outbox_give_up", 4, 0,
-		"UPDATE outbox SET state = $2, locked_until = NULL, last_status = $3::int,"
-		"  last_error = $4, sealed_secret = NULL WHERE id = $1::bigint", NULL },
+	/*
+	 * No more attempts: $1 id, $2 'dead' or 'skipped', $3 HTTP status or
+	 * NULL, $4 why; a verification.deliver event's delivery is recorded as
+	 * FAILED ($5 the keyed hash of its code, or NULL for whatever code).
+	 */
+	[DB_OUTBOX_GIVE_UP] = { "outbox_give_up", 5, 0,
+		"WITH o AS (UPDATE outbox SET state = $2, locked_until = NULL, last_status = $3::int,"
+		"  last_error = $4, sealed_secret = NULL WHERE id = $1::bigint"
+		"  RETURNING verification_id, type)"
+		" SELECT mp_deliver_result(o.verification_id, false, $4, $5::bytea) FROM o"
+		" WHERE o.type = 'verification.deliver'", NULL },
+
+	/*
+	 * A verification.deliver event with nothing to send: $1 id, $2 why.
+	 * Skipped; the verification's delivery is its newer code's business.
+	 */
+	[DB_OUTBOX_SKIP] = { "outbox_skip", 2, 0,
+		"UPDATE outbox SET state = 'skipped', locked_until = NULL, last_error = $2,"
+		"  sealed_secret = NULL WHERE id = $1::bigint", NULL },
 
 	/* The endpoint answered 410 Gone: $1 tenant. */
 	[DB_TENANT_DISABLE_WEBHOOK] = { "tenant_disable_webhook", 1, 0,
@@ -231,14 +258,6 @@ const struct db_statement db_statements[DB__COUNT] = {
 		"SELECT " MAIL_OF_COLS
 		" FROM verifications v, tenants t WHERE v.id = $1 AND t.id = v.tenant_id",
 		MAIL_OF_NAMES },
-
-	/*
-	 * How a verification.deliver event of verification $1 went: $2 it
-	 * reached the endpoint (SENT), else it never will (FAILED, and a
-	 * PENDING verification fails); $3 what happened.  See mp_mail_record().
-	 */
-	[DB_DELIVER_RESULT] = { "deliver_result", 3, 0,
-		"SELECT (mp_mail_record($1, $2::bool, true, NULL, $3, true)).id", "id" },
 
 	/*
 	 * $1 batch, $2 lease ms, $3 the notifier's name.  Returns job id,

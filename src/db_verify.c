@@ -26,7 +26,7 @@ int db_verify_mail_info(const PGresult *r, struct db_verify_mail_info *out)
 	out->email = PQgetvalue(r, 0, 3);
 	out->method = PQgetvalue(r, 0, 4);
 	out->format = PQgetvalue(r, 0, 5);
-	out->code_length = (int)db_get_int(r, 0, 6, 4, TOKEN_CODE_MAX, 6);
+	out->code_length = (int)db_get_int(r, 0, 6, 4, TOKEN_HEX_CODE_LEN, 6);
 	out->subject = db_get_text(r, 0, 7);
 	out->line = db_get_text(r, 0, 8);
 	out->ttl_seconds = (int)db_get_int(r, 0, 9, 60, 2592000, 60);

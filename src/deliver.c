@@ -48,7 +48,8 @@ out:
 }
 
 enum deliver_outcome deliver_body(struct db *db, const struct config *cfg,
-				  const struct db_event_row *e, struct buf *out, char why[160])
+				  const struct db_event_row *e, struct buf *out,
+				  char hash[TOKEN_HASH_HEX_LEN], char why[160])
 {
 	const char *p[1] = { e->verification_id };
 	enum deliver_outcome o = DELIVER_FAILED;
@@ -56,7 +57,7 @@ enum deliver_outcome deliver_body(struct db *db, const struct config *cfg,
 	struct mail_verification vm;
 	struct buf subject, text, html;
 	struct secret s;
-	PGresult *r, *tr = NULL;
+	PGresult *r = NULL, *tr = NULL;
 	enum db_err err;
 	int failed = 0;
 
@@ -65,9 +66,20 @@ enum deliver_outcome deliver_body(struct db *db, const struct config *cfg,
 	buf_init(&subject, 1024);
 	buf_init(&text, MAIL_MAX_BYTES);
 	buf_init(&html, MAIL_MAX_BYTES);
+	hash[0] = '\0';
 	why[0] = '\0';
-	if ((r = db_run(db, DB_DELIVER_INFO, p, &err, NULL)) == NULL)
-		return DELIVER_DB;
+	if (e->sealed_code == NULL) {
+		/* wiped: the event was settled before (and is retried by hand), or
+		   its verification left PENDING or got a new code meanwhile */
+		snprintf(why, 160, "not sent: its code is gone (the verification has a newer one, "
+			 "or is no longer pending); resend the verification for a new one");
+		o = DELIVER_STALE;
+		goto out;
+	}
+	if ((r = db_run(db, DB_DELIVER_INFO, p, &err, NULL)) == NULL) {
+		o = DELIVER_DB;
+		goto out;
+	}
 	if (db_deliver_info(r, &d) < 0) {
 		snprintf(why, 160, "the verification is gone");
 		o = DELIVER_STALE;
@@ -78,14 +90,13 @@ enum deliver_outcome deliver_body(struct db *db, const struct config *cfg,
 		o = DELIVER_STALE;
 		goto out;
 	}
-	if (e->sealed_code == NULL ||
-	    secret_open(cfg, e->verification_id, secret_kind(d.method), e->sealed_code, &s) < 0) {
-		snprintf(why, 160, "its code cannot be opened: %s", e->sealed_code == NULL ?
-			 "it was wiped when the event was given up; resend the verification" :
-			 "secret_key changed without secret_key_previous?");
+	if (secret_open(cfg, e->verification_id, secret_kind_of(d.method), e->sealed_code, &s) < 0) {
+		snprintf(why, 160, "its code cannot be opened (secret_key changed without "
+			 "secret_key_previous?)");
 		log_errx("event %s: %s", e->event_id, why);
 		goto out;
 	}
+	memcpy(hash, s.hash, TOKEN_HASH_HEX_LEN);
 	if (!secret_current(&s, d.secret_hash)) {
 		snprintf(why, 160, "not sent: a resend replaced its code");
 		o = DELIVER_STALE;
@@ -114,12 +125,4 @@ out:
 	buf_free(&text);
 	buf_free(&html);
 	return o;
-}
-
-void deliver_result(struct db *db, const struct db_event_row *e, int sent, const char *reply)
-{
-	const char *p[3] = { e->verification_id, sent ? "true" : "false", reply };
-	enum db_err err;
-
-	PQclear(db_run(db, DB_DELIVER_RESULT, p, &err, NULL));
 }

@@ -9,14 +9,16 @@
  *     ...the verification as GET shows it...,
  *     "message": {"to", "subject", "text", "html", "code", "link"}}}
  *
- * The row's sealed copy is wiped once the event is delivered or given up
- * (db_sql.c: DB_OUTBOX_*), and the verification's delivery becomes SENT or
- * FAILED (deliver_result()).
+ * The row's sealed copy is wiped once the event is delivered or given up,
+ * and in the same statement the verification's delivery becomes SENT or
+ * FAILED (db_sql.c: DB_OUTBOX_*, mp_deliver_result()) when the event's code
+ * is still the verification's.
  */
 #ifndef MAILPROOF_DELIVER_H
 #define MAILPROOF_DELIVER_H
 
 #include "buf.h"
+#include "token.h"
 
 struct config;
 struct db;
@@ -35,17 +37,12 @@ enum deliver_outcome {
 };
 
 /*
- * The webhook body of claimed event e into out (which the caller wipes).
- * why: a reason for the event's last_error, at most 160 bytes.
+ * The webhook body of claimed event e into out (which the caller wipes),
+ * and hash, the keyed hash of its code as stored (a bytea literal), or ""
+ * when it could not be opened.  why: a reason for the event's last_error.
  */
 enum deliver_outcome deliver_body(struct db *db, const struct config *cfg,
-				  const struct db_event_row *e, struct buf *out, char why[160]);
-
-/*
- * Records on e's verification that its code reached the endpoint (sent),
- * or never will: delivery SENT, or FAILED and a PENDING verification
- * FAILED.  reply says how it went.
- */
-void deliver_result(struct db *db, const struct db_event_row *e, int sent, const char *reply);
+				  const struct db_event_row *e, struct buf *out,
+				  char hash[TOKEN_HASH_HEX_LEN], char why[160]);
 
 #endif

@@ -184,8 +184,8 @@ static int check_smtp(const struct config *cfg, FILE *out)
 static int check_templates(const struct config *cfg, FILE *out)
 {
 	static const char *const names[] = { "otp.txt", "otp.html", "link.txt", "link.html",
-		"code_and_link.txt", "code_and_link.html", "page.html", "page.css", "page-otp.html", "page-link.html", "page-report.html",
-		"page-message.html" };
+		"code_and_link.txt", "code_and_link.html", "page.html", "page.css", "page-otp.html",
+		"page-link.html", "page-report.html", "page-message.html" };
 	char err[600], chain[1][LOCALE_TAG_MAX];
 	struct dirent *d;
 	struct catalog cat;

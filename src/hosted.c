@@ -7,7 +7,6 @@
 
 #include <sodium.h>
 
-#include "api_verification.h"
 #include "buf.h"
 #include "catalog.h"
 #include "config.h"
@@ -619,7 +618,7 @@ static void otp_check(struct request *rq, const char *id, const struct page_who 
 	const char *ct = request_param(rq, "CONTENT_TYPE");
 	const struct verify_ctx ctx = { rq->cfg, rq->db, NULL, rq->request_id };
 	struct verify_result res;
-	char code[API_CODE_INPUT_MAX + 1];
+	char code[VERIFY_CODE_INPUT_MAX + 1];
 
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		page(rq, 415, who, "page.bad_form", "error");

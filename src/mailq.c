@@ -65,7 +65,7 @@ static int message(const struct config *cfg, const struct db_mail_row *j, struct
 
 	if (j->sealed_secret == NULL)
 		return unseal(cfg, vid, j->sealed_message, msg);
-	if (secret_open(cfg, vid, secret_kind(j->m.method), j->sealed_secret, &s) < 0) {
+	if (secret_open(cfg, vid, secret_kind_of(j->m.method), j->sealed_secret, &s) < 0) {
 		log_errx("verification %s: the queued mail cannot be opened with secret_key", vid);
 		goto out;
 	}

@@ -45,44 +45,46 @@ static int run(struct db *db, enum db_stmt s, const char *const *params)
 /*
  * No more attempts for event e: state dead or skipped.  A
  * verification.deliver event's code then never reaches the application:
- * its delivery fails.
+ * its delivery fails, when hash (its code's, "" for whatever code the
+ * verification has) is the verification's.
  */
 static void give_up(struct db *db, const struct db_event_row *e, const char *state, int status,
-		    const char *why)
+		    const char *why, const char *hash)
 {
 	char st[16];
-	const char *p[4] = { e->id, state, status ? st : NULL, why };
+	const char *p[5] = { e->id, state, status ? st : NULL, why, *hash ? hash : NULL };
 
 	snprintf(st, sizeof st, "%d", status);
-	if (run(db, DB_OUTBOX_GIVE_UP, p) == 0 && strcmp(e->type, DELIVER_EVENT) == 0)
-		deliver_result(db, e, 0, why);
+	run(db, DB_OUTBOX_GIVE_UP, p);
 }
 
 /*
- * The body of event e into body: 0, 1 when there is nothing to send (the
- * event is settled), or -1 when the database failed (its lease runs out
- * and it is tried again).
+ * The body of event e into body, and its code's hash (see deliver_body();
+ * "" for other events): 0, 1 when there is nothing to send (the event is
+ * settled), or -1 when the database failed (its lease runs out and it is
+ * tried again).
  */
 static int event_body(struct db *db, const struct config *cfg, const struct db_event_row *e,
-		      struct buf *body)
+		      struct buf *body, char hash[TOKEN_HASH_HEX_LEN])
 {
 	char why[160];
 
+	hash[0] = '\0';
 	if (strcmp(e->type, DELIVER_EVENT) != 0) {
 		if (webhook_body(e->type, e->created_at, e->payload, body) == 0)
 			return 0;
-		give_up(db, e, "dead", 0, "the event is too large to send");
+		give_up(db, e, "dead", 0, "the event is too large to send", hash);
 		return 1;
 	}
-	switch (deliver_body(db, cfg, e, body, why)) {
+	switch (deliver_body(db, cfg, e, body, hash, why)) {
 	case DELIVER_BODY:
 		return 0;
 	case DELIVER_STALE:
 		log_info("event %s (%s): %s", e->event_id, e->type, why);
-		run(db, DB_OUTBOX_GIVE_UP, (const char *[4]){ e->id, "skipped", NULL, why });
+		run(db, DB_OUTBOX_SKIP, (const char *[2]){ e->id, why });
 		return 1;
 	case DELIVER_FAILED:
-		give_up(db, e, "dead", 0, why);
+		give_up(db, e, "dead", 0, why, hash);
 		return 1;
 	default:
 		return -1;
@@ -96,15 +98,16 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 	struct webhook_result res;
 	struct buf body;
 	char secret[TOKEN_WHSEC_LEN + 1], previous[TOKEN_WHSEC_LEN + 1];
+	char hash[TOKEN_HASH_HEX_LEN] = "", reply[64];
 
 	db_event_row(r, i, &e);
 	if (e.url[0] == '\0') {
-		give_up(db, &e, "skipped", 0, "the tenant has no webhook_url");
+		give_up(db, &e, "skipped", 0, "the tenant has no webhook_url", hash);
 		return;
 	}
 	if (e.disabled) {
 		give_up(db, &e, "skipped", 0, "webhooks are disabled for the tenant after 410 Gone; "
-			"set the webhook_url again to enable them");
+			"set the webhook_url again to enable them", hash);
 		return;
 	}
 	if (webhook_secret_open(cfg, e.secret, secret) < 0 ||
@@ -113,32 +116,28 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 			 "under another secret_key (during a rotation, set the old one as "
 			 "secret_key_previous)", e.event_id, e.tenant_id);
 		give_up(db, &e, "dead", 0, "the tenant's webhook secret cannot be opened "
-			"(secret_key changed without secret_key_previous?)");
+			"(secret_key changed without secret_key_previous?)", hash);
 		return;
 	}
 	buf_init(&body, BODY_MAX);
-	if (event_body(db, cfg, &e, &body) == 0)
+	if (event_body(db, cfg, &e, &body, hash) == 0)
 		webhook_send(cfg, e.url, secret, previous, e.event_id, body.data, &res);
 	else
 		res.status = -1;
 	sodium_memzero(secret, sizeof secret);
 	sodium_memzero(previous, sizeof previous);
-	/* a verification.deliver event's holds a code */
+	/* a verification.deliver event's body holds a code */
 	sodium_memzero(body.data, body.len);
 	buf_free(&body);
 	if (res.status < 0)
 		return;
 	if (res.status >= 200 && res.status <= 299) {
 		char st[16];
-		const char *p[2] = { e.id, st };
+		const char *p[4] = { e.id, st, reply, *hash ? hash : NULL };
 		snprintf(st, sizeof st, "%d", res.status);
+		snprintf(reply, sizeof reply, "handed to the webhook endpoint (HTTP %d)", res.status);
 		log_info("event %s (%s): delivered, %d", e.event_id, e.type, res.status);
-		if (run(db, DB_OUTBOX_DELIVERED, p) == 0 && strcmp(e.type, DELIVER_EVENT) == 0) {
-			char reply[64];
-			snprintf(reply, sizeof reply, "handed to the webhook endpoint (HTTP %d)",
-				 res.status);
-			deliver_result(db, &e, 1, reply);
-		}
+		run(db, DB_OUTBOX_DELIVERED, p);
 		return;
 	}
 	if (res.status == 410) {
@@ -146,13 +145,15 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		log_warnx("event %s: the endpoint answered 410 Gone; disabling webhooks of tenant %s",
 			  e.event_id, t[0]);
 		run(db, DB_TENANT_DISABLE_WEBHOOK, t);
-		give_up(db, &e, "dead", 410, "410 Gone: webhooks disabled for the tenant");
+		give_up(db, &e, "dead", 410, "410 Gone: webhooks disabled for the tenant", hash);
 		return;
 	}
 	{
 		long long delay = outbox_backoff_ms(cfg->webhook_retry_base_ms, e.attempt);
 		char d[24], st[16], max[16];
-		const char *p[5] = { e.id, d, res.status ? st : NULL, res.error, max };
+		const char *p[7] = { e.id, d, res.status ? st : NULL, res.error, max,
+				     "the webhook endpoint did not take the code: its event is dead",
+				     *hash ? hash : NULL };
 		enum db_err err;
 		PGresult *u;
 
@@ -169,9 +170,6 @@ static void post_event(struct db *db, const struct config *cfg, PGresult *r, int
 		char host[256], kv[400];
 		webhook_url_host(e.url, host, sizeof host);
 		snprintf(kv, sizeof kv, "event=%s tenant=%s host=%s", e.event_id, e.tenant_id, host);
-		if (db_retry_dead(u) && strcmp(e.type, DELIVER_EVENT) == 0)
-			deliver_result(db, &e, 0, "the webhook endpoint did not take the code: "
-				       "its event is dead");
 		if (db_retry_dead(u))
 			log_kv(LOG_LVL_ERROR, kv, "event %s (%s) to %s: attempt %d failed (%s); no "
 			       "attempts left, dead", e.event_id, e.type, host, e.attempt, res.error);

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "mail_verification.h"
 
-enum secret_kind secret_kind(const char *method)
+enum secret_kind secret_kind_of(const char *method)
 {
 	return strcmp(method, "MAGIC_LINK") == 0 ? SECRET_LINK :
 	       strcmp(method, "CODE_AND_LINK") == 0 ? SECRET_CODE_AND_LINK : SECRET_CODE;

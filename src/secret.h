@@ -19,7 +19,7 @@ struct mail_verification;
 
 #define SECRET_TOKEN_LEN 43		/* base64url of 32 bytes */
 
-/* What a verification's method asks for; see secret_kind(). */
+/* What a verification's method asks for; see secret_kind_of(). */
 enum secret_kind { SECRET_CODE = 1, SECRET_LINK = 2, SECRET_CODE_AND_LINK = 3 };
 
 struct secret {
@@ -31,7 +31,7 @@ struct secret {
 };
 
 /* The kind of a method as stored (OTP, MAGIC_LINK, CODE_AND_LINK); OTP for any other. */
-enum secret_kind secret_kind(const char *method);
+enum secret_kind secret_kind_of(const char *method);
 
 /*
  * A new secret of kind for verification id.  Its code is custom (normalized

@@ -317,10 +317,10 @@ static enum verify_outcome mail_and_record(const struct verify_ctx *ctx, const c
  * tenant's sender), with the outcome.  mails: those of the verification
  * recorded before (a start has none).
  */
-static enum verify_outcome deliver(const struct verify_ctx *ctx, const char *channel,
-				   const char *from, const struct mail_verification *vm,
-				   const struct secret *secret, int mails, const char *stored_json,
-				   struct verify_result *res)
+static enum verify_outcome dispatch(const struct verify_ctx *ctx, const char *channel,
+				    const char *from, const struct mail_verification *vm,
+				    const struct secret *secret, int mails, const char *stored_json,
+				    struct verify_result *res)
 {
 	if (strcmp(channel, "none") == 0) {
 		res->handed = *secret;
@@ -514,7 +514,7 @@ enum verify_outcome verify_start(const struct verify_ctx *ctx, const struct veri
 	vm.ttl_seconds = sr->expires_seconds;
 	vm.locale = st.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, sr->delivery, st.mail_from, &vm, &secret, 0, st.body, res);
+	o = dispatch(ctx, sr->delivery, st.mail_from, &vm, &secret, 0, st.body, res);
 out:
 	PQclear(r);
 	secret_wipe(&secret);
@@ -539,7 +539,7 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	char kv[200];
 	char per_hour[16], fail_day[16], cooldown[16];
 	const char *info_params[AUTH_PARAMS + 1] = { [AUTH_PARAMS] = id };
-	const char *params[AUTH_PARAMS + 10], **p = params + AUTH_PARAMS;
+	const char *params[AUTH_PARAMS + 9], **p = params + AUTH_PARAMS;
 	const struct config *cfg = ctx->cfg;
 	int queued = 0;
 	enum secret_kind kind;
@@ -560,7 +560,7 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 		o = VO_NOT_FOUND;
 		goto out;
 	}
-	kind = secret_kind(mi.method);
+	kind = secret_kind_of(mi.method);
 	queued = cfg->mail_delivery == MAIL_QUEUE && strcmp(mi.channel, "smtp") == 0;
 	secret_new(cfg, id, kind,
 		   strcmp(mi.format, "alpha") == 0 ? TOKEN_FORMAT_ALPHA :
@@ -582,7 +582,6 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	p[6] = cooldown;
 	p[7] = cfg->resend_policy == RESEND_SAME_CODE ? "same_code" : "new_code";
 	p[8] = secret.link_hash[0] ? secret.link_hash : NULL;
-	p[9] = strcmp(mi.channel, "smtp") != 0 ? "true" : "false";
 	if ((o = run(ctx, 1, DB_API_RESEND, params, &r, res)) != VO_OK)
 		goto out;
 	db_verify_resend(r, &rs);
@@ -611,8 +610,8 @@ enum verify_outcome verify_resend(const struct verify_ctx *ctx, const char *id,
 	vm.ttl_seconds = mi.ttl_seconds;
 	vm.locale = mi.locale;
 	vm.brand = NULL;	/* mail_and_record() reads it */
-	o = deliver(ctx, mi.channel, mi.mail_from, &vm, &secret,
-		    queued ? 0 : mails_before(rs.body), rs.body, res);
+	o = dispatch(ctx, mi.channel, mi.mail_from, &vm, &secret,
+		     queued ? 0 : mails_before(rs.body), rs.body, res);
 out:
 	secret_wipe(&secret);
 	buf_free(&sealed);

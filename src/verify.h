@@ -67,6 +67,12 @@ int verify_locale(const struct config *cfg, const char *tag, char out[LOCALE_TAG
 int verify_id_valid(const char *id);
 
 /*
+ * Longest code text accepted before normalization: codes are 4-12 long, or
+ * 64 hex digits, which may come pasted with spaces.
+ */
+#define VERIFY_CODE_INPUT_MAX 128
+
+/*
  * Normalizes a submitted code in place: drops white space (what a pasted
  * code brings along) and hyphens, upper-cases letters (codes are checked
  * case-insensitively).

@@ -54,7 +54,7 @@ static void start(struct request *rq)
 static void verify(struct request *rq, const char *path_id)
 {
 	const char *id;
-	char code[API_CODE_INPUT_MAX + 1];
+	char code[VERIFY_CODE_INPUT_MAX + 1];
 
 	if (api_verification_parse_verify(rq, path_id, &id, code) < 0) {
 		FUZZ_ASSERT(rq->status == 400, NULL, 0);

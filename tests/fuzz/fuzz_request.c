@@ -61,7 +61,7 @@ static void parse_start(struct request *rq)
 static void parse_verify(struct request *rq, char args[ROUTER_MAX_ARGS][ROUTER_ARG_MAX])
 {
 	const char *id;
-	char code[API_CODE_INPUT_MAX + 1];
+	char code[VERIFY_CODE_INPUT_MAX + 1];
 
 	if (api_verification_parse_verify(rq, args[0], &id, code) == 0) {
 		FUZZ_ASSERT(id != NULL && code[0] != '\0', NULL, 0);

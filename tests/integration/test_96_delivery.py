@@ -436,3 +436,87 @@ def test_a_hex_code_pasted_in_chromium(env):
     out, _ = run_browser(env, {"hosted": body["data"]["hostedVerifyUrl"], "code": code})
     check(out["inputmode"] == "text", "a text input for hex: %r" % out)
     check(out["hostedTitle"] == "Email address confirmed", "pasted and confirmed: %r" % out)
+
+
+def deliver_rows(env, vid):
+    """The verification's deliver events: (outbox id, state, attempts, sealed copy kept)."""
+    return env.psql("SELECT id, state, attempts, sealed_secret IS NOT NULL FROM outbox"
+                    " WHERE verification_id = :'p1' AND type = 'verification.deliver'"
+                    " ORDER BY id", vid)
+
+
+def test_a_resend_or_a_cancel_skips_the_waiting_deliver_events(env):
+    rx = Receiver(responses=[500] * 100)
+    t, key = tenant(env, "deliver-skip", webhook_url=rx.url)
+    n = Notifier(env, webhook_retry_base_ms=3000, webhook_max_attempts=5)
+    try:
+        st, _, body = env.start(key, delivery="webhook")
+        vid = body["data"]["id"]
+        env.wait("a first failed try", lambda: deliver_rows(env, vid)[0][1:3] == ["pending", "1"],
+                 timeout=15)
+        env.past_cooldown(vid)
+        st, _, _ = env.request("POST", "%s/%s/resend" % (API, vid), key=key)
+        check(st == 200, "resend: %d" % st)
+        rows = deliver_rows(env, vid)
+        check(len(rows) == 2 and rows[0][1:] == ["skipped", "1", "f"] and rows[1][3] == "t",
+              "the old code's event skipped and wiped, the new one waits: %r" % rows)
+        with rx.lock:
+            rx.responses.clear()
+        env.wait("the new code delivered", lambda: deliver_rows(env, vid)[1][1] == "delivered",
+                 timeout=15)
+        codes = [e[1]["data"]["message"]["code"] for e in rx.events()
+                 if e[1]["type"] == "verification.deliver"]
+        check(len(codes) == 1, "only the new code went out: %r" % codes)
+        check(get(env, key, vid)["delivery"]["status"] == "SENT", "SENT")
+        # the skipped one, retried by hand, has nothing to send and changes nothing
+        env.ctl("outbox", "retry", deliver_rows(env, vid)[0][0])
+        env.wait("skipped again", lambda: deliver_rows(env, vid)[0][1:3] == ["skipped", "1"],
+                 timeout=15)
+        v = get(env, key, vid)
+        check(v["status"] == "PENDING" and v["delivery"]["status"] == "SENT", "unchanged: %r" % v)
+        st, _, _ = verify(env, key, vid, codes[0])
+        check(st == 200, "the delivered code verifies")
+
+        # canceled while its event waits: skipped, wiped, and the delivery says so
+        with rx.lock:
+            rx.responses.extend([500] * 100)
+        st, _, body = env.start(key, delivery="webhook")
+        vid = body["data"]["id"]
+        env.wait("a failed try", lambda: deliver_rows(env, vid)[0][1:3] == ["pending", "1"],
+                 timeout=15)
+        st, _, _ = env.request("POST", "%s/%s/cancel" % (API, vid), key=key)
+        check(st == 200, "canceled")
+        check(deliver_rows(env, vid)[0][1:] == ["skipped", "1", "f"], "skipped, wiped")
+        d = get(env, key, vid)["delivery"]
+        check(d["status"] == "FAILED" and "CANCELED" in d["smtpReply"], "delivery: %r" % d)
+
+        # a resend after the tenant lost its endpoint
+        st, _, body = env.start(key, delivery="webhook")
+        env.psql("UPDATE tenants SET webhook_url = NULL WHERE id = :'p1'", t["id"])
+        env.past_cooldown(body["data"]["id"])
+        expect_error(env.request("POST", "%s/%s/resend" % (API, body["data"]["id"]), key=key),
+                     422, "WEBHOOK_NOT_CONFIGURED")
+    finally:
+        n.stop()
+        rx.stop()
+
+
+def test_a_handed_code_is_not_kept_for_a_same_code_resend(env):
+    t, key = tenant(env, "none-same")
+    env.ctl("tenant", "update", t["name"], "--resend-policy", "same_code")
+    st, _, body = env.start(key, delivery="none", tokenFormat="alphanumeric", codeLength=12)
+    vid, first = body["data"]["id"], body["data"]["code"]
+    check(env.psql("SELECT sealed_code IS NULL FROM verifications WHERE id = :'p1'", vid) ==
+          [["t"]], "nothing kept, not even sealed")
+    env.past_cooldown(vid)
+    st, _, again = env.request("POST", "%s/%s/resend" % (API, vid), key=key)
+    check(st == 200 and again["data"]["code"] != first, "a new code: %r" % again)
+    # a mailed code is kept for same_code, and wiped once it can no longer be used
+    addr = env.new_address()
+    st, _, body = env.start(key, addr)
+    vid = body["data"]["id"]
+    check(env.psql("SELECT sealed_code IS NOT NULL FROM verifications WHERE id = :'p1'", vid) ==
+          [["t"]], "kept sealed for a resend")
+    st, _, _ = verify(env, key, vid, env.code_from_mail(addr))
+    check(st == 200 and env.psql("SELECT sealed_code IS NULL FROM verifications WHERE id ="
+                                 " :'p1'", vid) == [["t"]], "wiped once verified")

@@ -174,9 +174,9 @@ START_TEST(a_mail_points_at_what_it_has)
 	secret_new(&cfg, ID, SECRET_CODE, TOKEN_FORMAT_NUMERIC, 6, 0, NULL, &s);
 	secret_mail(&s, &vm);
 	ck_assert_ptr_null(vm.link);
-	ck_assert_int_eq(secret_kind("CODE_AND_LINK"), SECRET_CODE_AND_LINK);
-	ck_assert_int_eq(secret_kind("MAGIC_LINK"), SECRET_LINK);
-	ck_assert_int_eq(secret_kind("OTP"), SECRET_CODE);
+	ck_assert_int_eq(secret_kind_of("CODE_AND_LINK"), SECRET_CODE_AND_LINK);
+	ck_assert_int_eq(secret_kind_of("MAGIC_LINK"), SECRET_LINK);
+	ck_assert_int_eq(secret_kind_of("OTP"), SECRET_CODE);
 }
 END_TEST
 
