@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "jsonx.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
 	mo.config_path = config_path(config_arg);
 	if (sodium_init() < 0)
 		fatalx("libsodium could not be initialised");
+	jsonx_wipe_on_free();
 	if (config_load(mo.config_path, &cfg, err, sizeof err) < 0) {
 		log_errx("%s", err);
 		return 1;

@@ -1,8 +1,25 @@
 /* See jsonx.h. */
 #include "jsonx.h"
 
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
+
+static void jsonx_free(void *p)
+{
+	if (p) {
+		sodium_memzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void jsonx_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, jsonx_free);
+}
 
 json_t *jsonx_parse_object(const char *data, size_t n, char *msg, size_t msglen)
 {

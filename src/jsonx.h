@@ -11,6 +11,14 @@
 #include <jansson.h>
 
 /*
+ * Makes jansson zero what it frees, for the rest of the process: request
+ * bodies, answers and events hold codes (a code typed, a customCode, a
+ * code handed over, a verification.deliver event's mail).  Call once,
+ * before any JSON is made.
+ */
+void jsonx_wipe_on_free(void);
+
+/*
  * Parses a request body that must be one JSON object: rejects invalid UTF-8,
  * duplicate keys, NUL escapes and trailing data.  Returns the object (caller
  * owns it) or NULL with a client-safe message in msg.

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_queue.h"
+#include "jsonx.h"
 #include "lease.h"
 #include "log.h"
 #include "mailq.h"
@@ -244,6 +245,7 @@ int main(int argc, char **argv)
 	path = config_path(config_arg);
 	if (sodium_init() < 0)
 		fatalx("libsodium could not be initialised");
+	jsonx_wipe_on_free();
 	holder_init();
 	if (config_load(path, &cfg, err, sizeof err) < 0) {
 		log_errx("%s", err);

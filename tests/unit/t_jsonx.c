@@ -75,8 +75,28 @@ START_TEST(envelopes)
 }
 END_TEST
 
+/* Last: it changes jansson's allocator for the rest of the program. */
+START_TEST(frees_wiped_once_asked)
+{
+	json_malloc_t m;
+	json_free_t f;
+	json_t *v;
+
+	json_get_alloc_funcs(&m, &f);
+	ck_assert_ptr_eq((void *)f, (void *)free);
+	jsonx_wipe_on_free();
+	json_get_alloc_funcs(&m, &f);
+	ck_assert_ptr_ne((void *)f, (void *)free);
+	/* and JSON still works with it, under ASan and valgrind */
+	v = json_pack("{s:s}", "code", "482913");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "code")), "482913");
+	json_decref(v);
+}
+END_TEST
+
 UNIT_MAIN("jsonx",
 	  rejects_what_the_api_refuses,
 	  typed_string_access,
 	  unknown_members_are_named,
-	  envelopes)
+	  envelopes,
+	  frees_wiped_once_asked)
