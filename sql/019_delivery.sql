@@ -31,6 +31,8 @@ DROP FUNCTION IF EXISTS mp_resend(bigint, text, bytea, integer, integer, bytea, 
 DROP FUNCTION IF EXISTS mp_api_resend(bytea, bytea, integer, text, bytea, integer, integer, bytea,
     bytea, integer, text);
 DROP FUNCTION IF EXISTS mp_api_mail_info(bytea, bytea, integer, text);
+-- (it now also says whether the key holds verifications:deliver)
+DROP FUNCTION IF EXISTS mp_authorize(bytea, bytea, text, integer, boolean);
 
 -- The scope that lets a key see, choose or redirect a code: granted only
 -- when asked for (mailproofctl key create --scopes ...,verifications:deliver).

@@ -225,7 +225,9 @@ LANGUAGE sql AS $$ SELECT set_config('synchronous_commit', 'off', true) $$;
 -- per-minute limit when p_count.  p_key and p_key_prev are its keyed
 -- hashes under secret_key and secret_key_previous (NULL when not set).
 -- auth: ok | unknown | revoked | limited | scope (the key lacks p_scope);
--- retry_after goes with limited.  The tenant's overrides come along.
+-- retry_after goes with limited.  The tenant's overrides come along, and
+-- whether the key may also see or redirect codes (may_deliver: it holds
+-- verifications:deliver).
 -- Counting writes nothing but the key's minute, once a minute, and the
 -- sequence's WAL record once per 32 requests (whose commit a read does
 -- not wait for: mp_read_commits_lazily), so a read stays a read.  Requests that cross into a new minute together may
@@ -235,7 +237,7 @@ CREATE OR REPLACE FUNCTION mp_authorize(p_key bytea, p_key_prev bytea, p_scope t
     OUT auth text, OUT retry_after integer, OUT key_id bigint, OUT tenant_id bigint,
     OUT mail_from text, OUT per_hour integer, OUT quota integer, OUT default_locale text,
     OUT client_ip_hour integer, OUT client_net_hour integer, OUT client_addr_day integer,
-    OUT require_client_ip boolean, OUT resend_policy text)
+    OUT require_client_ip boolean, OUT resend_policy text, OUT may_deliver boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
     k record;
@@ -302,6 +304,7 @@ BEGIN
     client_addr_day := (k.t).addresses_per_client_ip_per_day;
     require_client_ip := (k.t).require_client_ip;
     resend_policy := (k.t).resend_policy;
+    may_deliver := 'verifications:deliver' = ANY (k.scopes);
 END $$;
 
 -- Requests of key p_key counted since the last fold into
@@ -659,10 +662,11 @@ END $$;
 -- over in the answer (none), or in a new verification.deliver event
 -- (webhook; the waiting ones, of the old code, are skipped).
 -- outcome: resent | not_found | refused (see status, eff) | suppressed |
---          cooldown | rate_failed | rate_email | no_webhook
+--          cooldown | rate_failed | rate_email | no_webhook | scope (the key may
+--          not deliver this verification's code: p_may_deliver)
 CREATE OR REPLACE FUNCTION mp_resend(p_tenant bigint, p_id text, p_secret_hash bytea,
     p_per_hour integer, p_fail_day integer, p_sealed_secret bytea, p_sealed_code bytea,
-    p_cooldown integer, p_policy text, p_link_hash bytea,
+    p_cooldown integer, p_policy text, p_link_hash bytea, p_may_deliver boolean,
     OUT outcome text, OUT retry_after integer, OUT status text, OUT eff text, OUT body text,
     OUT limit_max integer, OUT sealed_code bytea)
 LANGUAGE plpgsql AS $$
@@ -674,6 +678,12 @@ BEGIN
     FOR UPDATE;
     IF NOT FOUND THEN
         outcome := 'not_found';
+        RETURN;
+    END IF;
+    -- a code handed to the application, or to its webhook: only for a key
+    -- that may see or redirect codes (p_may_deliver)
+    IF v.delivery_channel <> 'smtp' AND NOT p_may_deliver THEN
+        outcome := 'scope';
         RETURN;
     END IF;
     status := v.status;
@@ -1248,13 +1258,6 @@ BEGIN
     END IF;
 END $$;
 
--- Whether API key p_key holds verifications:deliver, which a start or
--- resend needs to see a code, choose it, or have it sent to a webhook.
--- Asked only of such a request: the others pay nothing for it.
-CREATE OR REPLACE FUNCTION mp_may_deliver(p_key bigint) RETURNS boolean
-LANGUAGE sql STABLE AS
-$$ SELECT 'verifications:deliver' = ANY (a.scopes) FROM api_keys a WHERE a.id = p_key $$;
-
 -- POST /v1/verifications/email: see mp_start.  p_per_hour is the
 -- configured per-address limit (a tenant's own overrides it).  p_refusal
 -- (disposable | undeliverable), when set, is the outcome once the key is
@@ -1286,7 +1289,8 @@ BEGIN
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;
-    IF (p_delivery <> 'smtp' OR p_custom_hash IS NOT NULL) AND NOT mp_may_deliver(a.key_id) THEN
+    -- seeing, choosing or redirecting a code needs verifications:deliver
+    IF (p_delivery <> 'smtp' OR p_custom_hash IS NOT NULL) AND NOT a.may_deliver THEN
         auth := 'scope:verifications:deliver';
         RETURN;
     END IF;
@@ -1383,16 +1387,13 @@ BEGIN
     IF a.auth <> 'ok' THEN
         RETURN;
     END IF;
-    -- a code handed to the application, or to its webhook, needs the scope
-    IF (SELECT x.delivery_channel FROM verifications x
-        WHERE x.id = p_id AND x.tenant_id = a.tenant_id) <> 'smtp'
-       AND NOT mp_may_deliver(a.key_id) THEN
+    r := mp_resend(a.tenant_id, p_id, p_secret_hash, coalesce(a.per_hour, p_per_hour),
+                   p_fail_day, p_sealed_secret, p_sealed_code, p_cooldown,
+                   coalesce(a.resend_policy, p_policy), p_link_hash, a.may_deliver);
+    IF r.outcome = 'scope' THEN
         auth := 'scope:verifications:deliver';
         RETURN;
     END IF;
-    r := mp_resend(a.tenant_id, p_id, p_secret_hash, coalesce(a.per_hour, p_per_hour),
-                   p_fail_day, p_sealed_secret, p_sealed_code, p_cooldown,
-                   coalesce(a.resend_policy, p_policy), p_link_hash);
     outcome := r.outcome;
     retry_after := r.retry_after;
     status := r.status;

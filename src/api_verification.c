@@ -124,12 +124,14 @@ static void answer_refusal(struct request *rq, enum verify_outcome o,
 /*
  * The answer to a start or resend that stored its verification: ok_status
  * (201 or 200) with the verification, "sent" and "hostedVerifyUrl" added,
- * and with secrets the code or link handed over (delivery none); or 502
+ * and the code or link handed over (delivery none); or 502
  * EMAIL_SEND_FAILED naming it.  Returns the envelope text (caller frees
  * and wipes) and sets *status; NULL when the verification cannot be read.
+ * With kept, a code handed over is shown once: *kept is the answer without
+ * it, to remember for a replay (caller frees), else NULL.
  */
 static char *sent_answer(const struct config *cfg, enum verify_outcome o,
-			 const struct verify_result *res, int ok_status, int secrets, int *status)
+			 const struct verify_result *res, int ok_status, char **kept, int *status)
 {
 	json_t *v = res->verification ? json_loads(res->verification, 0, NULL) : NULL, *d;
 	char url[MAIL_URL_MAX];
@@ -161,14 +163,16 @@ static char *sent_answer(const struct config *cfg, enum verify_outcome o,
 	method = json_string_value(json_object_get(v, "method"));
 	json_object_set_new(v, "hostedVerifyUrl", method && strcmp(method, "MAGIC_LINK") != 0
 						  ? json_string(url) : json_null());
-	if (secrets && res->handed_over) {
-		json_object_set_new(v, "code", res->handed.code[0] ? json_string(res->handed.code)
-								   : json_null());
-		json_object_set_new(v, "link", res->handed.link[0] ? json_string(res->handed.link)
-								   : json_null());
-	}
 	if (o == VO_OK) {
 		*status = ok_status;
+		if (res->handed_over) {
+			if (kept)
+				*kept = jsonx_ok(json_incref(v));
+			json_object_set_new(v, "code", res->handed.code[0] ?
+					    json_string(res->handed.code) : json_null());
+			json_object_set_new(v, "link", res->handed.link[0] ?
+					    json_string(res->handed.link) : json_null());
+		}
 		return jsonx_ok(v);
 	}
 	*status = 502;
@@ -195,13 +199,12 @@ static void answer_sent(struct request *rq, const struct verify_ctx *ctx, enum v
 		answer_refusal(rq, o, res);
 		return;
 	}
-	if ((text = sent_answer(rq->cfg, o, res, ok_status, 1, &status)) == NULL) {
+	if ((text = sent_answer(rq->cfg, o, res, ok_status, idem_key ? &kept : NULL,
+				&status)) == NULL) {
+		free(kept);
 		internal_error(rq);
 		return;
 	}
-	/* a code handed over is shown once: its replay has the answer without it */
-	if (idem_key && res->handed_over)
-		kept = sent_answer(rq->cfg, o, res, ok_status, 0, &status);
 	if (idem_key && (kept || !res->handed_over))
 		verify_remember(ctx, res->tenant, idem_key, status, kept ? kept : text);
 	request_reply(rq, status, "application/json",

@@ -121,6 +121,19 @@ def test_deliver_needs_its_own_scope(env):
             st, _, body = env.start(key, **bad)
             expect_error((st, _, body), 400, "INVALID_REQUEST")
             check(says in body["error"]["message"], "%r" % body)
+        # a resend of a code handed over needs it too; of a mailed one, not
+        t, deliverer = tenant(env, "noscope-resend")
+        plain = env.ctl_json("key", "create", "--tenant", t["name"])["key"]
+        for delivery, want in [("none", 403), ("smtp", 200)]:
+            st, _, body = env.start(deliverer, delivery=delivery)
+            env.past_cooldown(body["data"]["id"])
+            resent = env.request("POST", "%s/%s/resend" % (API, body["data"]["id"]), key=plain)
+            if want == 403:
+                expect_error(resent, 403, "SCOPE_REQUIRED")
+                check(resent[2]["error"]["details"]["scope"] == "verifications:deliver",
+                      "names the scope: %r" % (resent[2],))
+            else:
+                check(resent[0] == 200, "a mailed one: %r" % (resent,))
         rc, _, err = env.ctl("key", "create", "--tenant", "nobody", "--scopes",
                              "verifications:delivery", check=False)
         check(rc != 0 and "verifications:deliver" in err, "unknown scope: %r" % err)
